@@ -1,0 +1,30 @@
+package apis
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+)
+
+// NewScheme returns a scheme with every served API group registered, meta/v1's
+// options and list types for each group version, and the conversions and defaults
+// that kapi registers itself.
+func NewScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	adders := []func(*runtime.Scheme) error{
+		corev1.AddToScheme,
+		appsv1.AddToScheme,
+		coordinationv1.AddToScheme,
+		eventsv1.AddToScheme,
+		metav1.AddMetaToScheme,
+	}
+	for _, add := range adders {
+		utilruntime.Must(add(s))
+	}
+	utilruntime.Must(registerConversions(s))
+	return s
+}

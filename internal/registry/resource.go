@@ -1,0 +1,94 @@
+package registry
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+)
+
+// Resource describes one served resource of one group/version. Resources served in
+// several versions (core/v1 and events.k8s.io/v1 events) are several Resources that
+// share StorageKind and KeyPrefix; the scheme converts between the served and storage
+// types. The hook functions are optional unless stated; they may mutate only obj.
+type Resource struct {
+	// GroupVersion is the served group/version, Name the plural resource name.
+	GroupVersion schema.GroupVersion
+	Name         string
+	SingularName string
+	Kind         string
+	ShortNames   []string
+	Categories   []string
+	Namespaced   bool
+	// Verbs lists the verbs for discovery; nil means the full set.
+	Verbs []string
+
+	// StorageKind is the type held in memory and written to etcd (protobuf).
+	StorageKind schema.GroupVersionKind
+	// KeyPrefix is the path under the etcd prefix: "pods", "minions", "services/specs",
+	// "deployments", "leases" ...
+	KeyPrefix string
+
+	// Status is true when the resource has a status subresource: the main resource
+	// ignores status changes and /status changes only status.
+	Status bool
+	// Scale, when set, serves the scale subresource.
+	Scale *Scale
+
+	// ValidateName checks metadata.name (prefix is true for generateName). nil means
+	// DNS-1123 subdomain, the rule of most resources.
+	ValidateName func(name string, prefix bool) []string
+
+	// PrepareForCreate clears fields a client may not set on create, after defaulting.
+	PrepareForCreate func(obj runtime.Object)
+	// PrepareForUpdate carries over fields a client may not change on update.
+	PrepareForUpdate func(obj, old runtime.Object)
+	// Validate and ValidateUpdate check the object beyond metadata.
+	Validate       func(obj runtime.Object) field.ErrorList
+	ValidateUpdate func(obj, old runtime.Object) field.ErrorList
+	// ValidateStatusUpdate checks an update through /status.
+	ValidateStatusUpdate func(obj, old runtime.Object) field.ErrorList
+
+	// AllowCreateOnUpdate lets PUT create a missing object (upstream: events, leases,
+	// endpoints, nodes, ...). AllowUnconditionalUpdate lets PUT omit resourceVersion.
+	AllowCreateOnUpdate      bool
+	AllowUnconditionalUpdate bool
+
+	// SelectableFields returns the fields selectors may use beyond metadata.name and
+	// metadata.namespace, which are always present.
+	SelectableFields func(obj runtime.Object) fields.Set
+
+	// Table renders rows for `as=Table` responses; nil gives Name and Age.
+	Table *Table
+}
+
+// GroupVersionResource returns the served group/version/resource.
+func (r *Resource) GroupVersionResource() schema.GroupVersionResource {
+	return r.GroupVersion.WithResource(r.Name)
+}
+
+// GroupVersionKind returns the served kind.
+func (r *Resource) GroupVersionKind() schema.GroupVersionKind {
+	return r.GroupVersion.WithKind(r.Kind)
+}
+
+// Table says how a resource prints in `kubectl get`: the column definitions, and the
+// cells of one object's row in the same order. Columns with Priority 1 appear only in
+// `-o wide`. The Name column is always first.
+type Table struct {
+	Columns []metav1.TableColumnDefinition
+	Cells   func(obj runtime.Object) ([]any, error)
+}
+
+// Scale reads and writes the replica count of a resource for its scale subresource.
+type Scale struct {
+	// Replicas returns spec.replicas, status.replicas and the status label selector
+	// in string form.
+	Get func(obj runtime.Object) (specReplicas, statusReplicas int32, selector string)
+	// SetReplicas sets spec.replicas.
+	SetReplicas func(obj runtime.Object, replicas int32)
+}
+
+// DefaultVerbs is the verb set of an ordinary resource.
+var DefaultVerbs = []string{"create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"}
