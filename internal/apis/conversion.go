@@ -69,3 +69,10 @@ func eventsToCore(in *eventsv1.Event, out *corev1.Event) {
 		out.Series = &corev1.EventSeries{Count: in.Series.Count, LastObservedTime: in.Series.LastObservedTime}
 	}
 }
+
+// EventsV1 returns the events.k8s.io/v1 view of a stored core/v1 Event.
+func EventsV1(in *corev1.Event) *eventsv1.Event {
+	out := &eventsv1.Event{}
+	coreToEvents(in, out)
+	return out
+}

@@ -30,6 +30,12 @@ type Resource struct {
 	// "deployments", "leases" ...
 	KeyPrefix string
 
+	// TrackGeneration bumps metadata.generation on every change outside metadata and
+	// status (resources with a spec).
+	TrackGeneration bool
+	// ReturnDeletedObject answers DELETE with the object instead of a Success Status.
+	ReturnDeletedObject bool
+
 	// Status is true when the resource has a status subresource: the main resource
 	// ignores status changes and /status changes only status.
 	Status bool
@@ -44,11 +50,17 @@ type Resource struct {
 	PrepareForCreate func(obj runtime.Object)
 	// PrepareForUpdate carries over fields a client may not change on update.
 	PrepareForUpdate func(obj, old runtime.Object)
-	// Validate and ValidateUpdate check the object beyond metadata.
+	// Validate and ValidateUpdate check the whole object, metadata included; when nil
+	// only the metadata is checked.
 	Validate       func(obj runtime.Object) field.ErrorList
 	ValidateUpdate func(obj, old runtime.Object) field.ErrorList
 	// ValidateStatusUpdate checks an update through /status.
 	ValidateStatusUpdate func(obj, old runtime.Object) field.ErrorList
+
+	// PrepareForDelete runs on the current object when it is deleted and returns true
+	// when the object must stay (updated instead of removed), as a namespace becomes
+	// Terminating. It may mutate obj.
+	PrepareForDelete func(obj runtime.Object) (keep bool)
 
 	// AllowCreateOnUpdate lets PUT create a missing object (upstream: events, leases,
 	// endpoints, nodes, ...). AllowUnconditionalUpdate lets PUT omit resourceVersion.
@@ -75,7 +87,7 @@ func (r *Resource) GroupVersionKind() schema.GroupVersionKind {
 
 // Table says how a resource prints in `kubectl get`: the column definitions, and the
 // cells of one object's row in the same order. Columns with Priority 1 appear only in
-// `-o wide`. The Name column is always first.
+// `-o wide`.
 type Table struct {
 	Columns []metav1.TableColumnDefinition
 	Cells   func(obj runtime.Object) ([]any, error)

@@ -1,0 +1,100 @@
+// Command kapi is a Kubernetes API server. With no flags it runs on an embedded etcd
+// in ./kapi-data; kube-apiserver's flag names configure everything else.
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kapi-dev/kapi/internal/server"
+)
+
+func main() {
+	if err := newCommand().Execute(); err != nil {
+		os.Exit(1)
+	}
+}
+
+func newCommand() *cobra.Command {
+	var (
+		cfg          server.Config
+		bind, advert string
+		serviceRange string
+		authzModes   string
+		etcdServers  []string
+	)
+	cmd := &cobra.Command{
+		Use:           "kapi",
+		Short:         "A Kubernetes API server (kube-apiserver v1.37 compatible) with an embedded etcd",
+		SilenceUsage:  true,
+		SilenceErrors: false,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.BindAddress, err = parseIP("--bind-address", bind); err != nil {
+				return err
+			}
+			if advert != "" {
+				if cfg.AdvertiseAddress, err = parseIP("--advertise-address", advert); err != nil {
+					return err
+				}
+			}
+			if serviceRange != "" {
+				first := strings.Split(serviceRange, ",")[0]
+				if _, cfg.ServiceClusterIPRange, err = net.ParseCIDR(first); err != nil {
+					return fmt.Errorf("invalid --service-cluster-ip-range %q: %v", serviceRange, err)
+				}
+			}
+			if authzModes != "" {
+				cfg.AuthorizationModes = strings.Split(authzModes, ",")
+			}
+			for _, s := range etcdServers {
+				if s = strings.TrimSpace(s); s != "" {
+					cfg.EtcdServers = append(cfg.EtcdServers, s)
+				}
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			s, err := server.New(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			return s.Run(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "kapi-data", "folder for the embedded etcd, generated certificates and admin.kubeconfig")
+	f.StringVar(&bind, "bind-address", "127.0.0.1", "the IP address on which to listen for the --secure-port port")
+	f.IntVar(&cfg.SecurePort, "secure-port", 6443, "the port on which to serve HTTPS")
+	f.StringVar(&advert, "advertise-address", "", "the IP address on which to advertise the apiserver to members of the cluster")
+	f.StringSliceVar(&etcdServers, "etcd-servers", nil, "list of etcd servers to connect with (scheme://ip:port), comma separated; empty runs an embedded etcd")
+	f.StringVar(&cfg.EtcdCAFile, "etcd-cafile", "", "SSL Certificate Authority file used to secure etcd communication")
+	f.StringVar(&cfg.EtcdCertFile, "etcd-certfile", "", "SSL certification file used to secure etcd communication")
+	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "SSL key file used to secure etcd communication")
+	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", "/registry", "the prefix to prepend to all resource paths in etcd")
+	f.DurationVar(&cfg.EtcdCompactionInterval, "etcd-compaction-interval", 5*time.Minute, "the interval of compaction requests; 0 disables compaction")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "file containing the default x509 certificate for HTTPS; empty generates one in --data-dir")
+	f.StringVar(&cfg.TLSPrivateKeyFile, "tls-private-key-file", "", "file containing the default x509 private key matching --tls-cert-file")
+	f.StringVar(&cfg.ClientCAFile, "client-ca-file", "", "authenticate client certificates signed by one of these authorities")
+	f.StringVar(&cfg.TokenAuthFile, "token-auth-file", "", "secure the API with bearer tokens from this CSV file (token,user,uid,\"group1,group2\")")
+	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "allow anonymous requests (user system:anonymous, group system:unauthenticated)")
+	f.StringVar(&authzModes, "authorization-mode", "", "ordered list of authorization plugins: AlwaysAllow, AlwaysDeny, RBAC, Node, Webhook")
+	f.StringVar(&serviceRange, "service-cluster-ip-range", "10.0.0.0/24", "CIDR range from which to assign service cluster IPs")
+	return cmd
+}
+
+func parseIP(flag, v string) (net.IP, error) {
+	ip := net.ParseIP(v)
+	if ip == nil {
+		return nil, fmt.Errorf("invalid %s %q: not an IP address", flag, v)
+	}
+	return ip, nil
+}

@@ -1,0 +1,90 @@
+package authn
+
+import (
+	"crypto/x509"
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/kapi-dev/kapi/internal/request"
+)
+
+// Authenticator identifies the user of a request. ok is false when the request carries
+// no credential of this kind; err is set when it carries one that is invalid.
+type Authenticator interface {
+	AuthenticateRequest(r *http.Request) (u *request.User, ok bool, err error)
+}
+
+// ErrInvalidCredentials is returned for a credential that does not authenticate.
+var ErrInvalidCredentials = errors.New("invalid credentials")
+
+// Union tries each authenticator in order; the first that authenticates wins. When
+// none does and one reported an error, the request is unauthenticated.
+type Union []Authenticator
+
+// AuthenticateRequest implements Authenticator.
+func (u Union) AuthenticateRequest(r *http.Request) (*request.User, bool, error) {
+	var firstErr error
+	for _, a := range u {
+		user, ok, err := a.AuthenticateRequest(r)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if ok {
+			return withAuthenticatedGroup(user), true, nil
+		}
+	}
+	return nil, false, firstErr
+}
+
+// withAuthenticatedGroup adds system:authenticated to every authenticated user except
+// anonymous, as upstream does.
+func withAuthenticatedGroup(u *request.User) *request.User {
+	if u.Name == request.Anonymous || slices.Contains(u.Groups, request.AllAuthenticated) {
+		return u
+	}
+	out := *u
+	out.Groups = append(slices.Clone(u.Groups), request.AllAuthenticated)
+	return &out
+}
+
+// X509 authenticates client certificates signed by a CA in Roots: CN is the user
+// name, O the groups.
+type X509 struct {
+	Roots func() *x509.CertPool
+}
+
+// AuthenticateRequest implements Authenticator.
+func (a X509) AuthenticateRequest(r *http.Request) (*request.User, bool, error) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 || a.Roots == nil {
+		return nil, false, nil
+	}
+	certs := r.TLS.PeerCertificates
+	opts := x509.VerifyOptions{
+		Roots:         a.Roots(),
+		Intermediates: x509.NewCertPool(),
+		KeyUsages:     []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	for _, c := range certs[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	if _, err := certs[0].Verify(opts); err != nil {
+		return nil, false, ErrInvalidCredentials
+	}
+	leaf := certs[0]
+	if leaf.Subject.CommonName == "" {
+		return nil, false, ErrInvalidCredentials
+	}
+	return &request.User{Name: leaf.Subject.CommonName, Groups: slices.Clone(leaf.Subject.Organization)}, true, nil
+}
+
+// Anonymous authenticates every request as system:anonymous.
+type Anonymous struct{}
+
+// AuthenticateRequest implements Authenticator.
+func (Anonymous) AuthenticateRequest(*http.Request) (*request.User, bool, error) {
+	return &request.User{Name: request.Anonymous, Groups: []string{request.AllUnauthenticated}}, true, nil
+}

@@ -1,0 +1,219 @@
+package endpoints
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+
+	"github.com/kapi-dev/kapi/internal/registry"
+	"github.com/kapi-dev/kapi/internal/request"
+)
+
+// MaxRequestBodyBytes is the largest request body accepted, as upstream (3 MiB).
+const MaxRequestBodyBytes = 3 * 1024 * 1024
+
+// Admission is the admission chain the write verbs call. Mutate runs before the
+// object is prepared and validated, Validate after; old is nil on create and obj is
+// nil on delete.
+type Admission interface {
+	Mutate(ctx context.Context, a *Attributes) error
+	Validate(ctx context.Context, a *Attributes) error
+}
+
+// Attributes describe one admission request.
+type Attributes struct {
+	Operation   string // CREATE, UPDATE, DELETE
+	Resource    schema.GroupVersionResource
+	Kind        schema.GroupVersionKind
+	Subresource string
+	Namespace   string
+	Name        string
+	Object      runtime.Object
+	OldObject   runtime.Object
+	DryRun      bool
+}
+
+// API serves the resource endpoints of every registered resource.
+type API struct {
+	scheme    *runtime.Scheme
+	codecs    serializer.CodecFactory
+	params    runtime.ParameterCodec
+	jsonInfo  runtime.SerializerInfo
+	endpoints map[schema.GroupVersionResource]*endpoint
+	admission Admission
+	// stopWatches is closed at shutdown to end every open watch.
+	stopWatches chan struct{}
+	stopOnce    sync.Once
+}
+
+// StopWatches ends every open watch; called when the server shuts down.
+func (a *API) StopWatches() { a.stopOnce.Do(func() { close(a.stopWatches) }) }
+
+// endpoint is one served resource.
+type endpoint struct {
+	api   *API
+	res   *registry.Resource
+	store *registry.Store
+}
+
+// New returns the API for stores. admission may be nil.
+func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission) *API {
+	codecs := serializer.NewCodecFactory(scheme)
+	a := &API{scheme: scheme, codecs: codecs, endpoints: map[schema.GroupVersionResource]*endpoint{}, admission: admission,
+		params:      runtime.NewParameterCodec(scheme),
+		stopWatches: make(chan struct{})}
+	for _, info := range codecs.SupportedMediaTypes() {
+		if info.MediaType == runtime.ContentTypeJSON {
+			a.jsonInfo = info
+		}
+	}
+	for _, st := range stores {
+		a.endpoints[st.Resource().GroupVersionResource()] = &endpoint{api: a, res: st.Resource(), store: st}
+	}
+	return a
+}
+
+// Codecs returns the codec factory responses are encoded with.
+func (a *API) Codecs() serializer.CodecFactory { return a.codecs }
+
+// Store returns the store serving gvr.
+func (a *API) Store(gvr schema.GroupVersionResource) *registry.Store {
+	if e := a.endpoints[gvr]; e != nil {
+		return e.store
+	}
+	return nil
+}
+
+// decodeParams fills an options object (ListOptions, GetOptions, DeleteOptions,
+// TableOptions) from the query string.
+func (a *API) decodeParams(r *http.Request, into runtime.Object) error {
+	from := schema.GroupVersion{Version: "v1"}
+	if _, ok := into.(*metav1.TableOptions); ok {
+		from = metav1.SchemeGroupVersion
+	}
+	return a.params.DecodeParameters(r.URL.Query(), from, into)
+}
+
+// NotFound returns the 404 error kube-apiserver gives for an unknown path.
+func NotFound() error {
+	return statusError(http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+}
+
+// ServeHTTP serves a resource request; the request-info filter must have run.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info, ok := request.InfoFrom(r.Context())
+	if !ok || !info.IsResourceRequest {
+		a.WriteError(w, r, NotFound())
+		return
+	}
+	gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
+	e := a.endpoints[gvr]
+	if e == nil || (info.APIPrefix == "api") != (info.APIGroup == "") {
+		a.WriteError(w, r, NotFound())
+		return
+	}
+	if info.Namespace != "" && !e.res.Namespaced && info.Resource != "namespaces" {
+		a.WriteError(w, r, NotFound())
+		return
+	}
+	switch info.Subresource {
+	case "":
+	case "status":
+		if !e.res.Status {
+			a.WriteError(w, r, NotFound())
+			return
+		}
+	case "scale":
+		if e.res.Scale == nil {
+			a.WriteError(w, r, NotFound())
+			return
+		}
+		e.serveScale(w, r, info)
+		return
+	default:
+		a.WriteError(w, r, NotFound())
+		return
+	}
+	if len(info.Parts) > 3 {
+		a.WriteError(w, r, NotFound())
+		return
+	}
+	ns := info.Namespace
+	if !e.res.Namespaced {
+		ns = ""
+	}
+	switch info.Verb {
+	case "get":
+		e.get(w, r, ns, info.Name)
+	case "list":
+		e.list(w, r, ns)
+	case "watch":
+		e.watch(w, r, ns, info.Name)
+	case "create":
+		if info.Name != "" {
+			a.WriteError(w, r, methodNotAllowed(r))
+			return
+		}
+		e.create(w, r, ns)
+	case "update":
+		if info.Name == "" {
+			a.WriteError(w, r, methodNotAllowed(r))
+			return
+		}
+		e.update(w, r, ns, info.Name, info.Subresource)
+	case "patch":
+		if info.Name == "" {
+			a.WriteError(w, r, methodNotAllowed(r))
+			return
+		}
+		e.patch(w, r, ns, info.Name, info.Subresource)
+	case "delete":
+		if info.Subresource != "" {
+			a.WriteError(w, r, methodNotAllowed(r))
+			return
+		}
+		e.delete(w, r, ns, info.Name)
+	case "deletecollection":
+		e.deleteCollection(w, r, ns)
+	default:
+		a.WriteError(w, r, methodNotAllowed(r))
+	}
+}
+
+func methodNotAllowed(r *http.Request) error {
+	return apierrors.NewMethodNotSupported(schema.GroupResource{}, strings.ToLower(r.Method))
+}
+
+// readBody reads at most MaxRequestBodyBytes of the request body.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBodyBytes+1))
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	if len(data) > MaxRequestBodyBytes {
+		return nil, apierrors.NewRequestEntityTooLargeError("limit is 3145728")
+	}
+	return data, nil
+}
+
+// dryRun parses the dryRun query parameter: "All" or nothing.
+func dryRun(r *http.Request) (bool, error) {
+	vals := r.URL.Query()["dryRun"]
+	for _, v := range vals {
+		if v != metav1.DryRunAll {
+			return false, apierrors.NewBadRequest(`Invalid dryRun value: "` + v + `", supported values: "All"`)
+		}
+	}
+	return len(vals) > 0, nil
+}

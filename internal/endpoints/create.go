@@ -1,0 +1,97 @@
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kapi-dev/kapi/internal/registry"
+)
+
+// decodeBody decodes a request body into a new object of the served version,
+// defaulted, and returns it converted to the storage type.
+func (e *endpoint) decodeBody(r *http.Request, body []byte) (runtime.Object, error) {
+	info, err := e.api.negotiateInput(r)
+	if err != nil {
+		return nil, err
+	}
+	return e.decode(info, body)
+}
+
+func (e *endpoint) decode(info runtime.SerializerInfo, body []byte) (runtime.Object, error) {
+	gvk := e.res.GroupVersionKind()
+	into, err := e.api.scheme.New(gvk)
+	if err != nil {
+		return nil, apierrors.NewInternalError(err)
+	}
+	obj, got, err := info.Serializer.Decode(body, &gvk, into)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
+	}
+	if got.GroupVersion() != gvk.GroupVersion() {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", got.GroupVersion(), gvk.GroupVersion()))
+	}
+	if got.Kind != gvk.Kind || obj != into {
+		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: the object provided is unrecognized (must be of type %s)", got.Kind, got.Version, gvk.Kind, gvk.Kind))
+	}
+	e.api.scheme.Default(obj)
+	return e.toStorage(obj)
+}
+
+// admitFuncs wraps the admission chain for one request.
+func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool) (mutate, validate registry.AdmitFunc) {
+	if e.api.admission == nil {
+		return nil, nil
+	}
+	attrs := func(obj, old runtime.Object) *Attributes {
+		n := name
+		if n == "" && obj != nil {
+			if acc, ok := obj.(metav1.Object); ok {
+				n = acc.GetName()
+			}
+		}
+		return &Attributes{Operation: op, Resource: e.res.GroupVersionResource(), Kind: e.res.GroupVersionKind(),
+			Subresource: subresource, Namespace: ns, Name: n, Object: obj, OldObject: old, DryRun: dry}
+	}
+	mutate = func(ctx context.Context, obj, old runtime.Object) error {
+		return e.api.admission.Mutate(ctx, attrs(obj, old))
+	}
+	validate = func(ctx context.Context, obj, old runtime.Object) error {
+		return e.api.admission.Validate(ctx, attrs(obj, old))
+	}
+	return mutate, validate
+}
+
+func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
+	out, err := e.api.negotiateOutput(r, false)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	dry, err := dryRun(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	obj, err := e.decodeBody(r, body)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	mutate, validate := e.admitFuncs("CREATE", ns, "", "", dry)
+	created, err := e.store.Create(r.Context(), ns, obj, mutate, validate, dry)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	e.respondObject(w, r, http.StatusCreated, out, created)
+}

@@ -1,0 +1,118 @@
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/kapi-dev/kapi/internal/request"
+)
+
+var scaleGVK = autoscalingv1.SchemeGroupVersion.WithKind("Scale")
+
+// serveScale serves GET, PUT and PATCH of <resource>/scale in autoscaling/v1 form.
+func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *request.Info) {
+	out, err := e.api.negotiateOutput(r, false)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	ns, name := info.Namespace, info.Name
+	ctx := r.Context()
+	switch info.Verb {
+	case "get":
+		obj, err := e.store.Get(ctx, ns, name, &metav1.GetOptions{})
+		if err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		e.api.writeObject(w, http.StatusOK, out, e.scaleOf(obj))
+	case "update", "patch":
+		dry, err := dryRun(r)
+		if err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		body, err := readBody(r)
+		if err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		mutate, validate := e.admitFuncs("UPDATE", ns, name, "scale", dry)
+		result, _, err := e.store.Update(ctx, ns, name, "scale", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+			if current == nil {
+				return nil, apierrors.NewNotFound(e.res.GroupVersionResource().GroupResource(), name)
+			}
+			scale, err := e.newScale(r, info.Verb, body, current)
+			if err != nil {
+				return nil, err
+			}
+			if scale.Spec.Replicas < 0 {
+				return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), name, nil)
+			}
+			acc, _ := meta.Accessor(current)
+			if scale.ResourceVersion != "" && scale.ResourceVersion != acc.GetResourceVersion() {
+				return nil, apierrors.NewConflict(e.res.GroupVersionResource().GroupResource(), name,
+					fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+			}
+			e.res.Scale.SetReplicas(current, scale.Spec.Replicas)
+			return current, nil
+		}, mutate, validate, false, dry)
+		if err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		e.api.writeObject(w, http.StatusOK, out, e.scaleOf(result))
+	default:
+		e.api.WriteError(w, r, methodNotAllowed(r))
+	}
+}
+
+// newScale decodes the requested Scale: the body of a PUT, or the patch applied to
+// the current Scale.
+func (e *endpoint) newScale(r *http.Request, verb string, body []byte, current runtime.Object) (*autoscalingv1.Scale, error) {
+	scale := &autoscalingv1.Scale{}
+	if verb == "update" {
+		info, err := e.api.negotiateInput(r)
+		if err != nil {
+			return nil, err
+		}
+		if _, _, err := info.Serializer.Decode(body, &scaleGVK, scale); err != nil {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
+		return scale, nil
+	}
+	pt := types.PatchType(mediaTypeOf(r.Header.Get("Content-Type")))
+	cur := e.scaleOf(current)
+	patched, err := patchJSON(e.api, pt, body, cur, &autoscalingv1.Scale{})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := e.api.jsonInfo.Serializer.Decode(patched, &scaleGVK, scale); err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	scale.ResourceVersion = ""
+	return scale, nil
+}
+
+func (e *endpoint) scaleOf(obj runtime.Object) *autoscalingv1.Scale {
+	acc, _ := meta.Accessor(obj)
+	spec, status, selector := e.res.Scale.Get(obj)
+	s := &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: acc.GetName(), Namespace: acc.GetNamespace(), UID: acc.GetUID(),
+			ResourceVersion: acc.GetResourceVersion(), CreationTimestamp: acc.GetCreationTimestamp(),
+		},
+		Spec:   autoscalingv1.ScaleSpec{Replicas: spec},
+		Status: autoscalingv1.ScaleStatus{Replicas: status, Selector: selector},
+	}
+	s.SetGroupVersionKind(scaleGVK)
+	return s
+}

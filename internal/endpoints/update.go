@@ -1,0 +1,44 @@
+package endpoints
+
+import (
+	"context"
+	"net/http"
+
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+func (e *endpoint) update(w http.ResponseWriter, r *http.Request, ns, name, subresource string) {
+	out, err := e.api.negotiateOutput(r, false)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	dry, err := dryRun(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	obj, err := e.decodeBody(r, body)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	mutate, validate := e.admitFuncs("UPDATE", ns, name, subresource, dry)
+	result, created, err := e.store.Update(r.Context(), ns, name, subresource, func(_ context.Context, _ runtime.Object) (runtime.Object, error) {
+		return obj.DeepCopyObject(), nil
+	}, mutate, validate, false, dry)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	code := http.StatusOK
+	if created {
+		code = http.StatusCreated
+	}
+	e.respondObject(w, r, code, out, result)
+}

@@ -1,0 +1,143 @@
+package endpoints
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+)
+
+// MinRequestTimeout is the base of a watch's server-side timeout when the client sets
+// none: a random duration between it and twice it, as upstream's --min-request-timeout.
+const MinRequestTimeout = 1800 * time.Second
+
+func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string) {
+	out, err := e.api.negotiateOutput(r, true)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	if out.info.StreamSerializer == nil {
+		e.api.WriteError(w, r, statusError(http.StatusNotAcceptable, metav1.StatusReasonNotAcceptable,
+			"only the following media types are accepted: application/json, application/vnd.kubernetes.protobuf"))
+		return
+	}
+	opts, err := e.api.listOptions(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	if name != "" {
+		// GET /watch/<resource>/<name> and ?watch=true on a named object watch one name.
+		sel := fields.OneTermEqualSelector("metadata.name", name)
+		if opts.FieldSelector != "" {
+			sel = fields.AndSelectors(sel, fields.ParseSelectorOrDie(opts.FieldSelector))
+		}
+		opts.FieldSelector = sel.String()
+	}
+	if opts.SendInitialEvents != nil && *opts.SendInitialEvents {
+		if opts.ResourceVersionMatch != metav1.ResourceVersionMatchNotOlderThan {
+			e.api.WriteError(w, r, invalidListOptions("resourceVersionMatch", string(opts.ResourceVersionMatch),
+				"sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
+			return
+		}
+		if !opts.AllowWatchBookmarks {
+			e.api.WriteError(w, r, invalidListOptions("allowWatchBookmarks", "false",
+				"sendInitialEvents requires setting allowWatchBookmarks to true"))
+			return
+		}
+	}
+	timeout := time.Duration(float64(MinRequestTimeout) * (1 + rand.Float64()))
+	if opts.TimeoutSeconds != nil && *opts.TimeoutSeconds > 0 {
+		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
+	}
+	ctx := r.Context()
+	watcher, err := e.store.Watch(ctx, ns, opts)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	defer watcher.Stop()
+
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		e.api.WriteError(w, r, apierrors.NewInternalError(fmt.Errorf("unable to start watch - can't get http.Flusher: %T", w)))
+		return
+	}
+	mediaType := out.info.MediaType
+	if mediaType != runtime.ContentTypeJSON {
+		mediaType += ";stream=watch"
+	}
+	w.Header().Set("Content-Type", mediaType)
+	w.Header().Set("Transfer-Encoding", "chunked")
+	w.WriteHeader(http.StatusOK)
+	flusher.Flush()
+
+	framer := out.info.StreamSerializer.Framer.NewFrameWriter(w)
+	streamEnc := out.info.StreamSerializer.Serializer
+	var buf bytes.Buffer
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	headers := true
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+			return
+		case <-e.api.stopWatches:
+			return
+		case ev, ok := <-watcher.ResultChan():
+			if !ok {
+				return
+			}
+			obj, err := e.watchObject(r, out, ev, headers)
+			if err != nil {
+				obj = errorStatus(err)
+				ev.Type = watch.Error
+			}
+			if ev.Type != watch.Error && ev.Type != watch.Bookmark && out.as == asTable {
+				headers = false
+			}
+			buf.Reset()
+			if err := out.info.Serializer.Encode(obj, &buf); err != nil {
+				return
+			}
+			we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: buf.Bytes()}}
+			if err := streamEnc.Encode(we, framer); err != nil {
+				return
+			}
+			if len(watcher.ResultChan()) == 0 {
+				flusher.Flush()
+			}
+		}
+	}
+}
+
+// watchObject turns one event's object into what the client asked for.
+func (e *endpoint) watchObject(r *http.Request, out output, ev watch.Event, headers bool) (runtime.Object, error) {
+	if ev.Type == watch.Error {
+		if st, ok := ev.Object.(*metav1.Status); ok {
+			st.SetGroupVersionKind(statusGVK)
+			return st, nil
+		}
+		return ev.Object, nil
+	}
+	switch out.as {
+	case asTable:
+		if ev.Type == watch.Bookmark {
+			return e.toServed(ev.Object)
+		}
+		return e.table(r, out, []runtime.Object{ev.Object}, nil, headers)
+	case asMetadata:
+		return partialMetadata(ev.Object, out.asVersion)
+	}
+	return e.toServed(ev.Object)
+}

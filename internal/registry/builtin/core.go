@@ -1,0 +1,233 @@
+package builtin
+
+import (
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kapi-dev/kapi/internal/registry"
+)
+
+func coreKind(kind string) registry.Resource {
+	gv := corev1.SchemeGroupVersion
+	return registry.Resource{GroupVersion: gv, Kind: kind, StorageKind: gv.WithKind(kind), Namespaced: true}
+}
+
+func core() []*registry.Resource {
+	ns := coreKind("Namespace")
+	ns.Name, ns.SingularName, ns.ShortNames, ns.KeyPrefix = "namespaces", "namespace", []string{"ns"}, "namespaces"
+	ns.Namespaced, ns.Status, ns.ReturnDeletedObject = false, true, true
+	ns.Verbs = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
+	ns.ValidateName = apivalidation.ValidateNamespaceName
+	ns.PrepareForCreate = func(obj runtime.Object) {
+		n := obj.(*corev1.Namespace)
+		n.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
+		if !hasFinalizer(n.Spec.Finalizers, corev1.FinalizerKubernetes) {
+			n.Spec.Finalizers = append(n.Spec.Finalizers, corev1.FinalizerKubernetes)
+		}
+		setNamespaceNameLabel(n)
+	}
+	ns.PrepareForUpdate = func(obj, old runtime.Object) {
+		n := obj.(*corev1.Namespace)
+		n.Spec.Finalizers = old.(*corev1.Namespace).Spec.Finalizers
+		setNamespaceNameLabel(n)
+	}
+	ns.PrepareForDelete = func(obj runtime.Object) bool {
+		n := obj.(*corev1.Namespace)
+		n.Status.Phase = corev1.NamespaceTerminating
+		return len(n.Spec.Finalizers) > 0
+	}
+	ns.SelectableFields = func(obj runtime.Object) fields.Set {
+		return fields.Set{"status.phase": string(obj.(*corev1.Namespace).Status.Phase)}
+	}
+
+	cm := coreKind("ConfigMap")
+	cm.Name, cm.SingularName, cm.ShortNames, cm.KeyPrefix = "configmaps", "configmap", []string{"cm"}, "configmaps"
+	cm.AllowUnconditionalUpdate = true
+
+	secret := coreKind("Secret")
+	secret.Name, secret.SingularName, secret.KeyPrefix = "secrets", "secret", "secrets"
+	secret.AllowUnconditionalUpdate = true
+	secret.SelectableFields = func(obj runtime.Object) fields.Set {
+		return fields.Set{"type": string(obj.(*corev1.Secret).Type)}
+	}
+
+	sa := coreKind("ServiceAccount")
+	sa.Name, sa.SingularName, sa.ShortNames, sa.KeyPrefix = "serviceaccounts", "serviceaccount", []string{"sa"}, "serviceaccounts"
+	sa.AllowUnconditionalUpdate, sa.ReturnDeletedObject = true, true
+
+	pod := coreKind("Pod")
+	pod.Name, pod.SingularName, pod.ShortNames, pod.Categories, pod.KeyPrefix = "pods", "pod", []string{"po"}, []string{"all"}, "pods"
+	pod.Status, pod.TrackGeneration, pod.ReturnDeletedObject = true, true, true
+	pod.PrepareForCreate = func(obj runtime.Object) {
+		p := obj.(*corev1.Pod)
+		p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOS(&p.Spec)}
+	}
+	pod.SelectableFields = func(obj runtime.Object) fields.Set {
+		p := obj.(*corev1.Pod)
+		return fields.Set{
+			"spec.nodeName":            p.Spec.NodeName,
+			"spec.restartPolicy":       string(p.Spec.RestartPolicy),
+			"spec.schedulerName":       p.Spec.SchedulerName,
+			"spec.serviceAccountName":  p.Spec.ServiceAccountName,
+			"spec.hostNetwork":         strconv.FormatBool(p.Spec.HostNetwork),
+			"status.phase":             string(p.Status.Phase),
+			"status.podIP":             p.Status.PodIP,
+			"status.nominatedNodeName": p.Status.NominatedNodeName,
+		}
+	}
+
+	svc := coreKind("Service")
+	svc.Name, svc.SingularName, svc.ShortNames, svc.Categories, svc.KeyPrefix = "services", "service", []string{"svc"}, []string{"all"}, "services/specs"
+	svc.Status, svc.ReturnDeletedObject = true, true
+	svc.SelectableFields = func(obj runtime.Object) fields.Set {
+		s := obj.(*corev1.Service)
+		return fields.Set{"spec.clusterIP": s.Spec.ClusterIP, "spec.type": string(s.Spec.Type)}
+	}
+
+	ep := coreKind("Endpoints")
+	ep.Name, ep.SingularName, ep.ShortNames, ep.KeyPrefix = "endpoints", "endpoints", []string{"ep"}, "services/endpoints"
+	ep.AllowCreateOnUpdate, ep.AllowUnconditionalUpdate = true, true
+
+	ev := coreKind("Event")
+	ev.Name, ev.SingularName, ev.ShortNames, ev.KeyPrefix = "events", "event", []string{"ev"}, "events"
+	ev.AllowCreateOnUpdate, ev.AllowUnconditionalUpdate = true, true
+	ev.SelectableFields = eventFields
+
+	node := coreKind("Node")
+	node.Name, node.SingularName, node.ShortNames, node.KeyPrefix = "nodes", "node", []string{"no"}, "minions"
+	node.Namespaced, node.Status, node.AllowCreateOnUpdate, node.AllowUnconditionalUpdate = false, true, true, true
+	node.SelectableFields = func(obj runtime.Object) fields.Set {
+		return fields.Set{"spec.unschedulable": strconv.FormatBool(obj.(*corev1.Node).Spec.Unschedulable)}
+	}
+
+	lr := coreKind("LimitRange")
+	lr.Name, lr.SingularName, lr.ShortNames, lr.KeyPrefix = "limitranges", "limitrange", []string{"limits"}, "limitranges"
+	lr.AllowCreateOnUpdate, lr.AllowUnconditionalUpdate = true, true
+
+	rq := coreKind("ResourceQuota")
+	rq.Name, rq.SingularName, rq.ShortNames, rq.KeyPrefix = "resourcequotas", "resourcequota", []string{"quota"}, "resourcequotas"
+	rq.Status, rq.ReturnDeletedObject = true, true
+
+	pt := coreKind("PodTemplate")
+	pt.Name, pt.SingularName, pt.KeyPrefix = "podtemplates", "podtemplate", "podtemplates"
+	pt.AllowUnconditionalUpdate, pt.ReturnDeletedObject = true, true
+
+	rc := coreKind("ReplicationController")
+	rc.Name, rc.SingularName, rc.ShortNames, rc.Categories, rc.KeyPrefix = "replicationcontrollers", "replicationcontroller", []string{"rc"}, []string{"all"}, "controllers"
+	rc.Status, rc.TrackGeneration = true, true
+	rc.SelectableFields = func(obj runtime.Object) fields.Set {
+		return fields.Set{"status.replicas": strconv.Itoa(int(obj.(*corev1.ReplicationController).Status.Replicas))}
+	}
+	rc.Scale = &registry.Scale{
+		Get: func(obj runtime.Object) (int32, int32, string) {
+			c := obj.(*corev1.ReplicationController)
+			return derefInt32(c.Spec.Replicas, 1), c.Status.Replicas, labels.SelectorFromSet(c.Spec.Selector).String()
+		},
+		SetReplicas: func(obj runtime.Object, n int32) { obj.(*corev1.ReplicationController).Spec.Replicas = &n },
+	}
+
+	pv := coreKind("PersistentVolume")
+	pv.Name, pv.SingularName, pv.ShortNames, pv.KeyPrefix = "persistentvolumes", "persistentvolume", []string{"pv"}, "persistentvolumes"
+	pv.Namespaced, pv.Status, pv.ReturnDeletedObject = false, true, true
+	pv.PrepareForCreate = func(obj runtime.Object) {
+		obj.(*corev1.PersistentVolume).Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending}
+	}
+
+	pvc := coreKind("PersistentVolumeClaim")
+	pvc.Name, pvc.SingularName, pvc.ShortNames, pvc.KeyPrefix = "persistentvolumeclaims", "persistentvolumeclaim", []string{"pvc"}, "persistentvolumeclaims"
+	pvc.Status, pvc.ReturnDeletedObject = true, true
+	pvc.PrepareForCreate = func(obj runtime.Object) {
+		obj.(*corev1.PersistentVolumeClaim).Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
+	}
+
+	out := []*registry.Resource{&ns, &cm, &secret, &sa, &pod, &svc, &ep, &ev, &node, &lr, &rq, &pt, &rc, &pv, &pvc}
+	return out
+}
+
+func eventFields(obj runtime.Object) fields.Set {
+	e := obj.(*corev1.Event)
+	source := e.Source.Component
+	if source == "" {
+		source = e.ReportingController
+	}
+	return fields.Set{
+		"involvedObject.kind":            e.InvolvedObject.Kind,
+		"involvedObject.namespace":       e.InvolvedObject.Namespace,
+		"involvedObject.name":            e.InvolvedObject.Name,
+		"involvedObject.uid":             string(e.InvolvedObject.UID),
+		"involvedObject.apiVersion":      e.InvolvedObject.APIVersion,
+		"involvedObject.resourceVersion": e.InvolvedObject.ResourceVersion,
+		"involvedObject.fieldPath":       e.InvolvedObject.FieldPath,
+		"reason":                         e.Reason,
+		"reportingComponent":             e.ReportingController,
+		"source":                         source,
+		"type":                           e.Type,
+	}
+}
+
+func setNamespaceNameLabel(n *corev1.Namespace) {
+	if n.Labels == nil {
+		n.Labels = map[string]string{}
+	}
+	n.Labels[corev1.LabelMetadataName] = n.Name
+}
+
+func hasFinalizer(list []corev1.FinalizerName, f corev1.FinalizerName) bool {
+	for _, x := range list {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func derefInt32(p *int32, def int32) int32 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// podQOS computes a pod's quality-of-service class from its containers' resources.
+func podQOS(spec *corev1.PodSpec) corev1.PodQOSClass {
+	requests, limits := map[corev1.ResourceName]bool{}, map[corev1.ResourceName]bool{}
+	guaranteed := true
+	all := append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
+	for _, c := range all {
+		for name, q := range c.Resources.Requests {
+			if name == corev1.ResourceCPU || name == corev1.ResourceMemory {
+				if !q.IsZero() {
+					requests[name] = true
+				}
+			}
+		}
+		hasCPU, hasMem := false, false
+		for name, q := range c.Resources.Limits {
+			if name == corev1.ResourceCPU || name == corev1.ResourceMemory {
+				if !q.IsZero() {
+					limits[name] = true
+					hasCPU = hasCPU || name == corev1.ResourceCPU
+					hasMem = hasMem || name == corev1.ResourceMemory
+				}
+				if r, ok := c.Resources.Requests[name]; ok && r.Cmp(q) != 0 {
+					guaranteed = false
+				}
+			}
+		}
+		if !hasCPU || !hasMem {
+			guaranteed = false
+		}
+	}
+	if len(requests) == 0 && len(limits) == 0 {
+		return corev1.PodQOSBestEffort
+	}
+	if guaranteed {
+		return corev1.PodQOSGuaranteed
+	}
+	return corev1.PodQOSBurstable
+}

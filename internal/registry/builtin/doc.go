@@ -1,0 +1,17 @@
+// Package builtin lists the built-in resources kapi serves, one file per API group:
+// names, scope, etcd key, storage kind and the behaviour hooks (defaults run in the
+// scheme; validation and Table printing come from internal/validation and
+// internal/printers).
+package builtin
+
+import "github.com/kapi-dev/kapi/internal/registry"
+
+// Resources returns every built-in resource, in discovery order.
+func Resources() []*registry.Resource {
+	var out []*registry.Resource
+	out = append(out, core()...)
+	out = append(out, apps()...)
+	out = append(out, events()...)
+	out = append(out, coordination()...)
+	return withTables(withValidation(out))
+}

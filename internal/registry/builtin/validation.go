@@ -1,0 +1,69 @@
+package builtin
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/registry"
+	v "github.com/kapi-dev/kapi/internal/validation"
+)
+
+type validateFuncs struct {
+	create func(runtime.Object) field.ErrorList
+	update func(obj, old runtime.Object) field.ErrorList
+	status func(obj, old runtime.Object) field.ErrorList
+}
+
+// validators maps each served group/kind to its validation (metadata included).
+var validators = map[string]validateFuncs{
+	"/Namespace":                {v.ValidateNamespace, v.ValidateNamespaceUpdate, v.ValidateNamespaceStatusUpdate},
+	"/ConfigMap":                {v.ValidateConfigMap, v.ValidateConfigMapUpdate, nil},
+	"/Secret":                   {v.ValidateSecret, v.ValidateSecretUpdate, nil},
+	"/ServiceAccount":           {v.ValidateServiceAccount, v.ValidateServiceAccountUpdate, nil},
+	"/Pod":                      {v.ValidatePod, v.ValidatePodUpdate, v.ValidatePodStatusUpdate},
+	"/Service":                  {v.ValidateService, v.ValidateServiceUpdate, v.ValidateServiceStatusUpdate},
+	"/Endpoints":                {v.ValidateEndpoints, v.ValidateEndpointsUpdate, nil},
+	"/Event":                    {v.ValidateEvent, v.ValidateEventUpdate, nil},
+	"/Node":                     {v.ValidateNode, v.ValidateNodeUpdate, v.ValidateNodeStatusUpdate},
+	"/LimitRange":               {v.ValidateLimitRange, v.ValidateLimitRangeUpdate, nil},
+	"/ResourceQuota":            {v.ValidateResourceQuota, v.ValidateResourceQuotaUpdate, v.ValidateResourceQuotaStatusUpdate},
+	"/PodTemplate":              {v.ValidatePodTemplate, v.ValidatePodTemplateUpdate, nil},
+	"/ReplicationController":    {v.ValidateReplicationController, v.ValidateReplicationControllerUpdate, v.ValidateReplicationControllerStatusUpdate},
+	"/PersistentVolume":         {v.ValidatePersistentVolume, v.ValidatePersistentVolumeUpdate, v.ValidatePersistentVolumeStatusUpdate},
+	"/PersistentVolumeClaim":    {v.ValidatePersistentVolumeClaim, v.ValidatePersistentVolumeClaimUpdate, v.ValidatePersistentVolumeClaimStatusUpdate},
+	"apps/ControllerRevision":   {v.ValidateControllerRevision, v.ValidateControllerRevisionUpdate, nil},
+	"apps/DaemonSet":            {v.ValidateDaemonSet, v.ValidateDaemonSetUpdate, v.ValidateDaemonSetStatusUpdate},
+	"apps/Deployment":           {v.ValidateDeployment, v.ValidateDeploymentUpdate, v.ValidateDeploymentStatusUpdate},
+	"apps/ReplicaSet":           {v.ValidateReplicaSet, v.ValidateReplicaSetUpdate, v.ValidateReplicaSetStatusUpdate},
+	"apps/StatefulSet":          {v.ValidateStatefulSet, v.ValidateStatefulSetUpdate, v.ValidateStatefulSetStatusUpdate},
+	"coordination.k8s.io/Lease": {v.ValidateLease, v.ValidateLeaseUpdate, nil},
+	"events.k8s.io/Event": {
+		func(obj runtime.Object) field.ErrorList { return v.ValidateEventsV1Event(eventsView(obj)) },
+		func(obj, old runtime.Object) field.ErrorList {
+			return v.ValidateEventsV1EventUpdate(eventsView(obj), eventsView(old))
+		},
+		nil,
+	},
+}
+
+// eventsView converts a stored core/v1 Event for events.k8s.io validation.
+func eventsView(obj runtime.Object) runtime.Object {
+	if e, ok := obj.(*corev1.Event); ok {
+		return apis.EventsV1(e)
+	}
+	return obj
+}
+
+// withValidation attaches each resource's validation functions.
+func withValidation(list []*registry.Resource) []*registry.Resource {
+	for _, r := range list {
+		f, ok := validators[r.GroupVersion.Group+"/"+r.Kind]
+		if !ok {
+			continue
+		}
+		r.Validate, r.ValidateUpdate, r.ValidateStatusUpdate = f.create, f.update, f.status
+	}
+	return list
+}

@@ -1,0 +1,92 @@
+package registry
+
+import (
+	"fmt"
+	"sort"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	"github.com/kapi-dev/kapi/internal/storage"
+)
+
+// NameFunc validates a name (prefix is true for generateName) and returns messages.
+type NameFunc = func(name string, prefix bool) []string
+
+func (s *Store) nameValidator() NameFunc {
+	if s.res.ValidateName != nil {
+		return s.res.ValidateName
+	}
+	return apivalidation.NameIsDNSSubdomain
+}
+
+// ValidateObjectMeta checks the metadata of a new object with kube-apiserver's rules.
+func ValidateObjectMeta(acc metav1.Object, namespaced bool, name NameFunc) field.ErrorList {
+	return apivalidation.ValidateObjectMetaAccessor(acc, namespaced, name, field.NewPath("metadata"))
+}
+
+// ValidateObjectMetaUpdate checks metadata changes and the new metadata.
+func ValidateObjectMetaUpdate(acc, old metav1.Object, namespaced bool, name NameFunc) field.ErrorList {
+	errs := apivalidation.ValidateObjectMetaAccessorUpdate(acc, old, field.NewPath("metadata"))
+	return append(errs, ValidateObjectMeta(acc, namespaced, name)...)
+}
+
+// Attrs returns the labels and selectable fields of obj.
+func (s *Store) Attrs(obj runtime.Object) (labels.Set, fields.Set, error) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := fields.Set{"metadata.name": acc.GetName()}
+	if s.res.Namespaced {
+		fs["metadata.namespace"] = acc.GetNamespace()
+	}
+	if s.res.SelectableFields != nil {
+		for k, v := range s.res.SelectableFields(obj) {
+			fs[k] = v
+		}
+	}
+	return labels.Set(acc.GetLabels()), fs, nil
+}
+
+// SupportedFields lists the field selector keys of the resource.
+func (s *Store) SupportedFields() []string {
+	_, set, _ := s.Attrs(s.newFunc())
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Predicate parses selectors into a storage predicate, rejecting what upstream rejects
+// with 400 BadRequest.
+func (s *Store) Predicate(labelSelector, fieldSelector string) (storage.SelectionPredicate, error) {
+	ls, err := labels.Parse(labelSelector)
+	if err != nil {
+		return storage.SelectionPredicate{}, apierrors.NewBadRequest(err.Error())
+	}
+	fsel, err := fields.ParseSelector(fieldSelector)
+	if err != nil {
+		return storage.SelectionPredicate{}, apierrors.NewBadRequest(err.Error())
+	}
+	if !fsel.Empty() {
+		supported := map[string]bool{}
+		for _, k := range s.SupportedFields() {
+			supported[k] = true
+		}
+		for _, req := range fsel.Requirements() {
+			if !supported[req.Field] {
+				return storage.SelectionPredicate{}, apierrors.NewBadRequest(fmt.Sprintf("field label not supported: %s", req.Field))
+			}
+		}
+	}
+	return storage.SelectionPredicate{Label: ls, Field: fsel, GetAttrs: s.Attrs}, nil
+}

@@ -1,0 +1,501 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/uuid"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kapi-dev/kapi/internal/storage"
+)
+
+// AdmitFunc is an admission step the caller runs inside a write: mutating steps run
+// before the object is prepared and validated, validating steps after, both before
+// storage. old is nil on create.
+type AdmitFunc func(ctx context.Context, obj, old runtime.Object) error
+
+// Store is the generic REST storage of one resource: the Kubernetes object rules
+// around a storage.Interface. Objects are of the resource's storage type.
+type Store struct {
+	res     *Resource
+	storage storage.Interface
+	prefix  string
+	newFunc func() runtime.Object
+	newList func() runtime.Object
+	now     func() time.Time
+}
+
+// NewStore returns the Store of res over st, with keys under prefix ("/registry").
+func NewStore(res *Resource, st storage.Interface, prefix string, newFunc, newList func() runtime.Object) *Store {
+	return &Store{res: res, storage: st, prefix: prefix, newFunc: newFunc, newList: newList, now: time.Now}
+}
+
+// Resource returns the description the store serves.
+func (s *Store) Resource() *Resource { return s.res }
+
+// New returns an empty object of the storage type.
+func (s *Store) New() runtime.Object { return s.newFunc() }
+
+// NewList returns an empty list of the storage type.
+func (s *Store) NewList() runtime.Object { return s.newList() }
+
+// Storage returns the underlying storage.
+func (s *Store) Storage() storage.Interface { return s.storage }
+
+// Get returns one object.
+func (s *Store) Get(ctx context.Context, ns, name string, opts *metav1.GetOptions) (runtime.Object, error) {
+	out := s.newFunc()
+	err := s.storage.Get(ctx, s.objectKey(ns, name), storage.GetOptions{ResourceVersion: opts.ResourceVersion}, out)
+	return out, s.toAPIError(err, name)
+}
+
+// List returns the objects of namespace ns (all namespaces when "") selected by opts.
+func (s *Store) List(ctx context.Context, ns string, opts *metav1.ListOptions) (runtime.Object, error) {
+	lo, err := s.listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	list := s.newList()
+	if err := s.storage.GetList(ctx, s.listKey(ns), lo, list); err != nil {
+		if storage.HasCode(err, storage.CodeExpired) && opts.Continue != "" {
+			return nil, apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+		}
+		return nil, s.toAPIError(err, "")
+	}
+	return list, nil
+}
+
+// Watch streams changes in namespace ns selected by opts.
+func (s *Store) Watch(ctx context.Context, ns string, opts *metav1.ListOptions) (watch.Interface, error) {
+	lo, err := s.listOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	lo.SendInitialEvents = opts.SendInitialEvents
+	lo.AllowWatchBookmarks = opts.AllowWatchBookmarks
+	w, err := s.storage.Watch(ctx, s.listKey(ns), lo)
+	return w, s.toAPIError(err, "")
+}
+
+func (s *Store) listOptions(opts *metav1.ListOptions) (storage.ListOptions, error) {
+	pred, err := s.Predicate(opts.LabelSelector, opts.FieldSelector)
+	if err != nil {
+		return storage.ListOptions{}, err
+	}
+	pred.Limit, pred.Continue = opts.Limit, opts.Continue
+	return storage.ListOptions{
+		ResourceVersion:      opts.ResourceVersion,
+		ResourceVersionMatch: opts.ResourceVersionMatch,
+		Predicate:            pred,
+		Recursive:            true,
+	}, nil
+}
+
+// Create stores a new object in namespace ns.
+func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, mutate, validate AdmitFunc, dryRun bool) (runtime.Object, error) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	if err := s.checkNamespace(acc, ns); err != nil {
+		return nil, err
+	}
+	if acc.GetResourceVersion() != "" {
+		return nil, apierrors.NewBadRequest("resourceVersion should not be set on objects to be created")
+	}
+	if mutate != nil {
+		if err := mutate(ctx, obj, nil); err != nil {
+			return nil, err
+		}
+	}
+	s.prepareCreate(acc, obj)
+	if errs := s.validateCreate(obj, acc); len(errs) > 0 {
+		return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), acc.GetName(), errs)
+	}
+	if validate != nil {
+		if err := validate(ctx, obj, nil); err != nil {
+			return nil, err
+		}
+	}
+	if dryRun {
+		return obj, nil
+	}
+	out := s.newFunc()
+	err = s.storage.Create(ctx, s.objectKey(acc.GetNamespace(), acc.GetName()), obj, out)
+	return out, s.toAPIError(err, acc.GetName())
+}
+
+// checkNamespace fills in the namespace from the URL and rejects a body naming another.
+func (s *Store) checkNamespace(acc metav1.Object, ns string) error {
+	if !s.res.Namespaced {
+		acc.SetNamespace("")
+		return nil
+	}
+	if acc.GetNamespace() == "" {
+		acc.SetNamespace(ns)
+	} else if ns != "" && acc.GetNamespace() != ns {
+		return apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+	}
+	return nil
+}
+
+func (s *Store) prepareCreate(acc metav1.Object, obj runtime.Object) {
+	if acc.GetName() == "" && acc.GetGenerateName() != "" {
+		acc.SetName(acc.GetGenerateName() + utilrand.String(5))
+	}
+	acc.SetUID(uuid.NewUUID())
+	acc.SetCreationTimestamp(metav1.NewTime(s.now().Truncate(time.Second)))
+	acc.SetDeletionTimestamp(nil)
+	acc.SetDeletionGracePeriodSeconds(nil)
+	acc.SetSelfLink("")
+	acc.SetGeneration(0)
+	if s.res.TrackGeneration {
+		acc.SetGeneration(1)
+	}
+	if s.res.Status {
+		resetStatus(obj)
+	}
+	if s.res.PrepareForCreate != nil {
+		s.res.PrepareForCreate(obj)
+	}
+}
+
+func (s *Store) validateCreate(obj runtime.Object, acc metav1.Object) field.ErrorList {
+	var errs field.ErrorList
+	if s.res.Validate != nil {
+		errs = s.res.Validate(obj)
+	} else {
+		errs = ValidateObjectMeta(acc, s.res.Namespaced, s.nameValidator())
+	}
+	return errs
+}
+
+// UpdateFunc computes the object a PUT or PATCH asks for from the current one (a
+// deep copy the function may mutate; nil when the object does not exist).
+type UpdateFunc func(ctx context.Context, current runtime.Object) (runtime.Object, error)
+
+// Update applies an update through the main resource (subresource "") or "status".
+// It returns the stored object and whether it was created.
+func (s *Store) Update(ctx context.Context, ns, name, subresource string, update UpdateFunc, mutate, validate AdmitFunc, forceAllowCreate, dryRun bool) (runtime.Object, bool, error) {
+	key := s.objectKey(ns, name)
+	var created, deleteAfter bool
+	var result runtime.Object
+	out := s.newFunc()
+	err := s.storage.GuaranteedUpdate(ctx, key, out, true, nil, func(current runtime.Object) (runtime.Object, error) {
+		curAcc, err := meta.Accessor(current)
+		if err != nil {
+			return nil, err
+		}
+		exists := curAcc.GetResourceVersion() != ""
+		var old runtime.Object
+		if exists {
+			old = current.DeepCopyObject()
+		} else {
+			current = nil
+		}
+		obj, err := update(ctx, current)
+		if err != nil {
+			return nil, err
+		}
+		acc, err := meta.Accessor(obj)
+		if err != nil {
+			return nil, apierrors.NewBadRequest(err.Error())
+		}
+		if err := s.checkNamespace(acc, ns); err != nil {
+			return nil, err
+		}
+		if acc.GetName() != name {
+			return nil, apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", acc.GetName(), name))
+		}
+		if !exists {
+			if subresource != "" || !(s.res.AllowCreateOnUpdate || forceAllowCreate) {
+				return nil, apierrors.NewNotFound(s.groupResource(), name)
+			}
+			created = true
+			acc.SetResourceVersion("")
+			if mutate != nil {
+				if err := mutate(ctx, obj, nil); err != nil {
+					return nil, err
+				}
+			}
+			s.prepareCreate(acc, obj)
+			if errs := s.validateCreate(obj, acc); len(errs) > 0 {
+				return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, errs)
+			}
+			if validate != nil {
+				if err := validate(ctx, obj, nil); err != nil {
+					return nil, err
+				}
+			}
+			result = obj
+			return obj, nil
+		}
+		oldAcc, _ := meta.Accessor(old)
+		if err := s.checkResourceVersion(acc, oldAcc, name); err != nil {
+			return nil, err
+		}
+		acc.SetResourceVersion(oldAcc.GetResourceVersion())
+		if mutate != nil {
+			if err := mutate(ctx, obj, old); err != nil {
+				return nil, err
+			}
+		}
+		if subresource == "status" {
+			obj = withStatusOf(old, obj)
+			acc, _ = meta.Accessor(obj)
+		}
+		s.prepareUpdate(acc, oldAcc, obj, old, subresource)
+		if errs := s.validateUpdate(obj, old, acc, oldAcc, subresource); len(errs) > 0 {
+			return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, errs)
+		}
+		if validate != nil {
+			if err := validate(ctx, obj, old); err != nil {
+				return nil, err
+			}
+		}
+		deleteAfter = oldAcc.GetDeletionTimestamp() != nil && len(acc.GetFinalizers()) == 0
+		result = obj
+		if dryRun {
+			// Abort the write; the computed object is the answer.
+			return nil, errDryRun
+		}
+		return obj, nil
+	})
+	if err == errDryRun {
+		return result, created, nil
+	}
+	if err != nil {
+		return nil, false, s.toAPIError(err, name)
+	}
+	if dryRun && created {
+		return result, true, nil
+	}
+	if deleteAfter {
+		// The last finalizer of a deleting object is gone: the object goes with it.
+		rv := mustAccessor(out).GetResourceVersion()
+		gone := s.newFunc()
+		if err := s.storage.Delete(ctx, key, gone, &storage.Preconditions{ResourceVersion: &rv}, nil); err != nil && !storage.IsNotFound(err) {
+			return nil, false, s.toAPIError(err, name)
+		}
+	}
+	return out, created, nil
+}
+
+var errDryRun = fmt.Errorf("dry run")
+
+func mustAccessor(obj runtime.Object) metav1.Object {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		panic(err) // storage objects always have ObjectMeta
+	}
+	return acc
+}
+
+func (s *Store) checkResourceVersion(acc, oldAcc metav1.Object, name string) error {
+	rv := acc.GetResourceVersion()
+	if rv == "" {
+		if !s.res.AllowUnconditionalUpdate {
+			return apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, field.ErrorList{
+				field.Invalid(field.NewPath("metadata", "resourceVersion"), rv, "must be specified for an update")})
+		}
+		return nil
+	}
+	if rv != oldAcc.GetResourceVersion() {
+		return apierrors.NewConflict(s.groupResource(), name,
+			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	return nil
+}
+
+// prepareUpdate keeps what a client may not change and bumps generation on spec changes.
+func (s *Store) prepareUpdate(acc, oldAcc metav1.Object, obj, old runtime.Object, subresource string) {
+	acc.SetUID(oldAcc.GetUID())
+	acc.SetCreationTimestamp(oldAcc.GetCreationTimestamp())
+	acc.SetDeletionTimestamp(oldAcc.GetDeletionTimestamp())
+	acc.SetDeletionGracePeriodSeconds(oldAcc.GetDeletionGracePeriodSeconds())
+	acc.SetGeneration(oldAcc.GetGeneration())
+	acc.SetSelfLink("")
+	if acc.GetDeletionTimestamp() != nil {
+		// No new finalizers on an object being deleted.
+		acc.SetFinalizers(keepOnly(acc.GetFinalizers(), oldAcc.GetFinalizers()))
+	}
+	if subresource == "" && s.res.Status {
+		copyStatus(old, obj)
+	}
+	if subresource == "" && s.res.PrepareForUpdate != nil {
+		s.res.PrepareForUpdate(obj, old)
+	}
+	if s.res.TrackGeneration && !specEqual(obj, old) {
+		acc.SetGeneration(oldAcc.GetGeneration() + 1)
+	}
+}
+
+func (s *Store) validateUpdate(obj, old runtime.Object, acc, oldAcc metav1.Object, subresource string) field.ErrorList {
+	switch {
+	case subresource == "status" && s.res.ValidateStatusUpdate != nil:
+		return s.res.ValidateStatusUpdate(obj, old)
+	case subresource == "" && s.res.ValidateUpdate != nil:
+		return s.res.ValidateUpdate(obj, old)
+	}
+	return ValidateObjectMetaUpdate(acc, oldAcc, s.res.Namespaced, s.nameValidator())
+}
+
+func keepOnly(list, allowed []string) []string {
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	var out []string
+	for _, f := range list {
+		if ok[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Delete removes an object, or marks it deleted when finalizers or PrepareForDelete
+// keep it. It returns the object (deleted or lingering) and whether it is gone.
+func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.DeleteOptions, validate AdmitFunc, dryRun bool) (runtime.Object, bool, error) {
+	key := s.objectKey(ns, name)
+	var precond *storage.Preconditions
+	if opts != nil && opts.Preconditions != nil {
+		precond = &storage.Preconditions{UID: opts.Preconditions.UID, ResourceVersion: opts.Preconditions.ResourceVersion}
+	}
+	current := s.newFunc()
+	if err := s.storage.Get(ctx, key, storage.GetOptions{}, current); err != nil {
+		return nil, false, s.toAPIError(err, name)
+	}
+	if validate != nil {
+		if err := validate(ctx, nil, current); err != nil {
+			return nil, false, err
+		}
+	}
+	if s.mustLinger(current.DeepCopyObject()) {
+		out := s.newFunc()
+		var result runtime.Object
+		err := s.storage.GuaranteedUpdate(ctx, key, out, false, precond, func(cur runtime.Object) (runtime.Object, error) {
+			acc := mustAccessor(cur)
+			if acc.GetDeletionTimestamp() == nil {
+				now := metav1.NewTime(s.now().Truncate(time.Second))
+				acc.SetDeletionTimestamp(&now)
+				zero := int64(0)
+				acc.SetDeletionGracePeriodSeconds(&zero)
+			}
+			if s.res.PrepareForDelete != nil {
+				s.res.PrepareForDelete(cur)
+			}
+			result = cur
+			if dryRun {
+				return nil, errDryRun
+			}
+			return cur, nil
+		})
+		if err == errDryRun {
+			return result, false, nil
+		}
+		return out, false, s.toAPIError(err, name)
+	}
+	if dryRun {
+		return current, true, nil
+	}
+	out := s.newFunc()
+	err := s.storage.Delete(ctx, key, out, precond, nil)
+	return out, true, s.toAPIError(err, name)
+}
+
+// mustLinger reports whether deleting obj only marks it (finalizers present or the
+// resource's PrepareForDelete keeps it).
+func (s *Store) mustLinger(obj runtime.Object) bool {
+	if len(mustAccessor(obj).GetFinalizers()) > 0 {
+		return true
+	}
+	return s.res.PrepareForDelete != nil && s.res.PrepareForDelete(obj)
+}
+
+// DeleteCollection deletes every object of namespace ns that opts selects and returns
+// the list of deleted (or lingering) objects.
+func (s *Store) DeleteCollection(ctx context.Context, ns string, opts *metav1.DeleteOptions, listOpts *metav1.ListOptions, validate AdmitFunc, dryRun bool) (runtime.Object, error) {
+	lo := *listOpts
+	lo.Limit, lo.Continue, lo.ResourceVersion = 0, "", ""
+	list, err := s.List(ctx, ns, &lo)
+	if err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	var kept []runtime.Object
+	for _, item := range items {
+		acc := mustAccessor(item)
+		obj, _, err := s.Delete(ctx, acc.GetNamespace(), acc.GetName(), opts, validate, dryRun)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		kept = append(kept, obj)
+	}
+	out := s.newList()
+	if err := meta.SetList(out, kept); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UID returns the uid of obj.
+func UID(obj runtime.Object) types.UID { return mustAccessor(obj).GetUID() }
+
+// specEqual compares everything but TypeMeta, ObjectMeta and Status.
+func specEqual(a, b runtime.Object) bool {
+	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
+	t := va.Type()
+	for i := 0; i < t.NumField(); i++ {
+		switch t.Field(i).Name {
+		case "TypeMeta", "ObjectMeta", "Status":
+			continue
+		}
+		if !apiequality.Semantic.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
+			return false
+		}
+	}
+	return true
+}
+
+// resetStatus zeroes obj.Status.
+func resetStatus(obj runtime.Object) {
+	if f := reflect.ValueOf(obj).Elem().FieldByName("Status"); f.IsValid() && f.CanSet() {
+		f.Set(reflect.Zero(f.Type()))
+	}
+}
+
+// copyStatus sets dst.Status to src.Status.
+func copyStatus(src, dst runtime.Object) {
+	sf := reflect.ValueOf(src).Elem().FieldByName("Status")
+	df := reflect.ValueOf(dst).Elem().FieldByName("Status")
+	if sf.IsValid() && df.IsValid() && df.CanSet() {
+		df.Set(sf)
+	}
+}
+
+// withStatusOf returns a copy of old carrying obj's status and resourceVersion: a
+// status update changes nothing else.
+func withStatusOf(old, obj runtime.Object) runtime.Object {
+	out := old.DeepCopyObject()
+	copyStatus(obj, out)
+	mustAccessor(out).SetResourceVersion(mustAccessor(obj).GetResourceVersion())
+	return out
+}

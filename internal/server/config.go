@@ -1,0 +1,102 @@
+package server
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is kapi's configuration, one field per kube-apiserver flag it supports.
+type Config struct {
+	// DataDir holds the embedded etcd, generated certificates and admin.kubeconfig.
+	DataDir string
+
+	BindAddress      net.IP
+	SecurePort       int
+	AdvertiseAddress net.IP
+
+	// EtcdServers, when set, replaces the embedded etcd.
+	EtcdServers  []string
+	EtcdCAFile   string
+	EtcdCertFile string
+	EtcdKeyFile  string
+	EtcdPrefix   string
+	// EtcdCompactionInterval is how often old revisions are compacted; 0 disables.
+	EtcdCompactionInterval time.Duration
+
+	TLSCertFile       string
+	TLSPrivateKeyFile string
+	ClientCAFile      string
+	TokenAuthFile     string
+	AnonymousAuth     bool
+	// AuthorizationModes, e.g. ["AlwaysAllow"]; empty means the interim default that
+	// allows authenticated users and the public paths.
+	AuthorizationModes []string
+
+	ServiceClusterIPRange *net.IPNet
+
+	// ShutdownTimeout bounds how long in-flight requests may take after SIGTERM.
+	ShutdownTimeout time.Duration
+
+	// Out receives the start-up message (how to reach the server).
+	Out *os.File
+}
+
+// Complete fills defaults and checks the configuration.
+func (c *Config) Complete() error {
+	if c.DataDir == "" {
+		c.DataDir = "kapi-data"
+	}
+	abs, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return err
+	}
+	c.DataDir = abs
+	if c.BindAddress == nil {
+		c.BindAddress = net.IPv4(127, 0, 0, 1)
+	}
+	if c.SecurePort == 0 {
+		c.SecurePort = 6443
+	}
+	if c.SecurePort < 0 || c.SecurePort > 65535 {
+		return fmt.Errorf("--secure-port %d must be between 0 and 65535", c.SecurePort)
+	}
+	if c.EtcdPrefix == "" {
+		c.EtcdPrefix = "/registry"
+	}
+	if c.ServiceClusterIPRange == nil {
+		_, c.ServiceClusterIPRange, _ = net.ParseCIDR("10.0.0.0/24")
+	}
+	if c.AdvertiseAddress == nil {
+		c.AdvertiseAddress = c.BindAddress
+		if c.BindAddress.IsUnspecified() {
+			c.AdvertiseAddress = net.IPv4(127, 0, 0, 1)
+		}
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 60 * time.Second
+	}
+	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
+		return fmt.Errorf("--tls-cert-file and --tls-private-key-file must be set together")
+	}
+	if c.Out == nil {
+		c.Out = os.Stderr
+	}
+	return nil
+}
+
+// firstServiceIP returns the first usable address of the service range: the
+// ClusterIP of the kubernetes Service.
+func firstServiceIP(n *net.IPNet) net.IP {
+	ip := make(net.IP, len(n.IP))
+	copy(ip, n.IP)
+	for i := len(ip) - 1; i >= 0; i-- {
+		ip[i]++
+		if ip[i] != 0 {
+			break
+		}
+	}
+	return ip
+}

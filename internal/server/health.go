@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// healthCheck is one named check of /healthz, /livez or /readyz.
+type healthCheck struct {
+	name  string
+	check func(r *http.Request) error
+}
+
+// healthHandler serves one health endpoint with upstream's plain-text format:
+// "ok", or with ?verbose a line per check; ?exclude=<name> skips a check, and
+// /<endpoint>/<name> runs one check alone.
+func healthHandler(endpoint string, checks []healthCheck) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sub := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/"+endpoint), "/")
+		if sub != "" {
+			for _, c := range checks {
+				if c.name == sub {
+					if err := c.check(r); err != nil {
+						http.Error(w, fmt.Sprintf("internal server error: %v", err), http.StatusInternalServerError)
+						return
+					}
+					writePlain(w, http.StatusOK, "ok")
+					return
+				}
+			}
+			http.NotFound(w, r)
+			return
+		}
+		excluded := map[string]bool{}
+		for _, e := range r.URL.Query()["exclude"] {
+			excluded[strings.TrimSpace(e)] = true
+		}
+		var b strings.Builder
+		failed := false
+		for _, c := range checks {
+			if excluded[c.name] {
+				fmt.Fprintf(&b, "[+]%s excluded: ok\n", c.name)
+				delete(excluded, c.name)
+				continue
+			}
+			if err := c.check(r); err != nil {
+				failed = true
+				fmt.Fprintf(&b, "[-]%s failed: reason withheld\n", c.name)
+			} else {
+				fmt.Fprintf(&b, "[+]%s ok\n", c.name)
+			}
+		}
+		if len(excluded) > 0 {
+			names := make([]string, 0, len(excluded))
+			for n := range excluded {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			fmt.Fprintf(&b, "warn: some health checks cannot be excluded: no matches for %s\n", quoteAll(names))
+		}
+		_, verbose := r.URL.Query()["verbose"]
+		if failed {
+			writePlain(w, http.StatusInternalServerError, b.String()+endpoint+" check failed\n")
+			return
+		}
+		if verbose {
+			writePlain(w, http.StatusOK, b.String()+endpoint+" check passed\n")
+			return
+		}
+		writePlain(w, http.StatusOK, "ok")
+	})
+}
+
+func quoteAll(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, ",")
+}
+
+func writePlain(w http.ResponseWriter, code int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(body))
+}
+
+func ping(*http.Request) error { return nil }
+
+// etcdCheck reads a key with a short timeout to prove etcd answers.
+func etcdCheck(c *clientv3.Client) func(*http.Request) error {
+	return func(r *http.Request) error {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		_, err := c.Get(ctx, "health", clientv3.WithCountOnly())
+		return err
+	}
+}
+
+// flagCheck passes while flag is true; msg explains a failure.
+func flagCheck(flag *atomic.Bool, msg string) func(*http.Request) error {
+	return func(*http.Request) error {
+		if !flag.Load() {
+			return fmt.Errorf("%s", msg)
+		}
+		return nil
+	}
+}

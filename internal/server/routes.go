@@ -1,0 +1,49 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strconv"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/kapi-dev/kapi/internal/admission"
+	"github.com/kapi-dev/kapi/internal/endpoints/discovery"
+	"github.com/kapi-dev/kapi/internal/registry"
+	"github.com/kapi-dev/kapi/internal/request"
+)
+
+func versionHandler() http.Handler {
+	body, _ := json.MarshalIndent(Version, "", "  ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
+}
+
+// installDiscovery routes /api and /apis trees: resource requests go to the API,
+// the rest to the discovery documents.
+func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Resource) {
+	addr := net.JoinHostPort(s.cfg.AdvertiseAddress.String(), strconv.Itoa(s.cfg.SecurePort))
+	disc := discovery.New(resources, func(*http.Request) string { return addr })
+	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if info, ok := request.InfoFrom(r.Context()); ok && info.IsResourceRequest {
+			s.api.ServeHTTP(w, r)
+			return
+		}
+		disc.ServeHTTP(w, r)
+	})
+	mux.Handle("/api", disc)
+	mux.Handle("/apis", disc)
+	mux.Handle("/api/", route)
+	mux.Handle("/apis/", route)
+}
+
+func newNamespaceLifecycle(namespaces *registry.Store) admission.NamespaceLifecycle {
+	return admission.NamespaceLifecycle{Get: func(ctx context.Context, name string) (runtime.Object, error) {
+		return namespaces.Get(ctx, "", name, &metav1.GetOptions{})
+	}}
+}

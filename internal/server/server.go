@@ -1,0 +1,321 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/authn"
+	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/endpoints"
+	"github.com/kapi-dev/kapi/internal/filters"
+	"github.com/kapi-dev/kapi/internal/pki"
+	"github.com/kapi-dev/kapi/internal/registry"
+	"github.com/kapi-dev/kapi/internal/registry/builtin"
+	"github.com/kapi-dev/kapi/internal/storage/cacher"
+	"github.com/kapi-dev/kapi/internal/storage/etcd3"
+)
+
+// Version is what /version reports: the Kubernetes version kapi implements.
+var Version = version.Info{
+	Major: "1", Minor: "37", GitVersion: "v1.37.2", GitCommit: "kapi", GitTreeState: "clean",
+	BuildDate: "2026-11-01T00:00:00Z", GoVersion: "go1.26", Compiler: "gc", Platform: "linux/amd64",
+}
+
+// Server is a configured kapi, ready to Run.
+type Server struct {
+	cfg     Config
+	etcd    *embeddedEtcd
+	client  *clientv3.Client
+	handler http.Handler
+	tls     *tls.Config
+	api     *endpoints.API
+	stores  map[schema.GroupVersionResource]*registry.Store
+	caches  []*cacher.Cacher
+
+	// ready is true once bootstrap finished and false again from shutdown on.
+	ready atomic.Bool
+	// Kubeconfig is the admin kubeconfig written in self-contained mode.
+	Kubeconfig string
+}
+
+// New starts etcd (or connects to it), prepares certificates and builds the handler.
+// The caller must Run the server, which also releases what New started.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Complete(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, err
+	}
+	endpointsList := cfg.EtcdServers
+	if len(endpointsList) == 0 {
+		e, err := startEmbeddedEtcd(cfg.DataDir)
+		if err != nil {
+			return nil, err
+		}
+		s.etcd = e
+		endpointsList = []string{e.endpoint}
+	}
+	client, err := newEtcdClient(ctx, endpointsList, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
+	if err != nil {
+		s.closeEtcd()
+		return nil, err
+	}
+	s.client = client
+	if err := s.setupTLS(); err != nil {
+		s.closeEtcd()
+		return nil, err
+	}
+	if err := s.buildHandler(); err != nil {
+		s.closeEtcd()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) closeEtcd() {
+	for _, c := range s.caches {
+		c.Stop()
+	}
+	if s.client != nil {
+		_ = s.client.Close()
+	}
+	if s.etcd != nil {
+		s.etcd.Close()
+	}
+}
+
+// setupTLS loads or generates the serving certificate and the client CA.
+func (s *Server) setupTLS() error {
+	cfg := s.cfg
+	var clientCAs *x509.CertPool
+	var serving tls.Certificate
+	if cfg.TLSCertFile == "" {
+		hostname, _ := os.Hostname()
+		hosts := []string{"localhost", "127.0.0.1", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+			"kubernetes.default.svc.cluster.local", cfg.AdvertiseAddress.String(), firstServiceIP(cfg.ServiceClusterIPRange).String()}
+		if hostname != "" {
+			hosts = append(hosts, hostname)
+		}
+		if !cfg.BindAddress.IsUnspecified() {
+			hosts = append(hosts, cfg.BindAddress.String())
+		}
+		b, err := pki.Ensure(pki.Config{Dir: filepath.Join(cfg.DataDir, "pki"), Hosts: hosts,
+			AdminUser: "kubernetes-admin", AdminGroups: []string{"system:masters"}})
+		if err != nil {
+			return err
+		}
+		serving = b.Serving
+		clientCAs = b.CAPool
+		s.Kubeconfig = filepath.Join(cfg.DataDir, "admin.kubeconfig")
+		server := "https://" + net.JoinHostPort(cfg.AdvertiseAddress.String(), strconv.Itoa(cfg.SecurePort))
+		if err := pki.WriteKubeconfig(s.Kubeconfig, server, b); err != nil {
+			return err
+		}
+	} else {
+		var err error
+		if serving, err = tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSPrivateKeyFile); err != nil {
+			return fmt.Errorf("loading --tls-cert-file: %w", err)
+		}
+	}
+	if cfg.ClientCAFile != "" {
+		pem, err := os.ReadFile(cfg.ClientCAFile)
+		if err != nil {
+			return fmt.Errorf("reading --client-ca-file: %w", err)
+		}
+		clientCAs = x509.NewCertPool()
+		if !clientCAs.AppendCertsFromPEM(pem) {
+			return fmt.Errorf("--client-ca-file %s holds no PEM certificates", cfg.ClientCAFile)
+		}
+	}
+	s.tls = &tls.Config{
+		MinVersion:   tls.VersionTLS12,
+		Certificates: []tls.Certificate{serving},
+		ClientAuth:   tls.RequestClientCert,
+		ClientCAs:    clientCAs,
+		NextProtos:   []string{"h2", "http/1.1"},
+	}
+	return nil
+}
+
+// buildHandler creates the stores and the filter chain.
+func (s *Server) buildHandler() error {
+	cfg := s.cfg
+	scheme := apis.NewScheme()
+	codec := protobuf.NewSerializer(scheme, scheme)
+	s.stores = map[schema.GroupVersionResource]*registry.Store{}
+	var stores []*registry.Store
+	// Resources served in several versions share one etcd store and one watch cache.
+	shared := map[string]*cacher.Cacher{}
+	for _, res := range builtin.Resources() {
+		newFunc := newFuncFor(scheme, res.StorageKind)
+		newList := newFuncFor(scheme, res.StorageKind.GroupVersion().WithKind(res.StorageKind.Kind+"List"))
+		prefix := cfg.EtcdPrefix + "/" + res.KeyPrefix + "/"
+		st, ok := shared[prefix]
+		if !ok {
+			var err error
+			st, err = cacher.New(cacher.Config{
+				Storage:          etcd3.New(s.client, codec, res.StorageKind, newFunc, newList, prefix),
+				ResourcePrefix:   prefix,
+				GroupVersionKind: res.StorageKind,
+				NewFunc:          newFunc,
+				NewListFunc:      newList,
+			})
+			if err != nil {
+				return err
+			}
+			shared[prefix] = st
+			s.caches = append(s.caches, st)
+		}
+		store := registry.NewStore(res, st, cfg.EtcdPrefix, newFunc, newList)
+		stores = append(stores, store)
+		s.stores[res.GroupVersionResource()] = store
+	}
+
+	var chain []authn.Authenticator
+	chain = append(chain, authn.X509{Roots: func() *x509.CertPool { return s.tls.ClientCAs }})
+	if cfg.TokenAuthFile != "" {
+		tf, err := authn.NewTokenFile(cfg.TokenAuthFile)
+		if err != nil {
+			return fmt.Errorf("--token-auth-file: %w", err)
+		}
+		chain = append(chain, tf)
+	}
+	authorizer, err := newAuthorizer(cfg.AuthorizationModes)
+	if err != nil {
+		return err
+	}
+
+	s.api = endpoints.New(scheme, stores, newNamespaceLifecycle(s.stores[namespacesGVR]))
+	mux := http.NewServeMux()
+	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
+	mux.Handle("/healthz", healthHandler("healthz", checks))
+	mux.Handle("/healthz/", healthHandler("healthz", checks))
+	mux.Handle("/livez", healthHandler("livez", checks))
+	mux.Handle("/livez/", healthHandler("livez", checks))
+	readyChecks := append(checks, healthCheck{"shutdown", flagCheck(&s.ready, "process is shutting down")},
+		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")})
+	mux.Handle("/readyz", healthHandler("readyz", readyChecks))
+	mux.Handle("/readyz/", healthHandler("readyz", readyChecks))
+	mux.Handle("/version", versionHandler())
+	mux.Handle("/version/", versionHandler())
+	s.installDiscovery(mux, builtin.Resources())
+
+	// The chain reads top-down: the first filter sees the request first.
+	var h http.Handler = mux
+	h = filters.WithAuthorization(h, authorizer, s.api.WriteError)
+	h = filters.WithAuthentication(h, authn.Union(chain), cfg.AnonymousAuth, s.api.WriteError)
+	h = filters.WithAuditID(h)
+	h = filters.WithRequestInfo(h)
+	h = filters.WithPanicRecovery(h, s.api.WriteError)
+	s.handler = h
+	return nil
+}
+
+var namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+func newFuncFor(scheme *runtime.Scheme, gvk schema.GroupVersionKind) func() runtime.Object {
+	return func() runtime.Object {
+		obj, err := scheme.New(gvk)
+		if err != nil {
+			panic(fmt.Sprintf("kind %s not registered: %v", gvk, err)) // a programming error at start
+		}
+		return obj
+	}
+}
+
+func newAuthorizer(modes []string) (authz.Authorizer, error) {
+	if len(modes) == 0 {
+		return authz.Union{authz.Privileged{}, authz.Authenticated{}}, nil
+	}
+	var u authz.Union
+	for _, m := range modes {
+		switch m {
+		case "AlwaysAllow":
+			u = append(u, authz.AlwaysAllow{})
+		case "AlwaysDeny":
+			u = append(u, authz.AlwaysDeny{})
+		case "RBAC", "Node", "Webhook":
+			// Until these land, they behave as the interim policy.
+			u = append(u, authz.Privileged{}, authz.Authenticated{})
+		default:
+			return nil, fmt.Errorf("unknown authorization mode %q", m)
+		}
+	}
+	return u, nil
+}
+
+// Handler returns the full handler chain (for tests that serve it themselves).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run serves until ctx is cancelled, then shuts down: readyz fails, the listener
+// closes, in-flight requests finish (watches are ended), and etcd stops.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.closeEtcd()
+	addr := net.JoinHostPort(s.cfg.BindAddress.String(), strconv.Itoa(s.cfg.SecurePort))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           s.handler,
+		TLSConfig:         s.tls,
+		ReadHeaderTimeout: 32 * time.Second,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+	}
+	srv.RegisterOnShutdown(s.api.StopWatches)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(tls.NewListener(ln, s.tls)) }()
+
+	bgCtx, stopBackground := context.WithCancel(context.Background())
+	defer stopBackground()
+	go compactLoop(bgCtx, s.client, s.cfg.EtcdCompactionInterval)
+	if err := ensureNamespaces(ctx, s.stores[namespacesGVR]); err != nil {
+		_ = srv.Close()
+		return err
+	}
+	s.ready.Store(true)
+	s.announce(ln.Addr().String())
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	s.ready.Store(false)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		_ = srv.Close()
+	}
+	return nil
+}
+
+func (s *Server) announce(addr string) {
+	if s.Kubeconfig != "" {
+		fmt.Fprintf(s.cfg.Out, "kapi is serving on https://%s — use it with: export KUBECONFIG=%s\n", addr, s.Kubeconfig)
+		return
+	}
+	fmt.Fprintf(s.cfg.Out, "kapi is serving on https://%s\n", addr)
+}

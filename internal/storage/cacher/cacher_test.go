@@ -1,0 +1,307 @@
+package cacher
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kapi-dev/kapi/internal/storage"
+	"github.com/kapi-dev/kapi/internal/storage/etcd3"
+	"github.com/kapi-dev/kapi/internal/storage/etcdtest"
+	"github.com/kapi-dev/kapi/internal/storage/storagetest"
+)
+
+// newTestCacher builds a Cacher over an etcd3 store on a fresh etcd; adjust may
+// change the config first.
+func newTestCacher(t testing.TB, adjust func(*Config)) (*Cacher, *clientv3.Client) {
+	t.Helper()
+	client := etcdtest.Start(t)
+	store := etcd3.New(client, storagetest.Codec(), storagetest.GVK, storagetest.NewFunc, storagetest.NewListFunc, storagetest.Prefix)
+	cfg := Config{
+		Storage:          store,
+		ResourcePrefix:   storagetest.Prefix,
+		GroupVersionKind: storagetest.GVK,
+		NewFunc:          storagetest.NewFunc,
+		NewListFunc:      storagetest.NewListFunc,
+		GetAttrs:         storagetest.GetAttrs,
+		EventBuffer:      storagetest.ForgetAfter - 8,
+		BookmarkInterval: 200 * time.Millisecond,
+		ProgressInterval: 200 * time.Millisecond,
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatalf("new cacher: %v", err)
+	}
+	t.Cleanup(c.Stop)
+	return c, client
+}
+
+func TestStorageSuite(t *testing.T) {
+	storagetest.RunTests(t, func(t *testing.T) (storage.Interface, *clientv3.Client) {
+		return newTestCacher(t, nil)
+	})
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func createPod(t *testing.T, s storage.Interface, name string) *corev1.Pod {
+	t.Helper()
+	out := &corev1.Pod{}
+	in := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{"app": "x"}}}
+	if err := s.Create(testCtx(t), storagetest.Key("ns", name), in, out); err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	return out
+}
+
+// eventually polls cond until it holds or 10s passed.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestReadsReturnCopies(t *testing.T) {
+	c, _ := newTestCacher(t, nil)
+	created := createPod(t, c, "a")
+	eventually(t, "the cache to see the pod", func() bool { return c.ResourceVersion() >= mustRV(t, created.ResourceVersion) })
+	tests := []struct {
+		name string
+		read func() (*corev1.Pod, error)
+	}{
+		{name: "get at 0", read: func() (*corev1.Pod, error) {
+			out := &corev1.Pod{}
+			return out, c.Get(testCtx(t), storagetest.Key("ns", "a"), storage.GetOptions{ResourceVersion: "0"}, out)
+		}},
+		{name: "list at 0", read: func() (*corev1.Pod, error) {
+			out := &corev1.PodList{}
+			err := c.GetList(testCtx(t), storagetest.Prefix, storage.ListOptions{ResourceVersion: "0", Recursive: true, Predicate: storage.Everything}, out)
+			if err != nil || len(out.Items) != 1 {
+				return nil, err
+			}
+			return &out.Items[0], nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := tc.read()
+			if err != nil || got == nil || got.Name != "a" {
+				t.Fatalf("read: %v, %v", err, got)
+			}
+			got.Labels["app"] = "mutated"
+			again, err := tc.read()
+			if err != nil || again.Labels["app"] != "x" {
+				t.Fatalf("the cache kept a caller's mutation: %v, %v", err, again.Labels)
+			}
+		})
+	}
+}
+
+func mustRV(t *testing.T, rv string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(rv, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestSlowWatcherIsTerminated(t *testing.T) {
+	c, _ := newTestCacher(t, func(cfg *Config) { cfg.WatcherBuffer = 2 })
+	first := createPod(t, c, "first")
+	opts := storage.ListOptions{Recursive: true, ResourceVersion: first.ResourceVersion, Predicate: storage.Everything}
+	slow, err := c.Watch(testCtx(t), storagetest.Prefix, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Stop()
+	fast, err := c.Watch(testCtx(t), storagetest.Prefix, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Stop()
+	const writes = 10
+	for i := 0; i < writes; i++ {
+		createPod(t, c, "p"+strconv.Itoa(i))
+		// The fast watcher keeps up; the slow one never reads.
+		if ev := <-fast.ResultChan(); ev.Type != watch.Added {
+			t.Fatalf("fast watcher got %s", ev.Type)
+		}
+	}
+	eventually(t, "the slow watcher to be terminated", func() bool { return c.TerminatedWatchers() == 1 })
+	tests := []struct {
+		name       string
+		w          watch.Interface
+		wantClosed bool
+	}{
+		{name: "slow watcher closed", w: slow, wantClosed: true},
+		{name: "fast watcher still open", w: fast, wantClosed: false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			closed := drainUntilClosed(tc.w, 2*time.Second)
+			if closed != tc.wantClosed {
+				t.Fatalf("closed = %v, want %v", closed, tc.wantClosed)
+			}
+		})
+	}
+}
+
+// drainUntilClosed reads w for up to d and reports whether its channel closed.
+func drainUntilClosed(w watch.Interface, d time.Duration) bool {
+	timeout := time.After(d)
+	for {
+		select {
+		case _, ok := <-w.ResultChan():
+			if !ok {
+				return true
+			}
+		case <-timeout:
+			return false
+		}
+	}
+}
+
+func TestWatchOlderThanBufferIsExpired(t *testing.T) {
+	c, _ := newTestCacher(t, func(cfg *Config) { cfg.EventBuffer = 4 })
+	first := createPod(t, c, "first")
+	var last *corev1.Pod
+	for i := 0; i < 6; i++ {
+		last = createPod(t, c, "p"+strconv.Itoa(i))
+	}
+	eventually(t, "the cache to catch up", func() bool { return c.ResourceVersion() >= mustRV(t, last.ResourceVersion) })
+	tests := []struct {
+		name        string
+		rv          string
+		wantExpired bool
+	}{
+		{name: "older than the buffer", rv: first.ResourceVersion, wantExpired: true},
+		{name: "inside the buffer", rv: strconv.FormatInt(mustRV(t, last.ResourceVersion)-2, 10)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := c.Watch(testCtx(t), storagetest.Prefix, storage.ListOptions{Recursive: true, ResourceVersion: tc.rv, Predicate: storage.Everything})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Stop()
+			ev := <-w.ResultChan()
+			st, isStatus := ev.Object.(*metav1.Status)
+			gotExpired := ev.Type == watch.Error && isStatus && st.Code == 410
+			if gotExpired != tc.wantExpired {
+				t.Fatalf("got %s %v, want expired %v", ev.Type, ev.Object, tc.wantExpired)
+			}
+		})
+	}
+}
+
+func TestStopEndsWatchers(t *testing.T) {
+	c, _ := newTestCacher(t, nil)
+	tests := []struct {
+		name string
+		opts storage.ListOptions
+	}{
+		{name: "from now", opts: storage.ListOptions{Recursive: true, Predicate: storage.Everything}},
+		{name: "with bookmarks", opts: storage.ListOptions{Recursive: true, AllowWatchBookmarks: true, Predicate: storage.Everything}},
+	}
+	var ws []watch.Interface
+	for _, tc := range tests {
+		w, err := c.Watch(testCtx(t), storagetest.Prefix, tc.opts)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		ws = append(ws, w)
+	}
+	c.Stop()
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if !drainUntilClosed(ws[i], 5*time.Second) {
+				t.Fatal("watch still open after Stop")
+			}
+		})
+	}
+	if _, err := c.Watch(testCtx(t), storagetest.Prefix, tests[0].opts); !storage.HasCode(err, storage.CodeUnreachable) {
+		t.Fatalf("watch after Stop: %v, want an Unreachable error", err)
+	}
+}
+
+// BenchmarkDispatch1000Watchers measures fanning one change out to 1,000 watchers,
+// each with its own consumer, from apply to delivery.
+func BenchmarkDispatch1000Watchers(b *testing.B) {
+	const watchers = 1000
+	c, _ := newTestCacher(b, func(cfg *Config) { cfg.WatcherBuffer = 256 })
+	eventuallyB(b, func() bool { return c.isReady() })
+	received := make([]atomic.Int64, watchers)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for i := 0; i < watchers; i++ {
+		w, err := c.Watch(ctx, storagetest.Prefix, storage.ListOptions{Recursive: true, ResourceVersion: "0", Predicate: storage.Everything})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer w.Stop()
+		go func() {
+			for range w.ResultChan() {
+				received[i].Add(1)
+			}
+		}()
+	}
+	var buf bytes.Buffer
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "bench", Labels: map[string]string{"app": "x"}}}
+	pod.SetGroupVersionKind(storagetest.GVK)
+	if err := storagetest.Codec().Encode(pod, &buf); err != nil {
+		b.Fatal(err)
+	}
+	rev := c.ResourceVersion() + 1000
+	key := []byte(storagetest.Key("ns", "bench"))
+	b.ResetTimer()
+	for n := 1; n <= b.N; n++ {
+		rev++
+		ev := &clientv3.Event{Type: mvccpb.PUT, Kv: &mvccpb.KeyValue{Key: key, Value: buf.Bytes(), ModRevision: rev}}
+		if err := c.apply([]*clientv3.Event{ev}); err != nil {
+			b.Fatal(err)
+		}
+		if n%64 == 0 || n == b.N {
+			for i := range received {
+				for received[i].Load() < int64(n) {
+					time.Sleep(10 * time.Microsecond)
+				}
+			}
+		}
+	}
+	b.StopTimer()
+	if got := c.TerminatedWatchers(); got != 0 {
+		b.Fatalf("%d watchers terminated", got)
+	}
+}
+
+func eventuallyB(b *testing.B, cond func() bool) {
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
