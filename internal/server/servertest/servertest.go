@@ -1,0 +1,133 @@
+// Package servertest starts a complete kapi in the test process, over a real embedded
+// etcd and real HTTPS on loopback, for tests and benchmarks of the whole stack.
+package servertest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kapi-dev/kapi/internal/server"
+	"github.com/kapi-dev/kapi/internal/storage/etcdtest"
+)
+
+// Instance is a running kapi.
+type Instance struct {
+	// URL is https://127.0.0.1:<port>.
+	URL string
+	// Kubeconfig is the admin kubeconfig path.
+	Kubeconfig string
+	// Config is the admin client configuration (system:masters).
+	Config *rest.Config
+}
+
+// Start runs kapi until the test ends.
+func Start(t testing.TB) *Instance {
+	t.Helper()
+	client := etcdtest.Start(t)
+	port := freePort(t)
+	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { devNull.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := server.New(ctx, server.Config{
+		DataDir:       t.TempDir(),
+		SecurePort:    port,
+		EtcdServers:   client.Endpoints(),
+		Out:           devNull,
+		AnonymousAuth: true,
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("server: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Errorf("server did not stop within 30s")
+		}
+	})
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = -1, 0
+	in := &Instance{URL: cfg.Host, Kubeconfig: s.Kubeconfig, Config: cfg}
+	in.waitReady(t, done)
+	return in
+}
+
+// HTTPClient returns a client that authenticates as the admin.
+func (in *Instance) HTTPClient(t testing.TB) *http.Client {
+	t.Helper()
+	c, err := rest.HTTPClientFor(in.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// AnonymousClient returns a client that trusts the server but presents no credentials.
+func (in *Instance) AnonymousClient(t testing.TB) *http.Client {
+	t.Helper()
+	tlsCfg, err := rest.TLSConfigFor(&rest.Config{TLSClientConfig: rest.TLSClientConfig{CAData: in.Config.CAData}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 30 * time.Second}
+}
+
+func (in *Instance) waitReady(t testing.TB, done <-chan error) {
+	t.Helper()
+	c := in.AnonymousClient(t)
+	deadline := time.Now().Add(60 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			t.Fatalf("server exited: %v", err)
+		default:
+		}
+		resp, err := c.Get(in.URL + "/readyz?verbose")
+		lastErr = err
+		if err == nil {
+			if resp.StatusCode != http.StatusOK {
+				b, _ := io.ReadAll(resp.Body)
+				lastErr = fmt.Errorf("readyz %d: %s", resp.StatusCode, b)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("server not ready within 60s: %v", lastErr)
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

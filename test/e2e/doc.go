@@ -1,0 +1,12 @@
+// Package e2e holds end-to-end tests: TestMain builds the real kapi binary once,
+// starts it on a temporary data directory and a free loopback port, and the tests
+// drive it over TLS as a user would, with client-go (typed, dynamic and metadata
+// clients, informers), kubectl (skipped when it is not on the PATH) and raw HTTP.
+//
+// Most tests share one server and isolate themselves in their own namespace;
+// restart and shutdown tests start dedicated servers. Run them with
+//
+//	go test ./test/e2e/...
+//
+// Set KAPI_E2E_LOG=1 to copy the servers' stderr to the test output.
+package e2e
