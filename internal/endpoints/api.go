@@ -139,7 +139,18 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.serveScale(w, r, info)
 		return
 	default:
-		a.WriteError(w, r, NotFound())
+		sub := e.res.Subresource(info.Subresource)
+		if sub == nil {
+			a.WriteError(w, r, NotFound())
+			return
+		}
+		if sub.Update == nil || info.Verb != "update" {
+			a.WriteError(w, r, methodNotAllowed(r))
+			return
+		}
+	}
+	if !e.res.AllowsVerb(info.Verb) && info.Subresource == "" {
+		a.WriteError(w, r, methodNotAllowed(r))
 		return
 	}
 	if len(info.Parts) > 3 {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	openapi_v2 "github.com/google/gnostic-models/openapiv2"
@@ -314,20 +315,21 @@ func TestConcurrentFirstRequests(t *testing.T) {
 	s := New(testResources(), testScheme())
 	targets := []string{"/openapi/v2", "/openapi/v3", "/openapi/v3/api/v1", "/openapi/v3/apis/apps/v1", "/openapi/v3/api", "/openapi/v3/version"}
 	codes := make([]int, len(targets))
-	done := make(chan int)
+	var defsErr error
+	var wg sync.WaitGroup
 	for i, target := range targets {
-		go func() {
+		wg.Go(func() {
 			h := s.HandlerV3()
 			if target == "/openapi/v2" {
 				h = s.HandlerV2()
 			}
 			codes[i] = serve(t, h, http.MethodGet, target, nil).Code
-			done <- i
-		}()
+		})
 	}
-	go func() { _, _ = s.Definitions() }()
-	for range targets {
-		<-done
+	wg.Go(func() { _, defsErr = s.Definitions() })
+	wg.Wait()
+	if defsErr != nil {
+		t.Errorf("Definitions: %v", defsErr)
 	}
 	for i, code := range codes {
 		if code != http.StatusOK {

@@ -42,6 +42,9 @@ type Resource struct {
 	// Scale, when set, serves the scale subresource.
 	Scale *Scale
 
+	// Subresources are the resource's other subresources (namespaces/finalize, ...).
+	Subresources []Subresource
+
 	// ValidateName checks metadata.name (prefix is true for generateName). nil means
 	// DNS-1123 subdomain, the rule of most resources.
 	ValidateName func(name string, prefix bool) []string
@@ -100,6 +103,41 @@ type Scale struct {
 	Get func(obj runtime.Object) (specReplicas, statusReplicas int32, selector string)
 	// SetReplicas sets spec.replicas.
 	SetReplicas func(obj runtime.Object, replicas int32)
+}
+
+// Subresource is a subresource beyond status and scale.
+type Subresource struct {
+	Name string
+	// Kind is what the subresource reads and writes; in the parent's group version
+	// when Group and Version are empty.
+	Kind  schema.GroupVersionKind
+	Verbs []string
+	// Update, when set, serves PUT: it returns the object to store from the body
+	// (of the parent's type) and a copy of the current object it may mutate.
+	Update func(requested, current runtime.Object) runtime.Object
+}
+
+// Subresource returns the extra subresource called name, or nil.
+func (r *Resource) Subresource(name string) *Subresource {
+	for i := range r.Subresources {
+		if r.Subresources[i].Name == name {
+			return &r.Subresources[i]
+		}
+	}
+	return nil
+}
+
+// AllowsVerb reports whether the resource serves verb.
+func (r *Resource) AllowsVerb(verb string) bool {
+	if r.Verbs == nil {
+		return true
+	}
+	for _, v := range r.Verbs {
+		if v == verb {
+			return true
+		}
+	}
+	return false
 }
 
 // DefaultVerbs is the verb set of an ordinary resource.

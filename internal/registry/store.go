@@ -254,6 +254,10 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 		if subresource == "status" {
 			obj = withStatusOf(old, obj)
 			acc, _ = meta.Accessor(obj)
+		} else if sub := s.res.Subresource(subresource); sub != nil && sub.Update != nil {
+			obj = sub.Update(obj, old.DeepCopyObject())
+			acc, _ = meta.Accessor(obj)
+			acc.SetResourceVersion(oldAcc.GetResourceVersion())
 		}
 		s.prepareUpdate(acc, oldAcc, obj, old, subresource)
 		if errs := s.validateUpdate(obj, old, acc, oldAcc, subresource); len(errs) > 0 {
@@ -264,7 +268,7 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 				return nil, err
 			}
 		}
-		deleteAfter = oldAcc.GetDeletionTimestamp() != nil && len(acc.GetFinalizers()) == 0
+		deleteAfter = oldAcc.GetDeletionTimestamp() != nil && !s.mustLinger(obj.DeepCopyObject())
 		result = obj
 		if dryRun {
 			// Abort the write; the computed object is the answer.

@@ -28,7 +28,13 @@ func versionHandler() http.Handler {
 // the rest to the discovery documents.
 func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Resource) {
 	addr := net.JoinHostPort(s.cfg.AdvertiseAddress.String(), strconv.Itoa(s.cfg.SecurePort))
-	disc := discovery.New(resources, func(*http.Request) string { return addr })
+	var subs []discovery.Subresource
+	for _, r := range resources {
+		for _, sub := range r.Subresources {
+			subs = append(subs, discovery.Subresource{Parent: r.GroupVersionResource(), Name: sub.Name, Kind: sub.Kind, Verbs: sub.Verbs})
+		}
+	}
+	disc := discovery.New(resources, func(*http.Request) string { return addr }, discovery.WithSubresources(subs...))
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info, ok := request.InfoFrom(r.Context()); ok && info.IsResourceRequest {
 			s.api.ServeHTTP(w, r)

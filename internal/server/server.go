@@ -26,6 +26,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/authz"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
+	"github.com/kapi-dev/kapi/internal/openapi"
 	"github.com/kapi-dev/kapi/internal/pki"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
@@ -218,7 +219,12 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/readyz/", healthHandler("readyz", readyChecks))
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
-	s.installDiscovery(mux, builtin.Resources())
+	resources := builtin.Resources()
+	s.installDiscovery(mux, resources)
+	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
+	mux.Handle("/openapi/v2", oapi.HandlerV2())
+	mux.Handle("/openapi/v3", oapi.HandlerV3())
+	mux.Handle("/openapi/v3/", oapi.HandlerV3())
 
 	// The chain reads top-down: the first filter sees the request first.
 	var h http.Handler = mux

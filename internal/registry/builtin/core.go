@@ -41,6 +41,16 @@ func core() []*registry.Resource {
 		n.Status.Phase = corev1.NamespaceTerminating
 		return len(n.Spec.Finalizers) > 0
 	}
+	ns.Subresources = []registry.Subresource{{
+		Name: "finalize", Verbs: []string{"update"}, Kind: corev1.SchemeGroupVersion.WithKind("Namespace"),
+		// Only spec.finalizers changes through finalize; the namespace controller
+		// empties it to let a terminating namespace go.
+		Update: func(requested, current runtime.Object) runtime.Object {
+			cur := current.(*corev1.Namespace)
+			cur.Spec.Finalizers = requested.(*corev1.Namespace).Spec.Finalizers
+			return cur
+		},
+	}}
 	ns.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"status.phase": string(obj.(*corev1.Namespace).Status.Phase)}
 	}
