@@ -43,9 +43,11 @@ type Attributes struct {
 
 // API serves the resource endpoints of every registered resource.
 type API struct {
-	scheme    *runtime.Scheme
-	codecs    serializer.CodecFactory
-	params    runtime.ParameterCodec
+	scheme *runtime.Scheme
+	codecs serializer.CodecFactory
+	params runtime.ParameterCodec
+	// strict holds decoders that report unknown fields, by media type.
+	strict    map[string]runtime.Serializer
 	jsonInfo  runtime.SerializerInfo
 	endpoints map[schema.GroupVersionResource]*endpoint
 	admission Admission
@@ -67,9 +69,15 @@ type endpoint struct {
 // New returns the API for stores. admission may be nil.
 func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission) *API {
 	codecs := serializer.NewCodecFactory(scheme)
-	a := &API{scheme: scheme, codecs: codecs, endpoints: map[schema.GroupVersionResource]*endpoint{}, admission: admission,
+	a := &API{
+		scheme:      scheme,
+		codecs:      codecs,
 		params:      runtime.NewParameterCodec(scheme),
-		stopWatches: make(chan struct{})}
+		strict:      strictSerializers(scheme),
+		endpoints:   map[schema.GroupVersionResource]*endpoint{},
+		admission:   admission,
+		stopWatches: make(chan struct{}),
+	}
 	for _, info := range codecs.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {
 			a.jsonInfo = info

@@ -14,32 +14,58 @@ import (
 
 // decodeBody decodes a request body into a new object of the served version,
 // defaulted, and returns it converted to the storage type.
-func (e *endpoint) decodeBody(r *http.Request, body []byte) (runtime.Object, error) {
+func (e *endpoint) decodeBody(w http.ResponseWriter, r *http.Request, body []byte) (runtime.Object, error) {
 	info, err := e.api.negotiateInput(r)
 	if err != nil {
 		return nil, err
 	}
-	return e.decode(info, body)
+	mode, err := fieldValidation(r)
+	if err != nil {
+		return nil, err
+	}
+	obj, warnings, err := e.decode(info, body, mode)
+	addWarnings(w, warnings)
+	return obj, err
 }
 
-func (e *endpoint) decode(info runtime.SerializerInfo, body []byte) (runtime.Object, error) {
+// decode decodes body into the served type, checks unknown and duplicate fields as
+// mode asks (Strict fails, Warn returns them as warnings), defaults it, and converts
+// it to the storage type.
+func (e *endpoint) decode(info runtime.SerializerInfo, body []byte, mode string) (runtime.Object, []string, error) {
 	gvk := e.res.GroupVersionKind()
 	into, err := e.api.scheme.New(gvk)
 	if err != nil {
-		return nil, apierrors.NewInternalError(err)
+		return nil, nil, apierrors.NewInternalError(err)
 	}
-	obj, got, err := info.Serializer.Decode(body, &gvk, into)
+	decoder := info.Serializer
+	if strict := e.api.strict[info.MediaType]; strict != nil && mode != fieldValidationIgnore {
+		decoder = strict
+	}
+	var warnings []string
+	obj, got, err := decoder.Decode(body, &gvk, into)
+	if err != nil && runtime.IsStrictDecodingError(err) {
+		if mode == fieldValidationStrict {
+			return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
+		}
+		if sde, ok := runtime.AsStrictDecodingError(err); ok {
+			for _, e := range sde.Errors() {
+				warnings = append(warnings, e.Error())
+			}
+		}
+		err = nil
+	}
 	if err != nil {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
+		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
 	}
 	if got.GroupVersion() != gvk.GroupVersion() {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", got.GroupVersion(), gvk.GroupVersion()))
+		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("the API version in the data (%s) does not match the expected API version (%s)", got.GroupVersion(), gvk.GroupVersion()))
 	}
 	if got.Kind != gvk.Kind || obj != into {
-		return nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: the object provided is unrecognized (must be of type %s)", got.Kind, got.Version, gvk.Kind, gvk.Kind))
+		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: the object provided is unrecognized (must be of type %s)", got.Kind, got.Version, gvk.Kind, gvk.Kind))
 	}
 	e.api.scheme.Default(obj)
-	return e.toStorage(obj)
+	out, err := e.toStorage(obj)
+	return out, warnings, err
 }
 
 // admitFuncs wraps the admission chain for one request.
@@ -82,7 +108,7 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 		e.api.WriteError(w, r, err)
 		return
 	}
-	obj, err := e.decodeBody(r, body)
+	obj, err := e.decodeBody(w, r, body)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

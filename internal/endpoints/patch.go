@@ -50,13 +50,22 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 		e.api.WriteError(w, r, apierrors.NewBadRequest(err.Error()))
 		return
 	}
+	mode, err := fieldValidation(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
 	mutate, validate := e.admitFuncs("UPDATE", ns, name, subresource, dry)
+	var warnings []string
 	result, _, err := e.store.Update(r.Context(), ns, name, subresource, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		if current == nil {
 			return nil, apierrors.NewNotFound(e.store.Resource().GroupVersionResource().GroupResource(), name)
 		}
-		return e.applyPatch(pt, patchJSON, current)
+		obj, warns, err := e.applyPatch(pt, patchJSON, current, mode)
+		warnings = warns
+		return obj, err
 	}, mutate, validate, false, dry)
+	addWarnings(w, warnings)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -73,20 +82,20 @@ func mediaTypeOf(ct string) string {
 
 // applyPatch applies a patch to the served-version JSON of current and decodes the
 // result back to the storage type.
-func (e *endpoint) applyPatch(pt types.PatchType, patch []byte, current runtime.Object) (runtime.Object, error) {
+func (e *endpoint) applyPatch(pt types.PatchType, patch []byte, current runtime.Object, mode string) (runtime.Object, []string, error) {
 	served, err := e.toServed(current)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	schemaObj, err := e.api.scheme.New(e.res.GroupVersionKind())
 	if err != nil {
-		return nil, apierrors.NewInternalError(err)
+		return nil, nil, apierrors.NewInternalError(err)
 	}
 	patched, err := patchJSON(e.api, pt, patch, served, schemaObj)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.decode(e.api.jsonInfo, patched)
+	return e.decode(e.api.jsonInfo, patched, mode)
 }
 
 func patchError(err error) error {

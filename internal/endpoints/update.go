@@ -23,7 +23,7 @@ func (e *endpoint) update(w http.ResponseWriter, r *http.Request, ns, name, subr
 		e.api.WriteError(w, r, err)
 		return
 	}
-	obj, err := e.decodeBody(r, body)
+	obj, err := e.decodeBody(w, r, body)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

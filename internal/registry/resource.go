@@ -66,9 +66,11 @@ type Resource struct {
 	PrepareForDelete func(obj runtime.Object) (keep bool)
 
 	// AllowCreateOnUpdate lets PUT create a missing object (upstream: events, leases,
-	// endpoints, nodes, ...). AllowUnconditionalUpdate lets PUT omit resourceVersion.
-	AllowCreateOnUpdate      bool
-	AllowUnconditionalUpdate bool
+	// endpoints, limitranges, services). RequireResourceVersion refuses an update
+	// without metadata.resourceVersion (upstream: leases); others accept it as an
+	// unconditional overwrite.
+	AllowCreateOnUpdate    bool
+	RequireResourceVersion bool
 
 	// SelectableFields returns the fields selectors may use beyond metadata.name and
 	// metadata.namespace, which are always present.

@@ -309,7 +309,7 @@ func mustAccessor(obj runtime.Object) metav1.Object {
 func (s *Store) checkResourceVersion(acc, oldAcc metav1.Object, name string) error {
 	rv := acc.GetResourceVersion()
 	if rv == "" {
-		if !s.res.AllowUnconditionalUpdate {
+		if s.res.RequireResourceVersion {
 			return apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, field.ErrorList{
 				field.Invalid(field.NewPath("metadata", "resourceVersion"), rv, "must be specified for an update")})
 		}

@@ -167,6 +167,13 @@ func startKapiOnce(dataDir string) (*kapiServer, error) {
 		}
 	}
 	s.host = "https://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	if cfg, err := s.restConfigE(); err != nil || cfg.Host != s.host {
+		_ = s.kill()
+		if err == nil {
+			err = fmt.Errorf("admin.kubeconfig points at %s, want %s", cfg.Host, s.host)
+		}
+		return nil, err
+	}
 	if err := s.waitReady(deadline); err != nil {
 		_ = s.kill()
 		return nil, err
@@ -238,13 +245,12 @@ func (s *kapiServer) kill() error {
 
 func (s *kapiServer) logTail(n int) string { return s.log.tail(n) }
 
-// restConfigE loads the generated admin kubeconfig, aimed at the port in use.
+// restConfigE loads the generated admin kubeconfig.
 func (s *kapiServer) restConfigE() (*rest.Config, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", s.kubeconfig)
 	if err != nil {
 		return nil, err
 	}
-	cfg.Host = s.host
 	cfg.QPS, cfg.Burst = 1000, 1000
 	cfg.Timeout = 30 * time.Second
 	return cfg, nil
@@ -359,12 +365,10 @@ type kubectlResult struct {
 	err            error
 }
 
-// kubectlRunner runs kubectl against one server.
+// kubectlRunner runs kubectl with a server's generated admin.kubeconfig.
 type kubectlRunner struct {
-	path       string
-	kubeconfig string
-	server     string
-	env        []string
+	path string
+	env  []string // added to the environment: KUBECONFIG, HOME, KUBE_EDITOR
 }
 
 // newKubectl returns a runner for s, skipping the test when kubectl is missing.
@@ -376,13 +380,12 @@ func newKubectl(t testing.TB, s *kapiServer) *kubectlRunner {
 	}
 	// A private cache dir keeps discovery caches of other runs out of the way.
 	cache := t.TempDir()
-	return &kubectlRunner{path: path, kubeconfig: s.kubeconfig, server: s.host,
-		env: []string{"KUBECONFIG=" + s.kubeconfig, "HOME=" + cache, "KUBECACHEDIR=" + cache}}
+	return &kubectlRunner{path: path, env: []string{"KUBECONFIG=" + s.kubeconfig, "HOME=" + cache}}
 }
 
 // command builds a kubectl command with the runner's kubeconfig and server.
 func (k *kubectlRunner) command(c context.Context, args ...string) *exec.Cmd {
-	full := append([]string{"--server", k.server, "--cache-dir", filepath.Join(envValue(k.env, "HOME"), "cache")}, args...)
+	full := append([]string{"--cache-dir", filepath.Join(envValue(k.env, "HOME"), "cache")}, args...)
 	cmd := exec.CommandContext(c, k.path, full...)
 	cmd.Env = append(os.Environ(), k.env...)
 	return cmd

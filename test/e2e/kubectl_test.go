@@ -87,8 +87,18 @@ func TestKubectl(t *testing.T) {
 	cs := shared.clientset(t)
 	c := ctx(t, 2*time.Minute)
 
+	// kubectl create/apply/edit/replace validate against /openapi/v3 (or v2). Without
+	// it they fail; report that once and carry on with --validate=false so the
+	// rest of the suite still says something.
+	validate := func(args ...string) []string { return args }
+	if r := k.run(t, "", "get", "--raw", "/openapi/v3"); r.err != nil {
+		t.Errorf("GET /openapi/v3 failed (%v: %s): kubectl create/apply/edit/replace fail client-side validation; running them with --validate=false",
+			r.err, strings.TrimSpace(r.stderr))
+		validate = func(args ...string) []string { return append(args, "--validate=false") }
+	}
+
 	t.Run("create -f", func(t *testing.T) {
-		out := k.ok(t, "create", "-n", ns, "-f", writeFile(t, "all.yaml", kubectlManifests))
+		out := k.ok(t, validate("create", "-n", ns, "-f", writeFile(t, "all.yaml", kubectlManifests))...)
 		for _, want := range []string{"deployment.apps/web created", "configmap/settings created", "service/web created", "pod/web-pod created"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, out)
@@ -108,11 +118,11 @@ func TestKubectl(t *testing.T) {
 
 	t.Run("apply twice", func(t *testing.T) {
 		manifest := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  a: \"%s\"\n"
-		out := k.ok(t, "apply", "-n", ns, "-f", writeFile(t, "cm1.yaml", fmt.Sprintf(manifest, "1")))
+		out := k.ok(t, validate("apply", "-n", ns, "-f", writeFile(t, "cm1.yaml", fmt.Sprintf(manifest, "1")))...)
 		if !strings.Contains(out, "configmap/applied created") {
 			t.Errorf("first apply output = %q, want created", out)
 		}
-		out = k.ok(t, "apply", "-n", ns, "-f", writeFile(t, "cm2.yaml", fmt.Sprintf(manifest, "2")))
+		out = k.ok(t, validate("apply", "-n", ns, "-f", writeFile(t, "cm2.yaml", fmt.Sprintf(manifest, "2")))...)
 		if !strings.Contains(out, "configmap/applied configured") {
 			t.Errorf("second apply output = %q, want configured", out)
 		}
@@ -390,7 +400,7 @@ func TestKubectl(t *testing.T) {
 		}
 		k.env = append(k.env, "KUBE_EDITOR="+editor)
 		defer func() { k.env = k.env[:len(k.env)-1] }()
-		out := k.ok(t, "-n", ns, "edit", "cm", "editme")
+		out := k.ok(t, validate("-n", ns, "edit", "cm", "editme")...)
 		if !strings.Contains(out, "configmap/editme edited") {
 			t.Errorf("output %q, want edited", out)
 		}
@@ -406,7 +416,7 @@ func TestKubectl(t *testing.T) {
 	t.Run("replace with stale resourceVersion", func(t *testing.T) {
 		stale := k.ok(t, "-n", ns, "get", "cm", "applied", "-o", "json")
 		k.ok(t, "-n", ns, "annotate", "cm", "applied", "bump=1")
-		r := k.run(t, "", "-n", ns, "replace", "-f", writeFile(t, "stale.json", stale))
+		r := k.run(t, "", validate("-n", ns, "replace", "-f", writeFile(t, "stale.json", stale))...)
 		if r.err == nil || !strings.Contains(r.stderr, "the object has been modified") {
 			t.Errorf("replace: err=%v stderr=%q, want a conflict \"the object has been modified\"", r.err, r.stderr)
 		}
@@ -417,7 +427,7 @@ func TestKubectl(t *testing.T) {
 		}
 		delete(obj["metadata"].(map[string]any), "resourceVersion")
 		b, _ := json.Marshal(obj)
-		k.ok(t, "-n", ns, "replace", "-f", writeFile(t, "fresh.json", string(b)))
+		k.ok(t, validate("-n", ns, "replace", "-f", writeFile(t, "fresh.json", string(b)))...)
 	})
 
 	t.Run("delete", func(t *testing.T) {

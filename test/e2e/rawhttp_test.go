@@ -61,6 +61,12 @@ func TestRawHTTP(t *testing.T) {
 		{name: "anonymous healthz", client: "anonymous", method: "GET", path: "/healthz", wantCode: 200, wantInBody: "ok"},
 		{name: "anonymous version", client: "anonymous", method: "GET", path: "/version", wantCode: 200, wantInBody: `"gitVersion"`},
 		{name: "invalid bearer token", client: "bad token", method: "GET", path: "/api/v1/namespaces", wantCode: 401, wantReason: metav1.StatusReasonUnauthorized},
+		{name: "metadata-only list", client: "admin", method: "GET", path: "/api/v1/namespaces",
+			header: map[string]string{"Accept": "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"}, wantCode: 200,
+			wantInBody: `"kind":"PartialObjectMetadataList","apiVersion":"meta.k8s.io/v1"`},
+		{name: "table list", client: "admin", method: "GET", path: "/api/v1/namespaces",
+			header: map[string]string{"Accept": "application/json;as=Table;g=meta.k8s.io;v=v1"}, wantCode: 200,
+			wantInBody: `"kind":"Table","apiVersion":"meta.k8s.io/v1"`},
 		{name: "client Audit-ID is echoed", client: "admin", method: "GET", path: "/api/v1/namespaces/default", header: map[string]string{"Audit-ID": "e2e-fixed-audit-id"}, wantCode: 200},
 	}
 	for _, tc := range tests {

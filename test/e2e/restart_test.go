@@ -8,7 +8,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -113,6 +115,24 @@ func TestRestart(t *testing.T) {
 			if !names[n] {
 				t.Errorf("namespace %s missing after restart", n)
 			}
+		}
+	})
+
+	t.Run("watch from a resourceVersion before the restart is expired", func(t *testing.T) {
+		w, err := second.clientset(t).CoreV1().ConfigMaps("keep").Watch(c, metav1.ListOptions{ResourceVersion: "1"})
+		if err != nil {
+			if !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
+				t.Fatalf("err = %v, want 410 Expired", err)
+			}
+			return
+		}
+		defer w.Stop()
+		got := collectEvents(t, w, 1, 10*time.Second)
+		if len(got) != 1 || got[0].Type != watch.Error {
+			t.Fatalf("events %v, want one ERROR event (410 \"too old resource version\"): the watch cache starts at the restart", eventTypes(got))
+		}
+		if st, ok := got[0].Object.(*metav1.Status); !ok || st.Code != 410 || st.Reason != metav1.StatusReasonExpired {
+			t.Errorf("error event object %#v, want Status 410 Expired", got[0].Object)
 		}
 	})
 

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -100,64 +104,85 @@ func TestWatch(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		w, err := cms.Watch(c, metav1.ListOptions{
-			LabelSelector:        "stream=yes",
-			SendInitialEvents:    ptrTo(true),
-			ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan,
-			AllowWatchBookmarks:  true,
-		})
+		l, err := cms.List(c, metav1.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer w.Stop()
-		got := collectEvents(t, w, 4, 10*time.Second)
-		if fmt.Sprint(eventTypes(got)) != "[ADDED ADDED ADDED BOOKMARK]" {
-			t.Fatalf("events %v, want three ADDED then a BOOKMARK", eventTypes(got))
+		tests := []struct {
+			name, rv string
+		}{
+			{"consistent (resourceVersion unset)", ""},
+			{"not older than a resourceVersion", l.ResourceVersion},
 		}
-		m, err := meta.Accessor(got[3].Object)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m.GetAnnotations()[metav1.InitialEventsAnnotationKey] != "true" || m.GetResourceVersion() == "" {
-			t.Errorf("bookmark annotations=%v rv=%q, want %s=true and a resourceVersion",
-				m.GetAnnotations(), m.GetResourceVersion(), metav1.InitialEventsAnnotationKey)
-		}
-		if _, err := cms.Create(c, configMap("stream-late", map[string]string{"stream": "yes"}, nil), metav1.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		late := collectEvents(t, w, 1, 10*time.Second)
-		if len(late) != 1 || late[0].Type != watch.Added {
-			t.Errorf("after the bookmark: %v, want ADDED stream-late", eventTypes(late))
+		for i, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				w, err := cms.Watch(c, metav1.ListOptions{
+					LabelSelector:        "stream=yes",
+					ResourceVersion:      tc.rv,
+					SendInitialEvents:    ptrTo(true),
+					ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan,
+					AllowWatchBookmarks:  true,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer w.Stop()
+				got := collectEvents(t, w, 4, 10*time.Second)
+				if fmt.Sprint(eventTypes(got)) != "[ADDED ADDED ADDED BOOKMARK]" {
+					t.Fatalf("events %v, want three ADDED then a BOOKMARK", eventTypes(got))
+				}
+				m, err := meta.Accessor(got[3].Object)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if m.GetAnnotations()[metav1.InitialEventsAnnotationKey] != "true" || m.GetResourceVersion() == "" {
+					t.Errorf("bookmark annotations=%v rv=%q, want %s=true and a resourceVersion",
+						m.GetAnnotations(), m.GetResourceVersion(), metav1.InitialEventsAnnotationKey)
+				}
+				late := fmt.Sprintf("stream-late-%d", i)
+				if _, err := cms.Create(c, configMap(late, map[string]string{"stream": "yes"}, nil), metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				next := collectEvents(t, w, 1, 10*time.Second)
+				if len(next) != 1 || next[0].Type != watch.Added {
+					t.Errorf("after the bookmark: %v, want ADDED %s", eventTypes(next), late)
+				}
+				if err := cms.Delete(c, late, metav1.DeleteOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			})
 		}
 	})
 
 	t.Run("streaming list without NotOlderThan is invalid", func(t *testing.T) {
 		_, err := cms.Watch(c, metav1.ListOptions{SendInitialEvents: ptrTo(true), AllowWatchBookmarks: true})
 		if !apierrors.IsInvalid(err) {
-			t.Errorf("err = %v, want Invalid", err)
-		}
-	})
-
-	t.Run("too old resourceVersion", func(t *testing.T) {
-		w, err := cms.Watch(c, metav1.ListOptions{ResourceVersion: "1"})
-		if err != nil {
-			if !apierrors.IsResourceExpired(err) && !apierrors.IsGone(err) {
-				t.Fatalf("err = %v, want 410 Expired", err)
-			}
-			return
-		}
-		defer w.Stop()
-		got := collectEvents(t, w, 1, 10*time.Second)
-		if len(got) != 1 || got[0].Type != watch.Error {
-			t.Fatalf("events %v, want one ERROR event with a 410 Status", eventTypes(got))
-		}
-		if st, ok := got[0].Object.(*metav1.Status); !ok || st.Code != 410 {
-			t.Errorf("error event object %#v, want Status 410", got[0].Object)
+			t.Errorf("err = %v (reason %s), want 422 Invalid on ListOptions.meta.k8s.io", err, apierrors.ReasonForError(err))
 		}
 	})
 
 	t.Run("informer", func(t *testing.T) {
-		factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithNamespace(ns))
+		// client-go >= 1.35 informers start with a streaming list (WatchListClient)
+		// and fall back to list+watch when the server rejects it; record which ran.
+		cfg := shared.restConfig(t)
+		var mu sync.Mutex // guards streamed
+		streamed := ""
+		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				resp, err := rt.RoundTrip(r)
+				if err == nil && r.URL.Query().Get("sendInitialEvents") == "true" {
+					mu.Lock()
+					streamed += fmt.Sprintf("%s -> %d; ", r.URL.RawQuery, resp.StatusCode)
+					mu.Unlock()
+				}
+				return resp, err
+			})
+		})
+		ics, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		factory := informers.NewSharedInformerFactoryWithOptions(ics, 0, informers.WithNamespace(ns))
 		inf := factory.Core().V1().ConfigMaps().Informer()
 		added := make(chan string, 100)
 		if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: func(obj any) {
@@ -183,15 +208,21 @@ func TestWatch(t *testing.T) {
 			t.Fatal(err)
 		}
 		deadline := time.After(15 * time.Second)
+	wait:
 		for {
 			select {
 			case name := <-added:
 				if name == "informed" {
-					return
+					break wait
 				}
 			case <-deadline:
 				t.Fatal("informer did not see the create within 15s")
 			}
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !strings.Contains(streamed, "-> 200") {
+			t.Errorf("the informer's streaming list (sendInitialEvents=true) was not served, so it fell back to list+watch: %q", streamed)
 		}
 	})
 }

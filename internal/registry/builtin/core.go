@@ -57,18 +57,16 @@ func core() []*registry.Resource {
 
 	cm := coreKind("ConfigMap")
 	cm.Name, cm.SingularName, cm.ShortNames, cm.KeyPrefix = "configmaps", "configmap", []string{"cm"}, "configmaps"
-	cm.AllowUnconditionalUpdate = true
 
 	secret := coreKind("Secret")
 	secret.Name, secret.SingularName, secret.KeyPrefix = "secrets", "secret", "secrets"
-	secret.AllowUnconditionalUpdate = true
 	secret.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"type": string(obj.(*corev1.Secret).Type)}
 	}
 
 	sa := coreKind("ServiceAccount")
 	sa.Name, sa.SingularName, sa.ShortNames, sa.KeyPrefix = "serviceaccounts", "serviceaccount", []string{"sa"}, "serviceaccounts"
-	sa.AllowUnconditionalUpdate, sa.ReturnDeletedObject = true, true
+	sa.ReturnDeletedObject = true
 
 	pod := coreKind("Pod")
 	pod.Name, pod.SingularName, pod.ShortNames, pod.Categories, pod.KeyPrefix = "pods", "pod", []string{"po"}, []string{"all"}, "pods"
@@ -93,7 +91,7 @@ func core() []*registry.Resource {
 
 	svc := coreKind("Service")
 	svc.Name, svc.SingularName, svc.ShortNames, svc.Categories, svc.KeyPrefix = "services", "service", []string{"svc"}, []string{"all"}, "services/specs"
-	svc.Status, svc.ReturnDeletedObject = true, true
+	svc.Status, svc.ReturnDeletedObject, svc.AllowCreateOnUpdate = true, true, true
 	svc.SelectableFields = func(obj runtime.Object) fields.Set {
 		s := obj.(*corev1.Service)
 		return fields.Set{"spec.clusterIP": s.Spec.ClusterIP, "spec.type": string(s.Spec.Type)}
@@ -101,23 +99,23 @@ func core() []*registry.Resource {
 
 	ep := coreKind("Endpoints")
 	ep.Name, ep.SingularName, ep.ShortNames, ep.KeyPrefix = "endpoints", "endpoints", []string{"ep"}, "services/endpoints"
-	ep.AllowCreateOnUpdate, ep.AllowUnconditionalUpdate = true, true
+	ep.AllowCreateOnUpdate = true
 
 	ev := coreKind("Event")
 	ev.Name, ev.SingularName, ev.ShortNames, ev.KeyPrefix = "events", "event", []string{"ev"}, "events"
-	ev.AllowCreateOnUpdate, ev.AllowUnconditionalUpdate = true, true
+	ev.AllowCreateOnUpdate = true
 	ev.SelectableFields = eventFields
 
 	node := coreKind("Node")
 	node.Name, node.SingularName, node.ShortNames, node.KeyPrefix = "nodes", "node", []string{"no"}, "minions"
-	node.Namespaced, node.Status, node.AllowCreateOnUpdate, node.AllowUnconditionalUpdate = false, true, true, true
+	node.Namespaced, node.Status = false, true
 	node.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"spec.unschedulable": strconv.FormatBool(obj.(*corev1.Node).Spec.Unschedulable)}
 	}
 
 	lr := coreKind("LimitRange")
 	lr.Name, lr.SingularName, lr.ShortNames, lr.KeyPrefix = "limitranges", "limitrange", []string{"limits"}, "limitranges"
-	lr.AllowCreateOnUpdate, lr.AllowUnconditionalUpdate = true, true
+	lr.AllowCreateOnUpdate = true
 
 	rq := coreKind("ResourceQuota")
 	rq.Name, rq.SingularName, rq.ShortNames, rq.KeyPrefix = "resourcequotas", "resourcequota", []string{"quota"}, "resourcequotas"
@@ -125,7 +123,7 @@ func core() []*registry.Resource {
 
 	pt := coreKind("PodTemplate")
 	pt.Name, pt.SingularName, pt.KeyPrefix = "podtemplates", "podtemplate", "podtemplates"
-	pt.AllowUnconditionalUpdate, pt.ReturnDeletedObject = true, true
+	pt.ReturnDeletedObject = true
 
 	rc := coreKind("ReplicationController")
 	rc.Name, rc.SingularName, rc.ShortNames, rc.Categories, rc.KeyPrefix = "replicationcontrollers", "replicationcontroller", []string{"rc"}, []string{"all"}, "controllers"

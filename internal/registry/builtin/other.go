@@ -18,7 +18,7 @@ func events() []*registry.Resource {
 	return []*registry.Resource{{
 		GroupVersion: gv, Name: "events", SingularName: "event", Kind: "Event", ShortNames: []string{"ev"},
 		Namespaced: true, StorageKind: corev1.SchemeGroupVersion.WithKind("Event"), KeyPrefix: "events",
-		AllowCreateOnUpdate: true, AllowUnconditionalUpdate: true, SelectableFields: eventFields,
+		AllowCreateOnUpdate: true, SelectableFields: eventFields,
 	}}
 }
 
@@ -27,6 +27,6 @@ func coordination() []*registry.Resource {
 	return []*registry.Resource{{
 		GroupVersion: gv, Name: "leases", SingularName: "lease", Kind: "Lease", Namespaced: true,
 		StorageKind: gv.WithKind("Lease"), KeyPrefix: "leases",
-		AllowCreateOnUpdate: true, AllowUnconditionalUpdate: true,
+		AllowCreateOnUpdate: true, RequireResourceVersion: true,
 	}}
 }
