@@ -192,14 +192,14 @@ func (s *Server) buildHandler() error {
 		s.stores[res.GroupVersionResource()] = store
 	}
 
-	var chain []authn.Authenticator
-	chain = append(chain, authn.X509{Roots: func() *x509.CertPool { return s.tls.ClientCAs }})
+	var authenticators []authn.Authenticator
+	authenticators = append(authenticators, authn.X509{Roots: func() *x509.CertPool { return s.tls.ClientCAs }})
 	if cfg.TokenAuthFile != "" {
 		tf, err := authn.NewTokenFile(cfg.TokenAuthFile)
 		if err != nil {
 			return fmt.Errorf("--token-auth-file: %w", err)
 		}
-		chain = append(chain, tf)
+		authenticators = append(authenticators, tf)
 	}
 	authorizer, err := newAuthorizer(cfg.AuthorizationModes)
 	if err != nil {
@@ -226,13 +226,21 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/openapi/v3", oapi.HandlerV3())
 	mux.Handle("/openapi/v3/", oapi.HandlerV3())
 
-	// The chain reads top-down: the first filter sees the request first.
+	// The filter chain in execution order: the first entry sees the request first.
+	chain := []func(http.Handler) http.Handler{
+		func(h http.Handler) http.Handler { return filters.WithPanicRecovery(h, s.api.WriteError) },
+		filters.WithRequestInfo,
+		filters.WithAuditID,
+		filters.WithCacheControl,
+		func(h http.Handler) http.Handler {
+			return filters.WithAuthentication(h, authn.Union(authenticators), cfg.AnonymousAuth, s.api.WriteError)
+		},
+		func(h http.Handler) http.Handler { return filters.WithAuthorization(h, authorizer, s.api.WriteError) },
+	}
 	var h http.Handler = mux
-	h = filters.WithAuthorization(h, authorizer, s.api.WriteError)
-	h = filters.WithAuthentication(h, authn.Union(chain), cfg.AnonymousAuth, s.api.WriteError)
-	h = filters.WithAuditID(h)
-	h = filters.WithRequestInfo(h)
-	h = filters.WithPanicRecovery(h, s.api.WriteError)
+	for i := len(chain) - 1; i >= 0; i-- {
+		h = chain[i](h)
+	}
 	s.handler = h
 	return nil
 }
