@@ -6,6 +6,7 @@ import (
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -24,6 +25,7 @@ func NewScheme() *runtime.Scheme {
 		autoscalingv1.AddToScheme,
 		coordinationv1.AddToScheme,
 		eventsv1.AddToScheme,
+		networkingv1.AddToScheme,
 		metav1.AddMetaToScheme,
 	}
 	for _, add := range adders {

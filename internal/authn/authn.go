@@ -1,7 +1,9 @@
 package authn
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"slices"
@@ -14,6 +16,9 @@ import (
 type Authenticator interface {
 	AuthenticateRequest(r *http.Request) (u *request.User, ok bool, err error)
 }
+
+// CredentialIDKey is the user extra that identifies the credential used, as upstream.
+const CredentialIDKey = "authentication.kubernetes.io/credential-id"
 
 // ErrInvalidCredentials is returned for a credential that does not authenticate.
 var ErrInvalidCredentials = errors.New("invalid credentials")
@@ -40,10 +45,10 @@ func (u Union) AuthenticateRequest(r *http.Request) (*request.User, bool, error)
 	return nil, false, firstErr
 }
 
-// withAuthenticatedGroup adds system:authenticated to every authenticated user except
-// anonymous, as upstream does.
+// withAuthenticatedGroup adds system:authenticated to an authenticated user unless it
+// already is in system:authenticated or system:unauthenticated, as upstream does.
 func withAuthenticatedGroup(u *request.User) *request.User {
-	if u.Name == request.Anonymous || slices.Contains(u.Groups, request.AllAuthenticated) {
+	if slices.Contains(u.Groups, request.AllAuthenticated) || slices.Contains(u.Groups, request.AllUnauthenticated) {
 		return u
 	}
 	out := *u
@@ -76,9 +81,15 @@ func (a X509) AuthenticateRequest(r *http.Request) (*request.User, bool, error) 
 	}
 	leaf := certs[0]
 	if leaf.Subject.CommonName == "" {
-		return nil, false, ErrInvalidCredentials
+		// No user name: no opinion, the next authenticator decides.
+		return nil, false, nil
 	}
-	return &request.User{Name: leaf.Subject.CommonName, Groups: slices.Clone(leaf.Subject.Organization)}, true, nil
+	sum := sha256.Sum256(leaf.Raw)
+	return &request.User{
+		Name:   leaf.Subject.CommonName,
+		Groups: slices.Clone(leaf.Subject.Organization),
+		Extra:  map[string][]string{CredentialIDKey: {"X509SHA256=" + hex.EncodeToString(sum[:])}},
+	}, true, nil
 }
 
 // Anonymous authenticates every request as system:anonymous.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -32,7 +33,6 @@ func NewTokenFile(path string) (*TokenFile, error) {
 func parseTokens(r io.Reader, name string) (*TokenFile, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
 	t := &TokenFile{tokens: map[string]*request.User{}}
 	line := 0
 	for {
@@ -51,7 +51,9 @@ func parseTokens(r io.Reader, name string) (*TokenFile, error) {
 			return nil, fmt.Errorf("%s: line %d: token file needs at least 3 columns: token, user name, uid", name, line)
 		}
 		if rec[0] == "" {
-			return nil, fmt.Errorf("%s: line %d: empty token", name, line)
+			// Upstream skips a line without a token rather than failing the file.
+			slog.Warn("token file: skipping line with an empty token", "file", name, "line", line)
+			continue
 		}
 		u := &request.User{Name: rec[1], UID: rec[2]}
 		if len(rec) >= 4 && rec[3] != "" {
@@ -81,12 +83,12 @@ func (t *TokenFile) AuthenticateRequest(r *http.Request) (*request.User, bool, e
 }
 
 // BearerToken returns the token of an "Authorization: Bearer" header.
+// As upstream, the header is split on single spaces: "Bearer  x" carries no token
+// and "Bearer x y" carries x.
 func BearerToken(r *http.Request) (string, bool) {
-	h := strings.TrimSpace(r.Header.Get("Authorization"))
-	parts := strings.SplitN(h, " ", 2)
-	if len(parts) != 2 || !strings.EqualFold(parts[0], "bearer") {
+	parts := strings.Split(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if len(parts) < 2 || !strings.EqualFold(parts[0], "bearer") || parts[1] == "" {
 		return "", false
 	}
-	token := strings.TrimSpace(parts[1])
-	return token, token != ""
+	return parts[1], true
 }

@@ -2,8 +2,9 @@ package authz
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"slices"
+	"strings"
 
 	"github.com/kapi-dev/kapi/internal/request"
 )
@@ -36,10 +37,12 @@ type Union []Authorizer
 // Authorize implements Authorizer.
 func (u Union) Authorize(ctx context.Context, a Attributes) (Decision, string, error) {
 	var reasons []string
+	var errs []error
 	for _, z := range u {
 		d, reason, err := z.Authorize(ctx, a)
 		if err != nil {
-			return NoOpinion, "", err
+			// Keep asking: a later authorizer may still decide.
+			errs = append(errs, err)
 		}
 		if d != NoOpinion {
 			return d, reason, nil
@@ -48,10 +51,7 @@ func (u Union) Authorize(ctx context.Context, a Attributes) (Decision, string, e
 			reasons = append(reasons, reason)
 		}
 	}
-	if len(reasons) == 0 {
-		return NoOpinion, "", nil
-	}
-	return NoOpinion, fmt.Sprint(reasons), nil
+	return NoOpinion, strings.Join(reasons, "\n"), errors.Join(errs...)
 }
 
 // AlwaysAllow allows everything (--authorization-mode=AlwaysAllow).
@@ -62,12 +62,13 @@ func (AlwaysAllow) Authorize(context.Context, Attributes) (Decision, string, err
 	return Allow, "", nil
 }
 
-// AlwaysDeny denies everything (--authorization-mode=AlwaysDeny).
+// AlwaysDeny allows nothing (--authorization-mode=AlwaysDeny); like upstream it has no
+// opinion, so an authorizer after it may still allow.
 type AlwaysDeny struct{}
 
 // Authorize implements Authorizer.
 func (AlwaysDeny) Authorize(context.Context, Attributes) (Decision, string, error) {
-	return Deny, "", nil
+	return NoOpinion, "Everything is forbidden.", nil
 }
 
 // publicPaths are what upstream's bootstrap policy lets everyone, anonymous included,
@@ -104,18 +105,8 @@ func (Authenticated) Authorize(_ context.Context, a Attributes) (Decision, strin
 	return NoOpinion, "", nil
 }
 
-// IsPublicPath reports whether path is readable by anyone: the health endpoints and
-// their named checks, and /version.
+// IsPublicPath reports whether path is readable by anyone: exactly the paths of
+// upstream's system:public-info-viewer role (not the named health checks).
 func IsPublicPath(path string) bool {
-	for _, p := range publicPaths {
-		if path == p {
-			return true
-		}
-	}
-	for _, p := range []string{"/healthz/", "/livez/", "/readyz/"} {
-		if len(path) > len(p) && path[:len(p)] == p {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(publicPaths, path)
 }

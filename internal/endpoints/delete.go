@@ -85,7 +85,7 @@ func (e *endpoint) deleteCollection(w http.ResponseWriter, r *http.Request, ns s
 		e.api.WriteError(w, r, err)
 		return
 	}
-	lopts, err := e.api.listOptions(r)
+	lopts, err := e.api.listOptions(r, false)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -3,14 +3,19 @@ package endpoints
 import (
 	"net/http"
 
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	listvalidation "k8s.io/apimachinery/pkg/apis/meta/internalversion/validation"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 func badRequest(err error) error { return apierrors.NewBadRequest(err.Error()) }
 
-// listOptions decodes and checks the list query parameters.
-func (a *API) listOptions(r *http.Request) (*metav1.ListOptions, error) {
+// listOptions decodes the list and watch query parameters and checks them with
+// upstream's rules (422 Invalid ListOptions on a bad combination).
+func (a *API) listOptions(r *http.Request, watch bool) (*metav1.ListOptions, error) {
 	var opts metav1.ListOptions
 	if err := a.decodeParams(r, &opts); err != nil {
 		return nil, badRequest(err)
@@ -18,27 +23,15 @@ func (a *API) listOptions(r *http.Request) (*metav1.ListOptions, error) {
 	if opts.Continue != "" && opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
 		return nil, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
 	}
-	if opts.ResourceVersionMatch != "" {
-		switch opts.ResourceVersionMatch {
-		case metav1.ResourceVersionMatchExact, metav1.ResourceVersionMatchNotOlderThan:
-		default:
-			return nil, invalidListOptions("resourceVersionMatch", string(opts.ResourceVersionMatch),
-				`supported values: "Exact", "NotOlderThan"`)
-		}
-		if opts.ResourceVersion == "" {
-			return nil, invalidListOptions("resourceVersionMatch", string(opts.ResourceVersionMatch),
-				"resourceVersionMatch is forbidden unless resourceVersion is provided")
-		}
-		if opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact && opts.ResourceVersion == "0" {
-			return nil, invalidListOptions("resourceVersionMatch", string(opts.ResourceVersionMatch),
-				"resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"")
-		}
+	internal := metainternalversion.ListOptions{
+		Watch: watch, ResourceVersion: opts.ResourceVersion, ResourceVersionMatch: opts.ResourceVersionMatch,
+		Continue: opts.Continue, Limit: opts.Limit, AllowWatchBookmarks: opts.AllowWatchBookmarks,
+		SendInitialEvents: opts.SendInitialEvents, TimeoutSeconds: opts.TimeoutSeconds,
+	}
+	if errs := listvalidation.ValidateListOptions(&internal, true); len(errs) > 0 {
+		return nil, apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "ListOptions"}, "", errs)
 	}
 	return &opts, nil
-}
-
-func invalidListOptions(field, value, detail string) error {
-	return apierrors.NewBadRequest("ListOptions.meta.k8s.io \"\" is invalid: " + field + ": Invalid value: \"" + value + "\": " + detail)
 }
 
 func (e *endpoint) list(w http.ResponseWriter, r *http.Request, ns string) {
@@ -47,7 +40,7 @@ func (e *endpoint) list(w http.ResponseWriter, r *http.Request, ns string) {
 		e.api.WriteError(w, r, err)
 		return
 	}
-	opts, err := e.api.listOptions(r)
+	opts, err := e.api.listOptions(r, false)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -29,7 +29,7 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 			"only the following media types are accepted: application/json, application/vnd.kubernetes.protobuf"))
 		return
 	}
-	opts, err := e.api.listOptions(r)
+	opts, err := e.api.listOptions(r, true)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -41,18 +41,6 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 			sel = fields.AndSelectors(sel, fields.ParseSelectorOrDie(opts.FieldSelector))
 		}
 		opts.FieldSelector = sel.String()
-	}
-	if opts.SendInitialEvents != nil && *opts.SendInitialEvents {
-		if opts.ResourceVersionMatch != metav1.ResourceVersionMatchNotOlderThan {
-			e.api.WriteError(w, r, invalidListOptions("resourceVersionMatch", string(opts.ResourceVersionMatch),
-				"sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"))
-			return
-		}
-		if !opts.AllowWatchBookmarks {
-			e.api.WriteError(w, r, invalidListOptions("allowWatchBookmarks", "false",
-				"sendInitialEvents requires setting allowWatchBookmarks to true"))
-			return
-		}
 	}
 	timeout := time.Duration(float64(MinRequestTimeout) * (1 + rand.Float64()))
 	if opts.TimeoutSeconds != nil && *opts.TimeoutSeconds > 0 {

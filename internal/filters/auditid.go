@@ -16,7 +16,7 @@ const AuditIDHeader = "Audit-ID"
 func WithAuditID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(AuditIDHeader)
-		if id == "" || len(id) > 128 {
+		if id == "" {
 			id = string(uuid.NewUUID())
 		}
 		w.Header().Set(AuditIDHeader, id)

@@ -15,6 +15,13 @@ import (
 func WithAuthentication(next http.Handler, auth authn.Authenticator, anonymous bool, writeError ErrorWriter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, ok, err := auth.AuthenticateRequest(r)
+		if !ok && err == nil {
+			// A bearer token nobody recognised is an invalid credential, not an
+			// anonymous request (upstream's service-account authenticator rejects it).
+			if _, has := authn.BearerToken(r); has {
+				err = authn.ErrInvalidCredentials
+			}
+		}
 		if err != nil || (!ok && !anonymous) {
 			writeError(w, r, apierrors.NewUnauthorized("Unauthorized"))
 			return

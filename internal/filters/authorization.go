@@ -3,6 +3,7 @@ package filters
 import (
 	"fmt"
 	"net/http"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,21 +20,21 @@ func WithAuthorization(next http.Handler, a authz.Authorizer, writeError ErrorWr
 		u, _ := request.UserFrom(ctx)
 		info, _ := request.InfoFrom(ctx)
 		d, reason, err := a.Authorize(ctx, authz.Attributes{User: u, Info: info})
+		if d == authz.Allow {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if err != nil {
 			writeError(w, r, apierrors.NewInternalError(err))
 			return
 		}
-		if d != authz.Allow {
-			writeError(w, r, Forbidden(u, info, reason))
-			return
-		}
-		next.ServeHTTP(w, r)
+		writeError(w, r, Forbidden(u, info, reason))
 	})
 }
 
 // Forbidden builds the 403 of an unauthorized request, worded as upstream's.
 func Forbidden(u *request.User, info *request.Info, reason string) error {
-	name := "<unknown>"
+	name := ""
 	if u != nil {
 		name = u.Name
 	}
@@ -47,7 +48,7 @@ func Forbidden(u *request.User, info *request.Info, reason string) error {
 		if reason != "" {
 			msg += ": " + reason
 		}
-		return apierrors.NewForbidden(schema.GroupResource{}, "", fmt.Errorf("%s", msg))
+		return apierrors.NewForbidden(schema.GroupResource{}, "", fmt.Errorf("%s", escape(msg)))
 	}
 	resource := info.Resource
 	if info.Subresource != "" {
@@ -62,5 +63,9 @@ func Forbidden(u *request.User, info *request.Info, reason string) error {
 	if reason != "" {
 		msg += ": " + reason
 	}
-	return apierrors.NewForbidden(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Name, fmt.Errorf("%s", msg))
+	return apierrors.NewForbidden(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Name, fmt.Errorf("%s", escape(msg)))
 }
+
+// escape keeps user-controlled text in the message from being read as markup, as
+// upstream does.
+var escape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace

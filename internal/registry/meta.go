@@ -66,6 +66,23 @@ func (s *Store) SupportedFields() []string {
 	return keys
 }
 
+// convertFieldLabel accepts the field labels the resource supports, with upstream's
+// messages for the others.
+func (s *Store) convertFieldLabel(label, value string) (string, string, error) {
+	if s.res.FieldLabelConversion != nil {
+		return s.res.FieldLabelConversion(label, value)
+	}
+	if s.res.SelectableFields == nil {
+		return runtime.DefaultMetaV1FieldSelectorConversion(label, value)
+	}
+	for _, k := range s.SupportedFields() {
+		if k == label {
+			return label, value, nil
+		}
+	}
+	return "", "", fmt.Errorf("field label not supported: %s", label)
+}
+
 // Predicate parses selectors into a storage predicate, rejecting what upstream rejects
 // with 400 BadRequest.
 func (s *Store) Predicate(labelSelector, fieldSelector string) (storage.SelectionPredicate, error) {
@@ -78,14 +95,8 @@ func (s *Store) Predicate(labelSelector, fieldSelector string) (storage.Selectio
 		return storage.SelectionPredicate{}, apierrors.NewBadRequest(err.Error())
 	}
 	if !fsel.Empty() {
-		supported := map[string]bool{}
-		for _, k := range s.SupportedFields() {
-			supported[k] = true
-		}
-		for _, req := range fsel.Requirements() {
-			if !supported[req.Field] {
-				return storage.SelectionPredicate{}, apierrors.NewBadRequest(fmt.Sprintf("field label not supported: %s", req.Field))
-			}
+		if fsel, err = fsel.Transform(s.convertFieldLabel); err != nil {
+			return storage.SelectionPredicate{}, apierrors.NewBadRequest(err.Error())
 		}
 	}
 	return storage.SelectionPredicate{Label: ls, Field: fsel, GetAttrs: s.Attrs}, nil

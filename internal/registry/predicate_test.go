@@ -16,7 +16,7 @@ import (
 
 func storeFor(t *testing.T, group, resource string, newFunc func() runtime.Object) *registry.Store {
 	t.Helper()
-	for _, r := range builtin.Resources() {
+	for _, r := range builtin.Resources(builtin.Deps{}) {
 		if r.GroupVersion.Group == group && r.Name == resource {
 			return registry.NewStore(r, nil, "/registry", newFunc, nil)
 		}

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"context"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -60,6 +62,14 @@ type Resource struct {
 	// ValidateStatusUpdate checks an update through /status.
 	ValidateStatusUpdate func(obj, old runtime.Object) field.ErrorList
 
+	// BeginCreate runs after validation and admission, just before the object is
+	// written, to take what the object needs (a Service's ClusterIP). finish is called
+	// with whether the write succeeded, so that a failed create releases it. On a
+	// dry run it must take nothing.
+	BeginCreate func(ctx context.Context, obj runtime.Object, dryRun bool) (finish func(ok bool), err error)
+	// AfterDelete runs after the object was removed from storage.
+	AfterDelete func(ctx context.Context, obj runtime.Object)
+
 	// PrepareForDelete runs on the current object when it is deleted and returns true
 	// when the object must stay (updated instead of removed), as a namespace becomes
 	// Terminating. It may mutate obj.
@@ -75,6 +85,11 @@ type Resource struct {
 	// SelectableFields returns the fields selectors may use beyond metadata.name and
 	// metadata.namespace, which are always present.
 	SelectableFields func(obj runtime.Object) fields.Set
+
+	// FieldLabelConversion checks (and may rename) each field selector label as the
+	// resource's served version does upstream. nil accepts metadata.name,
+	// metadata.namespace and the keys of SelectableFields.
+	FieldLabelConversion func(label, value string) (string, string, error)
 
 	// Table renders rows for `as=Table` responses; nil gives Name and Age.
 	Table *Table

@@ -9,6 +9,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -128,11 +129,19 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, mutat
 			return nil, err
 		}
 	}
+	finish := func(bool) {}
+	if s.res.BeginCreate != nil {
+		if finish, err = s.res.BeginCreate(ctx, obj, dryRun); err != nil {
+			return nil, err
+		}
+	}
 	if dryRun {
+		finish(false)
 		return obj, nil
 	}
 	out := s.newFunc()
 	err = s.storage.Create(ctx, s.objectKey(acc.GetNamespace(), acc.GetName()), obj, out)
+	finish(err == nil)
 	return out, s.toAPIError(err, acc.GetName())
 }
 
@@ -191,6 +200,8 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 	key := s.objectKey(ns, name)
 	var created, deleteAfter bool
 	var result runtime.Object
+	// finishCreate completes BeginCreate of a create through PUT.
+	var finishCreate func(ok bool)
 	out := s.newFunc()
 	err := s.storage.GuaranteedUpdate(ctx, key, out, true, nil, func(current runtime.Object) (runtime.Object, error) {
 		curAcc, err := meta.Accessor(current)
@@ -238,7 +249,19 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 					return nil, err
 				}
 			}
+			if s.res.BeginCreate != nil {
+				if finishCreate != nil {
+					finishCreate(false) // an earlier attempt's reservation
+				}
+				if finishCreate, err = s.res.BeginCreate(ctx, obj, dryRun); err != nil {
+					finishCreate = nil
+					return nil, err
+				}
+			}
 			result = obj
+			if dryRun {
+				return nil, errDryRun
+			}
 			return obj, nil
 		}
 		oldAcc, _ := meta.Accessor(old)
@@ -276,21 +299,25 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 		}
 		return obj, nil
 	})
+	if finishCreate != nil {
+		finishCreate(err == nil && created)
+	}
 	if err == errDryRun {
 		return result, created, nil
 	}
 	if err != nil {
 		return nil, false, s.toAPIError(err, name)
 	}
-	if dryRun && created {
-		return result, true, nil
-	}
 	if deleteAfter {
 		// The last finalizer of a deleting object is gone: the object goes with it.
 		rv := mustAccessor(out).GetResourceVersion()
 		gone := s.newFunc()
-		if err := s.storage.Delete(ctx, key, gone, &storage.Preconditions{ResourceVersion: &rv}, nil); err != nil && !storage.IsNotFound(err) {
+		err := s.storage.Delete(ctx, key, gone, &storage.Preconditions{ResourceVersion: &rv}, nil)
+		if err != nil && !storage.IsNotFound(err) {
 			return nil, false, s.toAPIError(err, name)
+		}
+		if err == nil {
+			s.afterDelete(ctx, gone)
 		}
 	}
 	return out, created, nil
@@ -330,10 +357,6 @@ func (s *Store) prepareUpdate(acc, oldAcc metav1.Object, obj, old runtime.Object
 	acc.SetDeletionGracePeriodSeconds(oldAcc.GetDeletionGracePeriodSeconds())
 	acc.SetGeneration(oldAcc.GetGeneration())
 	acc.SetSelfLink("")
-	if acc.GetDeletionTimestamp() != nil {
-		// No new finalizers on an object being deleted.
-		acc.SetFinalizers(keepOnly(acc.GetFinalizers(), oldAcc.GetFinalizers()))
-	}
 	if subresource == "" && s.res.Status {
 		copyStatus(old, obj)
 	}
@@ -346,6 +369,12 @@ func (s *Store) prepareUpdate(acc, oldAcc metav1.Object, obj, old runtime.Object
 }
 
 func (s *Store) validateUpdate(obj, old runtime.Object, acc, oldAcc metav1.Object, subresource string) field.ErrorList {
+	if oldAcc.GetDeletionTimestamp() != nil {
+		errs := apivalidation.ValidateNoNewFinalizers(acc.GetFinalizers(), oldAcc.GetFinalizers(), field.NewPath("metadata", "finalizers"))
+		if len(errs) > 0 {
+			return errs
+		}
+	}
 	switch {
 	case subresource == "status" && s.res.ValidateStatusUpdate != nil:
 		return s.res.ValidateStatusUpdate(obj, old)
@@ -353,20 +382,6 @@ func (s *Store) validateUpdate(obj, old runtime.Object, acc, oldAcc metav1.Objec
 		return s.res.ValidateUpdate(obj, old)
 	}
 	return ValidateObjectMetaUpdate(acc, oldAcc, s.res.Namespaced, s.nameValidator())
-}
-
-func keepOnly(list, allowed []string) []string {
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	var out []string
-	for _, f := range list {
-		if ok[f] {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // Delete removes an object, or marks it deleted when finalizers or PrepareForDelete
@@ -415,8 +430,17 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 		return current, true, nil
 	}
 	out := s.newFunc()
-	err := s.storage.Delete(ctx, key, out, precond, nil)
-	return out, true, s.toAPIError(err, name)
+	if err := s.storage.Delete(ctx, key, out, precond, nil); err != nil {
+		return nil, false, s.toAPIError(err, name)
+	}
+	s.afterDelete(ctx, out)
+	return out, true, nil
+}
+
+func (s *Store) afterDelete(ctx context.Context, obj runtime.Object) {
+	if s.res.AfterDelete != nil {
+		s.res.AfterDelete(ctx, obj)
+	}
 }
 
 // mustLinger reports whether deleting obj only marks it (finalizers present or the

@@ -3,6 +3,9 @@ package request
 import (
 	"net/http"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/fields"
 )
 
 // Info describes an API request the way Kubernetes authorization and admission see it.
@@ -97,14 +100,23 @@ func ParseInfo(r *http.Request) *Info {
 		info.Resource = parts[0]
 	}
 
-	if len(parts) == 1 && info.Verb == "get" {
-		info.Verb = "list"
-	}
-	if watchPrefix {
+	switch {
+	case watchPrefix:
 		info.Verb = "watch"
-	} else if info.Verb == "list" || (info.Verb == "get" && info.Subresource == "") {
-		if w := r.URL.Query().Get("watch"); w == "true" || w == "1" {
-			info.Verb = "watch"
+	case info.Name == "" && info.Verb == "get":
+		// A GET without a name lists, or watches when ?watch is anything but false/0.
+		info.Verb = "list"
+		if vals, ok := r.URL.Query()["watch"]; ok && len(vals) > 0 {
+			if v := strings.ToLower(vals[0]); v != "false" && v != "0" {
+				info.Verb = "watch"
+			}
+		}
+		// A selector on one name makes the request about that name, so that
+		// authorization by resourceNames applies.
+		if sel, err := fields.ParseSelector(r.URL.Query().Get("fieldSelector")); err == nil {
+			if name, ok := sel.RequiresExactMatch("metadata.name"); ok && len(path.IsValidPathSegmentName(name)) == 0 {
+				info.Name = name
+			}
 		}
 	}
 	if info.Verb == "delete" && info.Name == "" {

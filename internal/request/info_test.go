@@ -99,19 +99,15 @@ func TestParseInfoUpstreamEdges(t *testing.T) {
 	}{
 		// Upstream only turns a GET into list/watch when there is no name; a named GET
 		// with ?watch=true stays "get".
-		{name: "named get ignores watch param", method: "GET", url: "/api/v1/namespaces/ns/pods/p?watch=true", verb: "get", rname: "p",
-			bug: "named GET with ?watch=true is parsed as verb watch; upstream keeps get (watch param only read when name is empty)"},
+		{name: "named get ignores watch param", method: "GET", url: "/api/v1/namespaces/ns/pods/p?watch=true", verb: "get", rname: "p"},
 		// Upstream decodes watch as a bool query parameter: anything but "0"/"false"
 		// (case-insensitive) is true.
-		{name: "watch param TRUE", method: "GET", url: "/api/v1/pods?watch=TRUE", verb: "watch",
-			bug: "?watch=TRUE is not a watch; upstream treats any value but 0/false (case-insensitive) as true"},
+		{name: "watch param TRUE", method: "GET", url: "/api/v1/pods?watch=TRUE", verb: "watch"},
 		{name: "watch param False", method: "GET", url: "/api/v1/pods?watch=False", verb: "list"},
 		// Upstream lifts an exact metadata.name field selector into Name on list/watch
 		// (so RBAC resourceNames apply).
-		{name: "field selector name on list", method: "GET", url: "/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dcm1", verb: "list", rname: "cm1",
-			bug: "list with fieldSelector=metadata.name=X does not set Name=X; upstream sets it (RBAC resourceNames)"},
-		{name: "field selector name on watch", method: "GET", url: "/api/v1/namespaces/ns/configmaps?watch=1&fieldSelector=metadata.name%3Dcm1", verb: "watch", rname: "cm1",
-			bug: "watch with fieldSelector=metadata.name=X does not set Name=X; upstream sets it"},
+		{name: "field selector name on list", method: "GET", url: "/api/v1/namespaces/ns/configmaps?fieldSelector=metadata.name%3Dcm1", verb: "list", rname: "cm1"},
+		{name: "field selector name on watch", method: "GET", url: "/api/v1/namespaces/ns/configmaps?watch=1&fieldSelector=metadata.name%3Dcm1", verb: "watch", rname: "cm1"},
 		// proxy is a special verb upstream: /api/v1/proxy/namespaces/ns/pods/p/x.
 		{name: "proxy special verb", method: "GET", url: "/api/v1/proxy/namespaces/ns/pods/p/extra", verb: "proxy", rname: "p",
 			bug: "/api/v1/proxy/... is not parsed with verb proxy; upstream treats proxy as a special verb without subresources"},

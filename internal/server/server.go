@@ -16,6 +16,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
@@ -24,6 +25,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/apis"
 	"github.com/kapi-dev/kapi/internal/authn"
 	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
 	"github.com/kapi-dev/kapi/internal/openapi"
@@ -167,7 +169,11 @@ func (s *Server) buildHandler() error {
 	var stores []*registry.Store
 	// Resources served in several versions share one etcd store and one watch cache.
 	shared := map[string]*cacher.Cacher{}
-	for _, res := range builtin.Resources() {
+	ipGVK := networkingv1.SchemeGroupVersion.WithKind("IPAddress")
+	ipPrefix := cfg.EtcdPrefix + "/ipaddresses/"
+	ipStore := etcd3.New(s.client, codec, ipGVK, newFuncFor(scheme, ipGVK), newFuncFor(scheme, ipGVK.GroupVersion().WithKind("IPAddressList")), ipPrefix)
+	resources := builtin.Resources(builtin.Deps{ServiceIPs: ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange)})
+	for _, res := range resources {
 		newFunc := newFuncFor(scheme, res.StorageKind)
 		newList := newFuncFor(scheme, res.StorageKind.GroupVersion().WithKind(res.StorageKind.Kind+"List"))
 		prefix := cfg.EtcdPrefix + "/" + res.KeyPrefix + "/"
@@ -219,7 +225,6 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/readyz/", healthHandler("readyz", readyChecks))
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
-	resources := builtin.Resources()
 	s.installDiscovery(mux, resources)
 	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
 	mux.Handle("/openapi/v2", oapi.HandlerV2())

@@ -3,7 +3,6 @@ package builtin
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/kapi-dev/kapi/internal/registry"
@@ -47,9 +46,6 @@ func apps() []*registry.Resource {
 			return derefInt32(r.Spec.Replicas, 1), r.Status.Replicas, selectorString(r.Spec.Selector)
 		},
 		SetReplicas: func(obj runtime.Object, n int32) { obj.(*appsv1.ReplicaSet).Spec.Replicas = &n },
-	}
-	rs.SelectableFields = func(obj runtime.Object) fields.Set {
-		return fields.Set{"status.replicas": itoa(obj.(*appsv1.ReplicaSet).Status.Replicas)}
 	}
 
 	sts := appsKind("StatefulSet", "statefulsets", "statefulset", "statefulsets", "sts")

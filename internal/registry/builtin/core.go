@@ -1,6 +1,7 @@
 package builtin
 
 import (
+	"fmt"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -17,7 +18,7 @@ func coreKind(kind string) registry.Resource {
 	return registry.Resource{GroupVersion: gv, Kind: kind, StorageKind: gv.WithKind(kind), Namespaced: true}
 }
 
-func core() []*registry.Resource {
+func core(deps Deps) []*registry.Resource {
 	ns := coreKind("Namespace")
 	ns.Name, ns.SingularName, ns.ShortNames, ns.KeyPrefix = "namespaces", "namespace", []string{"ns"}, "namespaces"
 	ns.Namespaced, ns.Status, ns.ReturnDeletedObject = false, true, true
@@ -88,10 +89,24 @@ func core() []*registry.Resource {
 			"status.nominatedNodeName": p.Status.NominatedNodeName,
 		}
 	}
+	pod.FieldLabelConversion = func(label, value string) (string, string, error) {
+		switch label {
+		case "metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy", "spec.schedulerName",
+			"spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName":
+			return label, value, nil
+		case "spec.host":
+			return "spec.nodeName", value, nil
+		}
+		return "", "", fmt.Errorf("field label not supported: %s", label)
+	}
 
 	svc := coreKind("Service")
 	svc.Name, svc.SingularName, svc.ShortNames, svc.Categories, svc.KeyPrefix = "services", "service", []string{"svc"}, []string{"all"}, "services/specs"
 	svc.Status, svc.ReturnDeletedObject, svc.AllowCreateOnUpdate = true, true, true
+	if deps.ServiceIPs != nil {
+		ips := serviceIPs{alloc: deps.ServiceIPs}
+		svc.BeginCreate, svc.AfterDelete = ips.beginCreate, ips.afterDelete
+	}
 	svc.SelectableFields = func(obj runtime.Object) fields.Set {
 		s := obj.(*corev1.Service)
 		return fields.Set{"spec.clusterIP": s.Spec.ClusterIP, "spec.type": string(s.Spec.Type)}

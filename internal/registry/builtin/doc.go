@@ -4,12 +4,21 @@
 // internal/printers).
 package builtin
 
-import "github.com/kapi-dev/kapi/internal/registry"
+import (
+	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
+	"github.com/kapi-dev/kapi/internal/registry"
+)
+
+// Deps are what some resources' hooks need from the server.
+type Deps struct {
+	// ServiceIPs allocates Service ClusterIPs.
+	ServiceIPs *ipalloc.Allocator
+}
 
 // Resources returns every built-in resource, in discovery order.
-func Resources() []*registry.Resource {
+func Resources(deps Deps) []*registry.Resource {
 	var out []*registry.Resource
-	out = append(out, core()...)
+	out = append(out, core(deps)...)
 	out = append(out, apps()...)
 	out = append(out, events()...)
 	out = append(out, coordination()...)

@@ -1,7 +1,7 @@
 package builtin
 
 import (
-	"strconv"
+	"fmt"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -10,8 +10,6 @@ import (
 	"github.com/kapi-dev/kapi/internal/registry"
 )
 
-func itoa(n int32) string { return strconv.Itoa(int(n)) }
-
 // events serves events.k8s.io/v1 Events: the same stored objects as core/v1 events.
 func events() []*registry.Resource {
 	gv := eventsv1.SchemeGroupVersion
@@ -19,7 +17,30 @@ func events() []*registry.Resource {
 		GroupVersion: gv, Name: "events", SingularName: "event", Kind: "Event", ShortNames: []string{"ev"},
 		Namespaced: true, StorageKind: corev1.SchemeGroupVersion.WithKind("Event"), KeyPrefix: "events",
 		AllowCreateOnUpdate: true, SelectableFields: eventFields,
+		FieldLabelConversion: eventsV1FieldLabel,
 	}}
+}
+
+// eventsV1Labels maps events.k8s.io/v1 field labels to the stored core Event's fields.
+var eventsV1Labels = map[string]string{
+	"regarding.kind":            "involvedObject.kind",
+	"regarding.namespace":       "involvedObject.namespace",
+	"regarding.name":            "involvedObject.name",
+	"regarding.uid":             "involvedObject.uid",
+	"regarding.apiVersion":      "involvedObject.apiVersion",
+	"regarding.resourceVersion": "involvedObject.resourceVersion",
+	"regarding.fieldPath":       "involvedObject.fieldPath",
+	"reportingController":       "reportingComponent",
+	"type":                      "type",
+	"metadata.namespace":        "metadata.namespace",
+	"metadata.name":             "metadata.name",
+}
+
+func eventsV1FieldLabel(label, value string) (string, string, error) {
+	if mapped, ok := eventsV1Labels[label]; ok {
+		return mapped, value, nil
+	}
+	return "", "", fmt.Errorf("field label not supported: %s", label)
 }
 
 func coordination() []*registry.Resource {

@@ -1,0 +1,161 @@
+// Package ipalloc allocates Service ClusterIPs the way kube-apiserver v1.37 does: each
+// allocated address is an IPAddress object (networking.k8s.io/v1) named by the
+// address and stored at /registry/ipaddresses/<ip>, so that the etcd create of that
+// key is the atomic reservation and two Services can never share an address.
+package ipalloc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"net"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
+
+	"github.com/kapi-dev/kapi/internal/storage"
+)
+
+// Labels upstream puts on allocator-managed IPAddress objects.
+const (
+	LabelIPFamily  = "ipaddress.kubernetes.io/ip-family"
+	LabelManagedBy = "ipaddress.kubernetes.io/managed-by"
+	ManagedBy      = "ipallocator.k8s.io"
+)
+
+// Allocator hands out addresses of one service CIDR.
+type Allocator struct {
+	store  storage.Interface
+	prefix string // "/registry/ipaddresses/"
+	cidr   *net.IPNet
+	// base and size describe the usable addresses: network+1 ... base+size-1 (the
+	// network and, for IPv4, broadcast addresses are excluded).
+	base *big.Int
+	size int64
+	// staticBand is the lower part of the range kept for user-chosen addresses;
+	// random allocation prefers the rest, as upstream does.
+	staticBand int64
+}
+
+// New returns an allocator for cidr whose IPAddress objects live in store.
+func New(store storage.Interface, prefix string, cidr *net.IPNet) *Allocator {
+	ones, bits := cidr.Mask.Size()
+	total := new(big.Int).Lsh(big.NewInt(1), uint(bits-ones))
+	size := total.Int64() - 1 // no network address
+	if bits == 32 {
+		size-- // no broadcast address
+	}
+	if !total.IsInt64() || size > 1<<20 {
+		size = 1 << 20
+	}
+	band := size / 16
+	if band < 16 {
+		band = 16
+	}
+	if band > 256 {
+		band = 256
+	}
+	if band > size {
+		band = 0
+	}
+	base := new(big.Int).SetBytes(normalize(cidr.IP))
+	base.Add(base, big.NewInt(1))
+	return &Allocator{store: store, prefix: prefix, cidr: cidr, base: base, size: size, staticBand: band}
+}
+
+func normalize(ip net.IP) net.IP {
+	if v4 := ip.To4(); v4 != nil {
+		return v4
+	}
+	return ip.To16()
+}
+
+func (a *Allocator) family() string {
+	if a.cidr.IP.To4() != nil {
+		return "IPv4"
+	}
+	return "IPv6"
+}
+
+// Contains reports whether ip is in the range.
+func (a *Allocator) Contains(ip net.IP) bool { return a.cidr.Contains(ip) }
+
+func (a *Allocator) ipAt(offset int64) net.IP {
+	n := new(big.Int).Add(a.base, big.NewInt(offset))
+	b := n.Bytes()
+	width := len(normalize(a.cidr.IP))
+	ip := make(net.IP, width)
+	copy(ip[width-len(b):], b)
+	return ip
+}
+
+// ErrAllocated is returned for an address that is already taken (upstream's words).
+var ErrAllocated = errors.New("provided IP is already allocated")
+
+// Owner identifies the Service an address belongs to.
+type Owner struct {
+	Namespace, Name string
+}
+
+// Allocate takes a free address, preferring the dynamic band, and returns it.
+func (a *Allocator) Allocate(ctx context.Context, owner Owner) (net.IP, error) {
+	dynamic := a.size - a.staticBand
+	start := rand.Int64N(max(dynamic, 1))
+	for i := int64(0); i < a.size; i++ {
+		var offset int64
+		if i < dynamic {
+			offset = a.staticBand + (start+i)%dynamic
+		} else {
+			offset = i - dynamic
+		}
+		ip := a.ipAt(offset)
+		err := a.reserve(ctx, ip, owner)
+		if err == nil {
+			return ip, nil
+		}
+		if !storage.HasCode(err, storage.CodeKeyExists) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("range is full")
+}
+
+// AllocateSpecific reserves ip, failing when it is taken or out of range.
+func (a *Allocator) AllocateSpecific(ctx context.Context, ip net.IP, owner Owner) error {
+	if !a.cidr.Contains(ip) {
+		return fmt.Errorf("the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, a.cidr)
+	}
+	err := a.reserve(ctx, ip, owner)
+	if storage.HasCode(err, storage.CodeKeyExists) {
+		return ErrAllocated
+	}
+	return err
+}
+
+func (a *Allocator) reserve(ctx context.Context, ip net.IP, owner Owner) error {
+	obj := &networkingv1.IPAddress{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              ip.String(),
+			UID:               uuid.NewUUID(),
+			CreationTimestamp: metav1.Now().Rfc3339Copy(),
+			Labels:            map[string]string{LabelIPFamily: a.family(), LabelManagedBy: ManagedBy},
+		},
+		Spec: networkingv1.IPAddressSpec{ParentRef: &networkingv1.ParentReference{
+			Group: "", Resource: "services", Namespace: owner.Namespace, Name: owner.Name,
+		}},
+	}
+	return a.store.Create(ctx, a.prefix+ip.String(), obj, &networkingv1.IPAddress{})
+}
+
+// Release frees ip; releasing a free address is not an error.
+func (a *Allocator) Release(ctx context.Context, ip net.IP) error {
+	err := a.store.Delete(ctx, a.prefix+ip.String(), &networkingv1.IPAddress{}, nil, nil)
+	if err != nil && !storage.IsNotFound(err) && !apierrors.IsNotFound(err) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package ipalloc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+
+	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/storage"
+	"github.com/kapi-dev/kapi/internal/storage/etcd3"
+	"github.com/kapi-dev/kapi/internal/storage/etcdtest"
+)
+
+const prefix = "/registry/ipaddresses/"
+
+func newAllocator(t *testing.T, cidr string) (*Allocator, *etcd3.Store) {
+	t.Helper()
+	_, n, err := net.ParseCIDR(cidr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scheme := apis.NewScheme()
+	gvk := networkingv1.SchemeGroupVersion.WithKind("IPAddress")
+	st := etcd3.New(etcdtest.Start(t), protobuf.NewSerializer(scheme, scheme), gvk,
+		func() runtime.Object { return &networkingv1.IPAddress{} },
+		func() runtime.Object { return &networkingv1.IPAddressList{} }, prefix)
+	return New(st, prefix, n), st
+}
+
+func TestConcurrentAllocationsAreDistinct(t *testing.T) {
+	a, st := newAllocator(t, "10.0.0.0/27") // 30 usable addresses
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ip, err := a.Allocate(ctx, Owner{Namespace: "default", Name: fmt.Sprint("svc-", i)})
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if seen[ip.String()] {
+				t.Errorf("address %s handed out twice", ip)
+			}
+			seen[ip.String()] = true
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	if len(seen) != 30 {
+		t.Errorf("allocated %d addresses, want all 30", len(seen))
+	}
+	full := 0
+	for err := range errs {
+		if err.Error() != "range is full" {
+			t.Errorf("unexpected error: %v", err)
+		}
+		full++
+	}
+	if full != 10 {
+		t.Errorf("%d allocations failed, want 10", full)
+	}
+	for ip := range seen {
+		if ip == "10.0.0.0" || ip == "10.0.0.31" {
+			t.Errorf("allocated reserved address %s", ip)
+		}
+	}
+	list := &networkingv1.IPAddressList{}
+	if err := st.GetList(ctx, prefix, storageListAll(), list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 30 {
+		t.Errorf("%d IPAddress objects stored, want 30", len(list.Items))
+	}
+	got := list.Items[0]
+	if got.Labels[LabelManagedBy] != ManagedBy || got.Labels[LabelIPFamily] != "IPv4" || got.Spec.ParentRef == nil || got.Spec.ParentRef.Resource != "services" {
+		t.Errorf("IPAddress object = %+v, want upstream's labels and a services parentRef", got)
+	}
+}
+
+func TestSpecificAndRelease(t *testing.T) {
+	a, _ := newAllocator(t, "10.0.0.0/24")
+	ctx := context.Background()
+	owner := Owner{Namespace: "default", Name: "web"}
+	tests := []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"first allocation of an address", func() error { return a.AllocateSpecific(ctx, net.ParseIP("10.0.0.10"), owner) }, nil},
+		{"same address again", func() error { return a.AllocateSpecific(ctx, net.ParseIP("10.0.0.10"), owner) }, ErrAllocated},
+		{"release", func() error { return a.Release(ctx, net.ParseIP("10.0.0.10")) }, nil},
+		{"release twice is fine", func() error { return a.Release(ctx, net.ParseIP("10.0.0.10")) }, nil},
+		{"reallocate after release", func() error { return a.AllocateSpecific(ctx, net.ParseIP("10.0.0.10"), owner) }, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.run(); !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	t.Run("out of range", func(t *testing.T) {
+		err := a.AllocateSpecific(ctx, net.ParseIP("192.168.0.1"), owner)
+		want := "the provided IP (192.168.0.1) is not in the valid range. The range of valid IPs is 10.0.0.0/24"
+		if err == nil || err.Error() != want {
+			t.Fatalf("err = %v, want %q", err, want)
+		}
+	})
+}
+
+func TestDynamicAllocationAvoidsStaticBand(t *testing.T) {
+	a, _ := newAllocator(t, "10.0.0.0/24")
+	for i := 0; i < 20; i++ {
+		ip, err := a.Allocate(context.Background(), Owner{Namespace: "default", Name: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := ip.To4()[3]; last <= 16 {
+			t.Errorf("dynamic allocation %s fell in the static band (first 16 addresses)", ip)
+		}
+	}
+}
+
+func storageListAll() storage.ListOptions {
+	return storage.ListOptions{Predicate: storage.Everything, Recursive: true}
+}
