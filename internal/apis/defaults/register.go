@@ -46,6 +46,8 @@ func Register(s *runtime.Scheme) {
 	addList(s, func(l *appsv1.StatefulSetList) []appsv1.StatefulSet { return l.Items }, statefulSet)
 	add(s, daemonSet)
 	addList(s, func(l *appsv1.DaemonSetList) []appsv1.DaemonSet { return l.Items }, daemonSet)
+
+	registerGroups(s)
 }
 
 // object is a pointer to an API type T, as the scheme stores them.

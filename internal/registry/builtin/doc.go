@@ -22,5 +22,12 @@ func Resources(deps Deps) []*registry.Resource {
 	out = append(out, apps()...)
 	out = append(out, events()...)
 	out = append(out, coordination()...)
+	for _, group := range [][]*registry.Resource{
+		batch(), autoscaling(), policy(), networking(), discoveryGroup(), node(), scheduling(),
+		rbac(), storageGroup(), certificates(), admissionregistration(), flowcontrol(),
+		storagemigration(), resourceGroup(),
+	} {
+		out = append(out, group...)
+	}
 	return withTables(withValidation(out))
 }
