@@ -42,9 +42,9 @@ func TestPanicRecovery(t *testing.T) {
 		{"no panic", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) }, 200, "ok"},
 		{"string panic", func(http.ResponseWriter, *http.Request) { panic("boom") }, 500, ""},
 		{"error panic", func(http.ResponseWriter, *http.Request) { panic(errors.New("boom")) }, 500, ""},
-		{"nil map panic", func(http.ResponseWriter, *http.Request) {
+		{"runtime error panic", func(http.ResponseWriter, *http.Request) {
 			var m map[string]int
-			m["x"] = 1
+			setKey(m)
 		}, 500, ""},
 	}
 	for _, tc := range tests {
@@ -391,3 +391,6 @@ func TestErrorWriterIsStatus(t *testing.T) {
 		})
 	}
 }
+
+// setKey writes to m; called with a nil map it panics with a runtime error.
+func setKey(m map[string]int) { m["x"] = 1 }

@@ -99,10 +99,6 @@ func pathParam(name, description string) *param {
 	return &param{name: name, description: description, required: true, kind: common.PathParameterKind, dataType: "string"}
 }
 
-func queryParam(name, description string) *param {
-	return &param{name: name, description: description, kind: common.QueryParameterKind, dataType: "string"}
-}
-
 func bodyParam(required bool) *param {
 	return &param{name: "body", required: required, kind: common.BodyParameterKind}
 }
