@@ -25,6 +25,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/apis"
 	"github.com/kapi-dev/kapi/internal/authn"
 	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/controllers/bootstrap"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
@@ -53,6 +54,8 @@ type Server struct {
 	stores  map[schema.GroupVersionResource]*registry.Store
 	caches  []*cacher.Cacher
 
+	// clientCAPEM is the client CA bundle, published for extension API servers.
+	clientCAPEM []byte
 	// ready is true once bootstrap finished and false again from shutdown on.
 	ready atomic.Bool
 	// Kubeconfig is the admin kubeconfig written in self-contained mode.
@@ -129,6 +132,9 @@ func (s *Server) setupTLS() error {
 		}
 		serving = b.Serving
 		clientCAs = b.CAPool
+		if s.clientCAPEM, err = os.ReadFile(b.CACertFile); err != nil {
+			return err
+		}
 		s.Kubeconfig = filepath.Join(cfg.DataDir, "admin.kubeconfig")
 		server := "https://" + net.JoinHostPort(cfg.AdvertiseAddress.String(), strconv.Itoa(cfg.SecurePort))
 		if err := pki.WriteKubeconfig(s.Kubeconfig, server, b); err != nil {
@@ -145,6 +151,7 @@ func (s *Server) setupTLS() error {
 		if err != nil {
 			return fmt.Errorf("reading --client-ca-file: %w", err)
 		}
+		s.clientCAPEM = pem
 		clientCAs = x509.NewCertPool()
 		if !clientCAs.AppendCertsFromPEM(pem) {
 			return fmt.Errorf("--client-ca-file %s holds no PEM certificates", cfg.ClientCAFile)
@@ -309,10 +316,20 @@ func (s *Server) Run(ctx context.Context) error {
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	go compactLoop(bgCtx, s.client, s.cfg.EtcdCompactionInterval)
-	if err := ensureNamespaces(ctx, s.stores[namespacesGVR]); err != nil {
+	hostname, _ := os.Hostname()
+	boot := bootstrap.New(bootstrap.Config{
+		Stores:           func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
+		AdvertiseAddress: s.cfg.AdvertiseAddress,
+		SecurePort:       s.cfg.SecurePort,
+		ServiceRange:     s.cfg.ServiceClusterIPRange,
+		ClientCA:         s.clientCAPEM,
+		Hostname:         hostname,
+	})
+	if err := boot.Start(ctx); err != nil {
 		_ = srv.Close()
 		return err
 	}
+	go boot.Run(bgCtx)
 	s.ready.Store(true)
 	s.announce(ln.Addr().String())
 

@@ -1,0 +1,322 @@
+// Package bootstrap creates and keeps the objects kube-apiserver maintains itself: the
+// system namespaces, the `kubernetes` Service with its Endpoints and EndpointSlice,
+// the default ServiceCIDR, the system priority classes, the apiserver identity Lease
+// and the kube-system ConfigMaps clients read at start. It writes through the registry
+// stores (the same object rules as any client, without admission).
+package bootstrap
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/uuid"
+
+	"github.com/kapi-dev/kapi/internal/registry"
+)
+
+// StoreFor returns the store serving a resource, or nil when it is not served.
+type StoreFor func(gvr schema.GroupVersionResource) *registry.Store
+
+// Config says what the objects must contain.
+type Config struct {
+	Stores           StoreFor
+	AdvertiseAddress net.IP
+	SecurePort       int
+	ServiceRange     *net.IPNet
+	// ClientCA is the PEM of the client CA, published in extension-apiserver-authentication.
+	ClientCA []byte
+	Hostname string
+	// Now returns the current time (tests fix it).
+	Now func() time.Time
+}
+
+// Controller reconciles the bootstrap objects.
+type Controller struct {
+	cfg Config
+	// identity is this instance's Lease name and holder.
+	identity, holder string
+}
+
+// New returns a Controller for cfg.
+func New(cfg Config) *Controller {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	sum := sha256.Sum256([]byte(cfg.Hostname))
+	id := "apiserver-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
+	return &Controller{cfg: cfg, identity: id, holder: id + "_" + string(uuid.NewUUID())}
+}
+
+// Identity is this instance's identity Lease name.
+func (c *Controller) Identity() string { return c.identity }
+
+var (
+	namespacesGVR     = corev1.SchemeGroupVersion.WithResource("namespaces")
+	servicesGVR       = corev1.SchemeGroupVersion.WithResource("services")
+	endpointsGVR      = corev1.SchemeGroupVersion.WithResource("endpoints")
+	configMapsGVR     = corev1.SchemeGroupVersion.WithResource("configmaps")
+	sliceGVR          = discoveryv1.SchemeGroupVersion.WithResource("endpointslices")
+	leasesGVR         = coordinationv1.SchemeGroupVersion.WithResource("leases")
+	priorityGVR       = schedulingv1.SchemeGroupVersion.WithResource("priorityclasses")
+	serviceCIDRGVR    = networkingv1.SchemeGroupVersion.WithResource("servicecidrs")
+	systemNamespaces  = []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease}
+	identityLeaseTime = int32(3600)
+)
+
+// Start creates every missing object, retrying while etcd settles, and returns once
+// all exist. Objects of resources that are not served are skipped.
+func (c *Controller) Start(ctx context.Context) error {
+	steps := []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"namespaces", c.namespaces},
+		{"service CIDR", c.serviceCIDR},
+		{"kubernetes service", c.kubernetesService},
+		{"kubernetes endpoints", c.endpoints},
+		{"priority classes", c.priorityClasses},
+		{"identity lease", c.renewLease},
+		{"configmaps", c.configMaps},
+	}
+	for _, step := range steps {
+		var err error
+		for attempt := 0; attempt < 50; attempt++ {
+			if err = step.run(ctx); err == nil {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("bootstrap %s: %w", step.name, err)
+		}
+	}
+	return nil
+}
+
+// Run keeps the identity lease renewed and the endpoints current until ctx ends.
+func (c *Controller) Run(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = c.renewLease(ctx)
+			_ = c.endpoints(ctx)
+		}
+	}
+}
+
+// ensure creates obj in its store unless an object of that name exists.
+func ensure(ctx context.Context, st *registry.Store, obj runtime.Object) error {
+	if st == nil {
+		return nil
+	}
+	acc := obj.(metav1.Object)
+	_, err := st.Get(ctx, acc.GetNamespace(), acc.GetName(), &metav1.GetOptions{})
+	if err == nil {
+		return nil
+	}
+	if !apierrors.IsNotFound(err) {
+		return err
+	}
+	_, err = st.Create(ctx, acc.GetNamespace(), obj, nil, nil, false)
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// ensureEqual creates obj, or rewrites the existing object when want reports a
+// difference; fix copies the desired fields onto the existing object.
+func ensureEqual(ctx context.Context, st *registry.Store, obj runtime.Object, same func(cur runtime.Object) bool, fix func(cur runtime.Object)) error {
+	if st == nil {
+		return nil
+	}
+	acc := obj.(metav1.Object)
+	cur, err := st.Get(ctx, acc.GetNamespace(), acc.GetName(), &metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return ensure(ctx, st, obj)
+	}
+	if err != nil || same(cur) {
+		return err
+	}
+	_, _, err = st.Update(ctx, acc.GetNamespace(), acc.GetName(), "", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
+		if current == nil {
+			return nil, errors.New("object vanished during update")
+		}
+		fix(current)
+		return current, nil
+	}, nil, nil, false, false)
+	return err
+}
+
+func (c *Controller) namespaces(ctx context.Context) error {
+	for _, name := range systemNamespaces {
+		if err := ensure(ctx, c.cfg.Stores(namespacesGVR), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Controller) serviceCIDR(ctx context.Context) error {
+	return ensure(ctx, c.cfg.Stores(serviceCIDRGVR), &networkingv1.ServiceCIDR{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes"},
+		Spec:       networkingv1.ServiceCIDRSpec{CIDRs: []string{c.cfg.ServiceRange.String()}},
+	})
+}
+
+// firstIP is the ClusterIP of the kubernetes Service: the range's first address.
+func firstIP(n *net.IPNet) net.IP {
+	ip := append(net.IP(nil), n.IP.To16()...)
+	if v4 := n.IP.To4(); v4 != nil {
+		ip = append(net.IP(nil), v4...)
+	}
+	for i := len(ip) - 1; i >= 0; i-- {
+		ip[i]++
+		if ip[i] != 0 {
+			break
+		}
+	}
+	return ip
+}
+
+func (c *Controller) kubernetesService(ctx context.Context) error {
+	single := corev1.IPFamilyPolicySingleStack
+	cluster := corev1.ServiceInternalTrafficPolicyCluster
+	ip := firstIP(c.cfg.ServiceRange).String()
+	return ensure(ctx, c.cfg.Stores(servicesGVR), &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
+		Spec: corev1.ServiceSpec{
+			Ports: []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP,
+				TargetPort: intstr.FromInt32(int32(c.cfg.SecurePort))}},
+			ClusterIP: ip, ClusterIPs: []string{ip}, Type: corev1.ServiceTypeClusterIP,
+			SessionAffinity: corev1.ServiceAffinityNone, IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol},
+			IPFamilyPolicy: &single, InternalTrafficPolicy: &cluster,
+		},
+	})
+}
+
+// endpoints points the kubernetes Service at this instance. A loopback advertise
+// address (the zero-config default) is not a valid endpoint, so nothing is published
+// then; upstream's reconciler fails on it the same way.
+func (c *Controller) endpoints(ctx context.Context) error {
+	if c.cfg.AdvertiseAddress.IsLoopback() {
+		return nil
+	}
+	addr := c.cfg.AdvertiseAddress.String()
+	port := int32(c.cfg.SecurePort)
+	subsets := []corev1.EndpointSubset{{
+		Addresses: []corev1.EndpointAddress{{IP: addr}},
+		Ports:     []corev1.EndpointPort{{Name: "https", Port: port, Protocol: corev1.ProtocolTCP}},
+	}}
+	ep := &corev1.Endpoints{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{discoveryv1.LabelSkipMirror: "true"}},
+		Subsets: subsets,
+	}
+	err := ensureEqual(ctx, c.cfg.Stores(endpointsGVR), ep,
+		func(cur runtime.Object) bool { return apiequality.Semantic.DeepEqual(cur.(*corev1.Endpoints).Subsets, subsets) },
+		func(cur runtime.Object) { cur.(*corev1.Endpoints).Subsets = subsets })
+	if err != nil {
+		return err
+	}
+	ready := true
+	name, tcp := "https", corev1.ProtocolTCP
+	endpoints := []discoveryv1.Endpoint{{Addresses: []string{addr}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}}
+	ports := []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &tcp}}
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
+			Labels: map[string]string{discoveryv1.LabelServiceName: "kubernetes"}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints:   endpoints,
+		Ports:       ports,
+	}
+	return ensureEqual(ctx, c.cfg.Stores(sliceGVR), slice,
+		func(cur runtime.Object) bool {
+			s := cur.(*discoveryv1.EndpointSlice)
+			return apiequality.Semantic.DeepEqual(s.Endpoints, endpoints) && apiequality.Semantic.DeepEqual(s.Ports, ports)
+		},
+		func(cur runtime.Object) {
+			s := cur.(*discoveryv1.EndpointSlice)
+			s.Endpoints, s.Ports = endpoints, ports
+		})
+}
+
+func (c *Controller) priorityClasses(ctx context.Context) error {
+	preempt := corev1.PreemptLowerPriority
+	for _, pc := range []*schedulingv1.PriorityClass{
+		{ObjectMeta: metav1.ObjectMeta{Name: "system-cluster-critical"}, Value: 2000000000, PreemptionPolicy: &preempt,
+			Description: "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."},
+		{ObjectMeta: metav1.ObjectMeta{Name: "system-node-critical"}, Value: 2000001000, PreemptionPolicy: &preempt,
+			Description: "Used for system critical pods that must not be moved from their current node."},
+	} {
+		if err := ensure(ctx, c.cfg.Stores(priorityGVR), pc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// renewLease creates or renews this instance's identity lease in kube-system.
+func (c *Controller) renewLease(ctx context.Context) error {
+	now := metav1.NewMicroTime(c.cfg.Now())
+	lease := &coordinationv1.Lease{
+		ObjectMeta: metav1.ObjectMeta{Name: c.identity, Namespace: metav1.NamespaceSystem,
+			Labels: map[string]string{"apiserver.kubernetes.io/identity": "kube-apiserver", corev1.LabelHostname: c.cfg.Hostname}},
+		Spec: coordinationv1.LeaseSpec{HolderIdentity: &c.holder, LeaseDurationSeconds: &identityLeaseTime, RenewTime: &now},
+	}
+	return ensureEqual(ctx, c.cfg.Stores(leasesGVR), lease,
+		func(runtime.Object) bool { return false },
+		func(cur runtime.Object) {
+			l := cur.(*coordinationv1.Lease)
+			l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = &c.holder, &identityLeaseTime, &now
+		})
+}
+
+func (c *Controller) configMaps(ctx context.Context) error {
+	st := c.cfg.Stores(configMapsGVR)
+	auth := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "extension-apiserver-authentication", Namespace: metav1.NamespaceSystem},
+		Data:       map[string]string{"client-ca-file": string(c.cfg.ClientCA)},
+	}
+	if err := ensureEqual(ctx, st, auth,
+		func(cur runtime.Object) bool { return cur.(*corev1.ConfigMap).Data["client-ca-file"] == string(c.cfg.ClientCA) },
+		func(cur runtime.Object) {
+			cm := cur.(*corev1.ConfigMap)
+			if cm.Data == nil {
+				cm.Data = map[string]string{}
+			}
+			cm.Data["client-ca-file"] = string(c.cfg.ClientCA)
+		}); err != nil {
+		return err
+	}
+	return ensure(ctx, st, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-apiserver-legacy-service-account-token-tracking", Namespace: metav1.NamespaceSystem},
+		Data:       map[string]string{"since": c.cfg.Now().UTC().Format(time.DateOnly)},
+	})
+}
