@@ -70,6 +70,10 @@ type Resource struct {
 	// AfterDelete runs after the object was removed from storage.
 	AfterDelete func(ctx context.Context, obj runtime.Object)
 
+	// GracePeriod returns how long a deleted object lingers before it goes (pods wait
+	// for the kubelet), given the DeleteOptions' gracePeriodSeconds; 0 deletes at once.
+	GracePeriod func(obj runtime.Object, requested *int64) int64
+
 	// PrepareForDelete runs on the current object when it is deleted and returns true
 	// when the object must stay (updated instead of removed), as a namespace becomes
 	// Terminating. It may mutate obj.

@@ -401,17 +401,19 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 			return nil, false, err
 		}
 	}
-	if s.mustLinger(current.DeepCopyObject()) {
+	var grace int64
+	if s.res.GracePeriod != nil {
+		var requested *int64
+		if opts != nil {
+			requested = opts.GracePeriodSeconds
+		}
+		grace = s.res.GracePeriod(current, requested)
+	}
+	if grace > 0 || s.mustLinger(current.DeepCopyObject()) {
 		out := s.newFunc()
 		var result runtime.Object
 		err := s.storage.GuaranteedUpdate(ctx, key, out, false, precond, func(cur runtime.Object) (runtime.Object, error) {
-			acc := mustAccessor(cur)
-			if acc.GetDeletionTimestamp() == nil {
-				now := metav1.NewTime(s.now().Truncate(time.Second))
-				acc.SetDeletionTimestamp(&now)
-				zero := int64(0)
-				acc.SetDeletionGracePeriodSeconds(&zero)
-			}
+			s.markDeleted(mustAccessor(cur), grace)
 			if s.res.PrepareForDelete != nil {
 				s.res.PrepareForDelete(cur)
 			}
@@ -435,6 +437,17 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 	}
 	s.afterDelete(ctx, out)
 	return out, true, nil
+}
+
+// markDeleted sets deletionTimestamp to now+grace, or moves it earlier when a new
+// delete asks for a shorter grace period; a later deadline never replaces an earlier.
+func (s *Store) markDeleted(acc metav1.Object, grace int64) {
+	deadline := metav1.NewTime(s.now().Add(time.Duration(grace) * time.Second).Truncate(time.Second))
+	if cur := acc.GetDeletionTimestamp(); cur != nil && !deadline.Before(cur) {
+		return
+	}
+	acc.SetDeletionTimestamp(&deadline)
+	acc.SetDeletionGracePeriodSeconds(&grace)
 }
 
 func (s *Store) afterDelete(ctx context.Context, obj runtime.Object) {

@@ -76,6 +76,7 @@ func core(deps Deps) []*registry.Resource {
 		p := obj.(*corev1.Pod)
 		p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOS(&p.Spec)}
 	}
+	pod.GracePeriod = podGracePeriod
 	pod.SelectableFields = func(obj runtime.Object) fields.Set {
 		p := obj.(*corev1.Pod)
 		return fields.Set{
@@ -170,6 +171,27 @@ func core(deps Deps) []*registry.Resource {
 
 	out := []*registry.Resource{&ns, &cm, &secret, &sa, &pod, &svc, &ep, &ev, &node, &lr, &rq, &pt, &rc, &pv, &pvc}
 	return out
+}
+
+// podGracePeriod is upstream's graceful deletion of pods: a pod that never reached a
+// node or has finished goes at once; otherwise it waits the requested period, or its
+// terminationGracePeriodSeconds, for the kubelet to confirm.
+func podGracePeriod(obj runtime.Object, requested *int64) int64 {
+	p := obj.(*corev1.Pod)
+	if p.Spec.NodeName == "" || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return 0
+	}
+	grace := int64(corev1.DefaultTerminationGracePeriodSeconds)
+	switch {
+	case requested != nil:
+		grace = *requested
+	case p.Spec.TerminationGracePeriodSeconds != nil:
+		grace = *p.Spec.TerminationGracePeriodSeconds
+	}
+	if grace < 0 {
+		grace = 1
+	}
+	return grace
 }
 
 func eventFields(obj runtime.Object) fields.Set {

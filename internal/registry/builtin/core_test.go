@@ -1,0 +1,72 @@
+package builtin_test
+
+import (
+	"context"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kapi-dev/kapi/internal/server/servertest"
+)
+
+func pod(name, node string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "c", Image: "nginx"}}},
+	}
+}
+
+func int64p(v int64) *int64 { return &v }
+
+// TestPodGracefulDeletion follows upstream: scheduled pods wait for the kubelet,
+// unscheduled ones go at once, a zero grace period forces the deletion.
+func TestPodGracefulDeletion(t *testing.T) {
+	in := servertest.Start(t)
+	pods := kubernetes.NewForConfigOrDie(in.Config).CoreV1().Pods("default")
+	ctx := context.Background()
+	tests := []struct {
+		name      string
+		node      string
+		grace     *int64
+		wantGone  bool
+		wantGrace int64
+	}{
+		{name: "unscheduled pod goes at once", wantGone: true},
+		{name: "scheduled pod lingers for its termination grace period", node: "n1", wantGrace: 30},
+		{name: "requested grace period wins", node: "n1", grace: int64p(5), wantGrace: 5},
+		{name: "zero grace period forces deletion", node: "n1", grace: int64p(0), wantGone: true},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "p" + string(rune('a'+i))
+			if _, err := pods.Create(ctx, pod(name, tc.node), metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := pods.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: tc.grace}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := pods.Get(ctx, name, metav1.GetOptions{})
+			if tc.wantGone {
+				if !apierrors.IsNotFound(err) {
+					t.Fatalf("get after delete: %v, want NotFound", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.DeletionTimestamp == nil || got.DeletionGracePeriodSeconds == nil || *got.DeletionGracePeriodSeconds != tc.wantGrace {
+				t.Fatalf("deletionTimestamp=%v grace=%v, want a deadline with grace %d", got.DeletionTimestamp, got.DeletionGracePeriodSeconds, tc.wantGrace)
+			}
+			if err := pods.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: int64p(0)}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := pods.Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Fatalf("after forced delete: %v, want NotFound", err)
+			}
+		})
+	}
+}
