@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -27,6 +28,8 @@ type Instance struct {
 	Kubeconfig string
 	// Config is the admin client configuration (system:masters).
 	Config *rest.Config
+	// Etcd is a client of the server's etcd, for tests that look at raw storage.
+	Etcd *clientv3.Client
 }
 
 // Start runs kapi until the test ends.
@@ -69,7 +72,7 @@ func Start(t testing.TB) *Instance {
 		t.Fatal(err)
 	}
 	cfg.QPS, cfg.Burst = -1, 0
-	in := &Instance{URL: cfg.Host, Kubeconfig: s.Kubeconfig, Config: cfg}
+	in := &Instance{URL: cfg.Host, Kubeconfig: s.Kubeconfig, Config: cfg, Etcd: client}
 	in.waitReady(t, done)
 	return in
 }
