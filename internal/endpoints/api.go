@@ -152,6 +152,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.WriteError(w, r, NotFound())
 			return
 		}
+		if sub.Create != nil && info.Verb == "create" {
+			e.createSubresource(w, r, info.Namespace, info.Name, sub)
+			return
+		}
 		if sub.Update == nil || info.Verb != "update" {
 			a.WriteError(w, r, methodNotAllowed(r))
 			return

@@ -113,6 +113,16 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 		e.api.WriteError(w, r, err)
 		return
 	}
+	if e.res.Create != nil {
+		// A virtual resource: its own Create answers.
+		result, err := e.res.Create(r.Context(), ns, obj, dry)
+		if err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		e.api.writeObject(w, http.StatusCreated, out, withKind(result))
+		return
+	}
 	mutate, validate := e.admitFuncs("CREATE", ns, "", "", dry)
 	created, err := e.store.Create(r.Context(), ns, obj, mutate, validate, dry)
 	if err != nil {
@@ -120,4 +130,57 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 		return
 	}
 	e.respondObject(w, r, http.StatusCreated, out, created)
+}
+
+// createSubresource serves POST to a subresource that creates (pods/binding).
+func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns, name string, sub *registry.Subresource) {
+	out, err := e.api.negotiateOutput(r, false)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	dry, err := dryRun(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	body, err := readBody(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	info, err := e.api.negotiateInput(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	gvk := sub.Kind
+	if gvk.Version == "" {
+		gvk = e.res.GroupVersion.WithKind(sub.Kind.Kind)
+	}
+	into, err := e.api.scheme.New(gvk)
+	if err != nil {
+		e.api.WriteError(w, r, apierrors.NewInternalError(err))
+		return
+	}
+	obj, _, err := info.Serializer.Decode(body, &gvk, into)
+	if err != nil || obj != into {
+		e.api.WriteError(w, r, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err)))
+		return
+	}
+	e.api.scheme.Default(obj)
+	result, err := sub.Create(r.Context(), ns, name, obj, dry)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	e.api.writeObject(w, http.StatusCreated, out, withKind(result))
+}
+
+// withKind stamps a Status answer with its kind.
+func withKind(obj runtime.Object) runtime.Object {
+	if st, ok := obj.(*metav1.Status); ok {
+		st.SetGroupVersionKind(statusGVK)
+	}
+	return obj
 }

@@ -47,6 +47,10 @@ type Resource struct {
 	// Subresources are the resource's other subresources (namespaces/finalize, ...).
 	Subresources []Subresource
 
+	// Create, when set, serves POST instead of storing the object: the resource is
+	// virtual (bindings). KeyPrefix is empty for such resources.
+	Create func(ctx context.Context, namespace string, obj runtime.Object, dryRun bool) (runtime.Object, error)
+
 	// ValidateName checks metadata.name (prefix is true for generateName). nil means
 	// DNS-1123 subdomain, the rule of most resources.
 	ValidateName func(name string, prefix bool) []string
@@ -136,6 +140,9 @@ type Subresource struct {
 	// Update, when set, serves PUT: it returns the object to store from the body
 	// (of the parent's type) and a copy of the current object it may mutate.
 	Update func(requested, current runtime.Object) runtime.Object
+	// Create, when set, serves POST with a body of Kind (pods/binding); it returns
+	// the response object.
+	Create func(ctx context.Context, namespace, name string, obj runtime.Object, dryRun bool) (runtime.Object, error)
 }
 
 // Subresource returns the extra subresource called name, or nil.

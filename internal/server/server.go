@@ -179,8 +179,18 @@ func (s *Server) buildHandler() error {
 	ipGVK := networkingv1.SchemeGroupVersion.WithKind("IPAddress")
 	ipPrefix := cfg.EtcdPrefix + "/ipaddresses/"
 	ipStore := etcd3.New(s.client, codec, ipGVK, newFuncFor(scheme, ipGVK), newFuncFor(scheme, ipGVK.GroupVersion().WithKind("IPAddressList")), ipPrefix)
-	resources := builtin.Resources(builtin.Deps{ServiceIPs: ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange)})
+	resources := builtin.Resources(builtin.Deps{
+		ServiceIPs: ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
+		Stores:     func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
+	})
 	for _, res := range resources {
+		if res.KeyPrefix == "" {
+			// A virtual resource (bindings): nothing is stored.
+			store := registry.NewStore(res, nil, cfg.EtcdPrefix, nil, nil)
+			stores = append(stores, store)
+			s.stores[res.GroupVersionResource()] = store
+			continue
+		}
 		newFunc := newFuncFor(scheme, res.StorageKind)
 		newList := newFuncFor(scheme, res.StorageKind.GroupVersion().WithKind(res.StorageKind.Kind+"List"))
 		prefix := cfg.EtcdPrefix + "/" + res.KeyPrefix + "/"

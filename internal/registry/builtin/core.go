@@ -1,10 +1,12 @@
 package builtin
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
@@ -77,6 +79,22 @@ func core(deps Deps) []*registry.Resource {
 		p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOS(&p.Spec)}
 	}
 	pod.GracePeriod = podGracePeriod
+	bind := binder{deps: deps}
+	pod.Subresources = []registry.Subresource{{
+		Name: "binding", Kind: corev1.SchemeGroupVersion.WithKind("Binding"), Verbs: []string{"create"},
+		Create: func(ctx context.Context, ns, name string, obj runtime.Object, dryRun bool) (runtime.Object, error) {
+			b := obj.(*corev1.Binding)
+			if b.Name != name {
+				return nil, apierrors.NewBadRequest("name in URL does not match name in Binding object")
+			}
+			return bind.bind(ctx, ns, b, dryRun)
+		},
+	}}
+	binding := coreKind("Binding")
+	binding.Name, binding.SingularName, binding.Verbs = "bindings", "binding", []string{"create"}
+	binding.Create = func(ctx context.Context, ns string, obj runtime.Object, dryRun bool) (runtime.Object, error) {
+		return bind.bind(ctx, ns, obj.(*corev1.Binding), dryRun)
+	}
 	pod.SelectableFields = func(obj runtime.Object) fields.Set {
 		p := obj.(*corev1.Pod)
 		return fields.Set{
@@ -169,7 +187,7 @@ func core(deps Deps) []*registry.Resource {
 		obj.(*corev1.PersistentVolumeClaim).Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 	}
 
-	out := []*registry.Resource{&ns, &cm, &secret, &sa, &pod, &svc, &ep, &ev, &node, &lr, &rq, &pt, &rc, &pv, &pvc}
+	out := []*registry.Resource{&binding, &ns, &cm, &secret, &sa, &pod, &svc, &ep, &ev, &node, &lr, &rq, &pt, &rc, &pv, &pvc}
 	return out
 }
 

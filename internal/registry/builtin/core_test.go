@@ -70,3 +70,42 @@ func TestPodGracefulDeletion(t *testing.T) {
 		})
 	}
 }
+
+// TestPodBinding assigns a pod the way the scheduler does, once.
+func TestPodBinding(t *testing.T) {
+	in := servertest.Start(t)
+	cs := kubernetes.NewForConfigOrDie(in.Config)
+	pods := cs.CoreV1().Pods("default")
+	ctx := context.Background()
+	if _, err := pods.Create(ctx, pod("bound", ""), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		binding *corev1.Binding
+		check   func(error) bool
+	}{
+		{"binds an unassigned pod", &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "bound"}, Target: corev1.ObjectReference{Kind: "Node", Name: "n1"}},
+			func(err error) bool { return err == nil }},
+		{"refuses a second binding", &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "bound"}, Target: corev1.ObjectReference{Kind: "Node", Name: "n2"}},
+			apierrors.IsConflict},
+		{"requires a target", &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "bound"}},
+			apierrors.IsInvalid},
+		{"missing pod", &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "nope"}, Target: corev1.ObjectReference{Kind: "Node", Name: "n1"}},
+			apierrors.IsNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := pods.Bind(ctx, tc.binding, metav1.CreateOptions{}); !tc.check(err) {
+				t.Fatalf("bind: unexpected result %v", err)
+			}
+		})
+	}
+	got, err := pods.Get(ctx, "bound", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.NodeName != "n1" || len(got.Status.Conditions) != 1 || got.Status.Conditions[0].Type != corev1.PodScheduled {
+		t.Errorf("pod after binding: nodeName=%q conditions=%v, want n1 and PodScheduled", got.Spec.NodeName, got.Status.Conditions)
+	}
+}

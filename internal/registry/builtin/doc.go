@@ -5,6 +5,8 @@
 package builtin
 
 import (
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/registry"
 )
@@ -13,6 +15,9 @@ import (
 type Deps struct {
 	// ServiceIPs allocates Service ClusterIPs.
 	ServiceIPs *ipalloc.Allocator
+	// Stores finds the store of another resource once the server has built them all
+	// (pods/binding writes pods).
+	Stores func(gvr schema.GroupVersionResource) *registry.Store
 }
 
 // Resources returns every built-in resource, in discovery order.
