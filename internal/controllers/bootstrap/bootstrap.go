@@ -240,7 +240,9 @@ func (c *Controller) endpoints(ctx context.Context) error {
 		Subsets: subsets,
 	}
 	err := ensureEqual(ctx, c.cfg.Stores(endpointsGVR), ep,
-		func(cur runtime.Object) bool { return apiequality.Semantic.DeepEqual(cur.(*corev1.Endpoints).Subsets, subsets) },
+		func(cur runtime.Object) bool {
+			return apiequality.Semantic.DeepEqual(cur.(*corev1.Endpoints).Subsets, subsets)
+		},
 		func(cur runtime.Object) { cur.(*corev1.Endpoints).Subsets = subsets })
 	if err != nil {
 		return err
@@ -305,7 +307,9 @@ func (c *Controller) configMaps(ctx context.Context) error {
 		Data:       map[string]string{"client-ca-file": string(c.cfg.ClientCA)},
 	}
 	if err := ensureEqual(ctx, st, auth,
-		func(cur runtime.Object) bool { return cur.(*corev1.ConfigMap).Data["client-ca-file"] == string(c.cfg.ClientCA) },
+		func(cur runtime.Object) bool {
+			return cur.(*corev1.ConfigMap).Data["client-ca-file"] == string(c.cfg.ClientCA)
+		},
 		func(cur runtime.Object) {
 			cm := cur.(*corev1.ConfigMap)
 			if cm.Data == nil {
