@@ -10,9 +10,10 @@ import (
 )
 
 // Interface is the storage of one resource's objects, keyed by full etcd keys
-// ("/registry/pods/ns/name"). Objects passed in are never retained; objects handed out
-// are owned by the caller unless a method says otherwise. resourceVersion is the etcd
-// revision of the object's last write.
+// ("/registry/pods/ns/name"). Objects passed in are never retained. Objects decoded
+// into out parameters belong to the caller, but the items GetList appends and the
+// objects of watch events may share memory with a watch cache: callers treat them as
+// read-only. resourceVersion is the etcd revision of the object's last write.
 type Interface interface {
 	// Create stores obj at key if nothing is there yet and decodes what was stored into
 	// out. It fails with a KeyExists error when key is taken.

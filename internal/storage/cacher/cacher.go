@@ -282,7 +282,9 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 			return err
 		}
 		if ok {
-			appendItem(items, e.obj.DeepCopyObject())
+			// appendItem copies the struct; what it points to stays shared with the
+			// cache, so lists are read-only for their users.
+			appendItem(items, e.obj)
 		}
 	}
 	listAcc, err := meta.ListAccessor(listObj)

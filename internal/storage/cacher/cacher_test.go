@@ -82,26 +82,32 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// TestReadsReturnCopies checks what a reader may change: all of a Get's object, and
+// the item structs of a list (whose maps and slices stay shared and read-only).
 func TestReadsReturnCopies(t *testing.T) {
 	c, _ := newTestCacher(t, nil)
 	created := createPod(t, c, "a")
 	eventually(t, "the cache to see the pod", func() bool { return c.ResourceVersion() >= mustRV(t, created.ResourceVersion) })
 	tests := []struct {
-		name string
-		read func() (*corev1.Pod, error)
+		name   string
+		read   func() (*corev1.Pod, error)
+		mutate func(*corev1.Pod)
+		intact func(*corev1.Pod) bool
 	}{
-		{name: "get at 0", read: func() (*corev1.Pod, error) {
-			out := &corev1.Pod{}
-			return out, c.Get(testCtx(t), storagetest.Key("ns", "a"), storage.GetOptions{ResourceVersion: "0"}, out)
-		}},
-		{name: "list at 0", read: func() (*corev1.Pod, error) {
-			out := &corev1.PodList{}
-			err := c.GetList(testCtx(t), storagetest.Prefix, storage.ListOptions{ResourceVersion: "0", Recursive: true, Predicate: storage.Everything}, out)
-			if err != nil || len(out.Items) != 1 {
-				return nil, err
-			}
-			return &out.Items[0], nil
-		}},
+		{name: "get at 0", mutate: func(p *corev1.Pod) { p.Labels["app"] = "mutated" },
+			intact: func(p *corev1.Pod) bool { return p.Labels["app"] == "x" }, read: func() (*corev1.Pod, error) {
+				out := &corev1.Pod{}
+				return out, c.Get(testCtx(t), storagetest.Key("ns", "a"), storage.GetOptions{ResourceVersion: "0"}, out)
+			}},
+		{name: "list at 0", mutate: func(p *corev1.Pod) { p.Name, p.ResourceVersion = "renamed", "1" },
+			intact: func(p *corev1.Pod) bool { return p.Name == "a" && p.ResourceVersion != "1" }, read: func() (*corev1.Pod, error) {
+				out := &corev1.PodList{}
+				err := c.GetList(testCtx(t), storagetest.Prefix, storage.ListOptions{ResourceVersion: "0", Recursive: true, Predicate: storage.Everything}, out)
+				if err != nil || len(out.Items) != 1 {
+					return nil, err
+				}
+				return &out.Items[0], nil
+			}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,10 +115,10 @@ func TestReadsReturnCopies(t *testing.T) {
 			if err != nil || got == nil || got.Name != "a" {
 				t.Fatalf("read: %v, %v", err, got)
 			}
-			got.Labels["app"] = "mutated"
+			tc.mutate(got)
 			again, err := tc.read()
-			if err != nil || again.Labels["app"] != "x" {
-				t.Fatalf("the cache kept a caller's mutation: %v, %v", err, again.Labels)
+			if err != nil || !tc.intact(again) {
+				t.Fatalf("the cache kept a caller's mutation: %v, %+v", err, again.ObjectMeta)
 			}
 		})
 	}

@@ -66,6 +66,11 @@ func (c *Cacher) decode(data []byte, rev int64) (runtime.Object, error) {
 	if _, _, err := c.codec.Decode(data, nil, obj); err != nil {
 		return nil, err
 	}
+	// Cached objects are shared read-only by every reader; their kind is set once
+	// here so that no reader has to write it.
+	if gvk := c.cfg.GroupVersionKind; !gvk.Empty() {
+		obj.GetObjectKind().SetGroupVersionKind(gvk)
+	}
 	if err := setRV(obj, rev); err != nil {
 		return nil, err
 	}

@@ -205,14 +205,15 @@ func (w *cacheWatcher) process(ev *event) bool {
 		prev = w.matches(ev.prev)
 	}
 	switch {
+	// Event objects are shared by all watchers and must not be modified by them.
 	case ev.typ == eventDeleted && prev:
-		return w.send(watch.Event{Type: watch.Deleted, Object: ev.obj.DeepCopyObject()})
+		return w.send(watch.Event{Type: watch.Deleted, Object: ev.obj})
 	case ev.typ == eventDeleted:
 		return true
 	case cur && prev:
-		return w.send(watch.Event{Type: watch.Modified, Object: ev.obj.DeepCopyObject()})
+		return w.send(watch.Event{Type: watch.Modified, Object: ev.obj})
 	case cur:
-		return w.send(watch.Event{Type: watch.Added, Object: ev.obj.DeepCopyObject()})
+		return w.send(watch.Event{Type: watch.Added, Object: ev.obj})
 	case prev:
 		// Left the selection: its last selected state, at this event's revision.
 		obj := ev.prev.DeepCopyObject()
