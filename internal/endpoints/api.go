@@ -51,6 +51,8 @@ type API struct {
 	jsonInfo  runtime.SerializerInfo
 	endpoints map[schema.GroupVersionResource]*endpoint
 	admission Admission
+	// fieldManagers track metadata.managedFields and serve server-side apply.
+	fieldManagers *fieldManagers
 	// stopWatches is closed at shutdown to end every open watch.
 	stopWatches chan struct{}
 	stopOnce    sync.Once
@@ -66,17 +68,19 @@ type endpoint struct {
 	store *registry.Store
 }
 
-// New returns the API for stores. admission may be nil.
-func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission) *API {
+// New returns the API for stores. admission may be nil; types builds the schema of
+// managed fields and apply (nil disables both).
+func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, types TypeConverterFunc) *API {
 	codecs := serializer.NewCodecFactory(scheme)
 	a := &API{
-		scheme:      scheme,
-		codecs:      codecs,
-		params:      runtime.NewParameterCodec(scheme),
-		strict:      strictSerializers(scheme),
-		endpoints:   map[schema.GroupVersionResource]*endpoint{},
-		admission:   admission,
-		stopWatches: make(chan struct{}),
+		scheme:        scheme,
+		codecs:        codecs,
+		params:        runtime.NewParameterCodec(scheme),
+		strict:        strictSerializers(scheme),
+		endpoints:     map[schema.GroupVersionResource]*endpoint{},
+		admission:     admission,
+		fieldManagers: &fieldManagers{build: types},
+		stopWatches:   make(chan struct{}),
 	}
 	for _, info := range codecs.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {

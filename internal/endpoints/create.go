@@ -123,7 +123,11 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 		e.api.writeObject(w, http.StatusCreated, out, withKind(result))
 		return
 	}
-	mutate, validate := e.admitFuncs("CREATE", ns, "", "", dry)
+	mutate, validate, err := e.writeFuncs(r, "CREATE", ns, "", "", dry, true)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
 	created, err := e.store.Create(r.Context(), ns, obj, mutate, validate, dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)

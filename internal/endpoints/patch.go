@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/mergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
 )
 
@@ -33,11 +34,19 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 	}
 	pt := types.PatchType(mediaTypeOf(r.Header.Get("Content-Type")))
 	switch pt {
+	case types.ApplyYAMLPatchType:
+		e.serverSideApply(w, r, out, ns, name, subresource, dry)
+		return
 	case types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType:
+		if r.URL.Query().Get("force") != "" {
+			e.api.WriteError(w, r, apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "PatchOptions"}, "",
+				field.ErrorList{field.Forbidden(field.NewPath("force"), "may not be specified for non-apply patch")}))
+			return
+		}
 	default:
 		e.api.WriteError(w, r, statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s, %s, %s",
-				types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType)))
+			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s, %s, %s, %s",
+				types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType, types.ApplyYAMLPatchType)))
 		return
 	}
 	body, err := readBody(r)
@@ -55,13 +64,17 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 		e.api.WriteError(w, r, err)
 		return
 	}
-	mutate, validate := e.admitFuncs("UPDATE", ns, name, subresource, dry)
+	mutate, validate, err := e.writeFuncs(r, "UPDATE", ns, name, subresource, dry, true)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
 	var warnings []string
 	result, _, err := e.store.Update(r.Context(), ns, name, subresource, func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 		if current == nil {
 			return nil, apierrors.NewNotFound(e.store.Resource().GroupVersionResource().GroupResource(), name)
 		}
-		obj, warns, err := e.applyPatch(pt, patchJSON, current, mode)
+		obj, warns, err := e.patchObject(pt, patchJSON, current, mode)
 		warnings = warns
 		return obj, err
 	}, mutate, validate, false, dry)
@@ -80,9 +93,9 @@ func mediaTypeOf(ct string) string {
 	return string(bytes.TrimSpace([]byte(ct)))
 }
 
-// applyPatch applies a patch to the served-version JSON of current and decodes the
+// patchObject applies a patch to the served-version JSON of current and decodes the
 // result back to the storage type.
-func (e *endpoint) applyPatch(pt types.PatchType, patch []byte, current runtime.Object, mode string) (runtime.Object, []string, error) {
+func (e *endpoint) patchObject(pt types.PatchType, patch []byte, current runtime.Object, mode string) (runtime.Object, []string, error) {
 	served, err := e.toServed(current)
 	if err != nil {
 		return nil, nil, err

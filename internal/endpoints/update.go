@@ -28,7 +28,11 @@ func (e *endpoint) update(w http.ResponseWriter, r *http.Request, ns, name, subr
 		e.api.WriteError(w, r, err)
 		return
 	}
-	mutate, validate := e.admitFuncs("UPDATE", ns, name, subresource, dry)
+	mutate, validate, err := e.writeFuncs(r, "UPDATE", ns, name, subresource, dry, true)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
 	result, created, err := e.store.Update(r.Context(), ns, name, subresource, func(_ context.Context, _ runtime.Object) (runtime.Object, error) {
 		return obj.DeepCopyObject(), nil
 	}, mutate, validate, false, dry)

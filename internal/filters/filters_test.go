@@ -21,7 +21,7 @@ import (
 )
 
 // writeError is the server's real error writer.
-var writeError = endpoints.New(apis.NewScheme(), nil, nil).WriteError
+var writeError = endpoints.New(apis.NewScheme(), nil, nil, nil).WriteError
 
 func decodeStatus(t *testing.T, rec *httptest.ResponseRecorder) metav1.Status {
 	t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -12,6 +13,7 @@ import (
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	utilrand "k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/uuid"
@@ -409,11 +411,19 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 		}
 		grace = s.res.GracePeriod(current, requested)
 	}
-	if grace > 0 || s.mustLinger(current.DeepCopyObject()) {
+	policy, err := propagationPolicy(opts)
+	if err != nil {
+		return nil, false, err
+	}
+	withGC := current.DeepCopyObject()
+	gcChanged := setGCFinalizers(mustAccessor(withGC), policy)
+	if grace > 0 || gcChanged || s.mustLinger(withGC) {
 		out := s.newFunc()
 		var result runtime.Object
 		err := s.storage.GuaranteedUpdate(ctx, key, out, false, precond, func(cur runtime.Object) (runtime.Object, error) {
-			s.markDeleted(mustAccessor(cur), grace)
+			acc := mustAccessor(cur)
+			setGCFinalizers(acc, policy)
+			s.markDeleted(acc, grace)
 			if s.res.PrepareForDelete != nil {
 				s.res.PrepareForDelete(cur)
 			}
@@ -448,6 +458,78 @@ func (s *Store) markDeleted(acc metav1.Object, grace int64) {
 	}
 	acc.SetDeletionTimestamp(&deadline)
 	acc.SetDeletionGracePeriodSeconds(&grace)
+	// Being deleted is a change of desired state: upstream bumps the generation.
+	if g := acc.GetGeneration(); g > 0 {
+		acc.SetGeneration(g + 1)
+	}
+}
+
+// Finalizers of the garbage collector that deletion propagation adds.
+const (
+	finalizerOrphan     = metav1.FinalizerOrphanDependents
+	finalizerForeground = metav1.FinalizerDeleteDependents
+)
+
+// propagationPolicy reads the deletion propagation asked for; "" means the
+// resource's default (background: no finalizer).
+func propagationPolicy(opts *metav1.DeleteOptions) (metav1.DeletionPropagation, error) {
+	if opts == nil {
+		return "", nil
+	}
+	if opts.OrphanDependents != nil && opts.PropagationPolicy != nil {
+		return "", apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "DeleteOptions"}, "", field.ErrorList{
+			field.Invalid(field.NewPath("propagationPolicy"), *opts.PropagationPolicy, "orphanDependents and deletionPropagation cannot be both set")})
+	}
+	if opts.OrphanDependents != nil {
+		if *opts.OrphanDependents {
+			return metav1.DeletePropagationOrphan, nil
+		}
+		return metav1.DeletePropagationBackground, nil
+	}
+	if opts.PropagationPolicy == nil {
+		return "", nil
+	}
+	switch p := *opts.PropagationPolicy; p {
+	case metav1.DeletePropagationOrphan, metav1.DeletePropagationForeground, metav1.DeletePropagationBackground:
+		return p, nil
+	default:
+		return "", apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "DeleteOptions"}, "", field.ErrorList{
+			field.NotSupported(field.NewPath("propagationPolicy"), p, []string{string(metav1.DeletePropagationForeground),
+				string(metav1.DeletePropagationBackground), string(metav1.DeletePropagationOrphan), "nil"})})
+	}
+}
+
+// setGCFinalizers adds the garbage collector's finalizer for policy (and drops the
+// other one), as upstream does; it reports whether the finalizers changed.
+func setGCFinalizers(acc metav1.Object, policy metav1.DeletionPropagation) bool {
+	var want, drop string
+	switch policy {
+	case metav1.DeletePropagationOrphan:
+		want, drop = finalizerOrphan, finalizerForeground
+	case metav1.DeletePropagationForeground:
+		want, drop = finalizerForeground, finalizerOrphan
+	case metav1.DeletePropagationBackground:
+		drop = finalizerOrphan
+	default:
+		return false
+	}
+	var out []string
+	has := false
+	for _, f := range acc.GetFinalizers() {
+		if f == drop {
+			continue
+		}
+		has = has || f == want
+		out = append(out, f)
+	}
+	if want != "" && !has {
+		out = append(out, want)
+	}
+	changed := !slices.Equal(out, acc.GetFinalizers())
+	if changed {
+		acc.SetFinalizers(out)
+	}
+	return changed
 }
 
 func (s *Store) afterDelete(ctx context.Context, obj runtime.Object) {
@@ -532,11 +614,13 @@ func copyStatus(src, dst runtime.Object) {
 	}
 }
 
-// withStatusOf returns a copy of old carrying obj's status and resourceVersion: a
-// status update changes nothing else.
+// withStatusOf returns a copy of old carrying obj's status, resourceVersion and
+// managed fields: a status update changes nothing else.
 func withStatusOf(old, obj runtime.Object) runtime.Object {
 	out := old.DeepCopyObject()
 	copyStatus(obj, out)
-	mustAccessor(out).SetResourceVersion(mustAccessor(obj).GetResourceVersion())
+	acc, src := mustAccessor(out), mustAccessor(obj)
+	acc.SetResourceVersion(src.GetResourceVersion())
+	acc.SetManagedFields(src.GetManagedFields())
 	return out
 }

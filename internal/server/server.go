@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/kapi-dev/kapi/internal/apis"
@@ -229,7 +230,15 @@ func (s *Server) buildHandler() error {
 		return err
 	}
 
-	s.api = endpoints.New(scheme, stores, newNamespaceLifecycle(s.stores[namespacesGVR]))
+	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
+	types := func() (managedfields.TypeConverter, error) {
+		defs, err := oapi.Definitions()
+		if err != nil {
+			return nil, err
+		}
+		return managedfields.NewTypeConverter(defs, false)
+	}
+	s.api = endpoints.New(scheme, stores, newNamespaceLifecycle(s.stores[namespacesGVR]), types)
 	mux := http.NewServeMux()
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
 	mux.Handle("/healthz", healthHandler("healthz", checks))
@@ -243,7 +252,6 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
 	s.installDiscovery(mux, resources)
-	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
 	mux.Handle("/openapi/v2", oapi.HandlerV2())
 	mux.Handle("/openapi/v3", oapi.HandlerV3())
 	mux.Handle("/openapi/v3/", oapi.HandlerV3())

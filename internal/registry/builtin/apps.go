@@ -2,6 +2,7 @@ package builtin
 
 import (
 	appsv1 "k8s.io/api/apps/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -30,6 +31,14 @@ func apps() []*registry.Resource {
 
 	deploy := appsKind("Deployment", "deployments", "deployment", "deployments", "deploy")
 	deploy.Categories, deploy.Status, deploy.TrackGeneration = []string{"all"}, true, true
+	// Annotations are copied to a Deployment's ReplicaSets, so changing them is a new
+	// generation too, as upstream.
+	deploy.PrepareForUpdate = func(obj, old runtime.Object) {
+		d, o := obj.(*appsv1.Deployment), old.(*appsv1.Deployment)
+		if !apiequality.Semantic.DeepEqual(d.Annotations, o.Annotations) {
+			d.Generation = o.Generation + 1
+		}
+	}
 	deploy.Scale = &registry.Scale{
 		Get: func(obj runtime.Object) (int32, int32, string) {
 			d := obj.(*appsv1.Deployment)

@@ -1,0 +1,171 @@
+package endpoints
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"unicode"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	"github.com/kapi-dev/kapi/internal/registry"
+)
+
+// TypeConverterFunc builds the structured-merge-diff type converter from the served
+// OpenAPI schemas; it is called once, on the first write.
+type TypeConverterFunc func() (managedfields.TypeConverter, error)
+
+// fieldManagers keeps one FieldManager per stored kind and subresource, built on
+// first use, since building needs the type converter.
+type fieldManagers struct {
+	build TypeConverterFunc
+	// mu guards converter, convErr and managers.
+	mu        sync.Mutex
+	converter managedfields.TypeConverter
+	convErr   error
+	managers  map[fieldManagerKey]*managedfields.FieldManager
+}
+
+type fieldManagerKey struct {
+	kind        schema.GroupVersionKind
+	subresource string
+}
+
+// forResource returns the field manager of a resource's storage kind for writes
+// through subresource ("" or "status"). The main resource does not own status and
+// the status subresource owns nothing else, as upstream resets those fields.
+func (f *fieldManagers) forResource(scheme *runtime.Scheme, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
+	if f == nil || f.build == nil {
+		return nil, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := fieldManagerKey{res.StorageKind, subresource}
+	if fm, ok := f.managers[key]; ok {
+		return fm, nil
+	}
+	if f.converter == nil && f.convErr == nil {
+		f.converter, f.convErr = f.build()
+	}
+	if f.convErr != nil {
+		return nil, f.convErr
+	}
+	var reset map[fieldpath.APIVersion]fieldpath.Filter
+	if res.Status {
+		version := fieldpath.APIVersion(res.StorageKind.GroupVersion().String())
+		switch subresource {
+		case "":
+			reset = map[fieldpath.APIVersion]fieldpath.Filter{version: fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie("status")))}
+		case "status":
+			reset = map[fieldpath.APIVersion]fieldpath.Filter{version: fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie("spec")))}
+		}
+	}
+	fm, err := managedfields.NewDefaultFieldManager(f.converter, scheme, scheme, scheme, res.StorageKind,
+		res.StorageKind.GroupVersion(), subresource, reset)
+	if err != nil {
+		return nil, err
+	}
+	if f.managers == nil {
+		f.managers = map[fieldManagerKey]*managedfields.FieldManager{}
+	}
+	f.managers[key] = fm
+	return fm, nil
+}
+
+// managerName is the request's field manager: the fieldManager parameter, or the
+// user agent up to its first "/", as upstream.
+func managerName(r *http.Request) (string, error) {
+	name := r.URL.Query().Get("fieldManager")
+	if name == "" {
+		ua := r.UserAgent()
+		if i := strings.Index(ua, "/"); i >= 0 {
+			ua = ua[:i]
+		}
+		return ua, nil
+	}
+	var errs field.ErrorList
+	if len(name) > 128 {
+		errs = append(errs, field.TooLong(field.NewPath("fieldManager"), "", 128))
+	}
+	for _, r := range name {
+		if !unicode.IsPrint(r) {
+			errs = append(errs, field.Invalid(field.NewPath("fieldManager"), name, "must only contain printable characters"))
+			break
+		}
+	}
+	if len(errs) > 0 {
+		return "", apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "UpdateOptions"}, "", errs)
+	}
+	return name, nil
+}
+
+// trackManagedFields returns an admission-style step that records manager's
+// ownership of obj's fields (an Update operation) in metadata.managedFields.
+func (e *endpoint) trackManagedFields(manager, subresource string) (registry.AdmitFunc, error) {
+	fm, err := e.api.fieldManagers.forResource(e.api.scheme, e.res, subresource)
+	if err != nil || fm == nil {
+		return nil, err
+	}
+	return func(_ context.Context, obj, old runtime.Object) error {
+		live := old
+		if live == nil {
+			var err error
+			if live, err = e.api.scheme.New(e.res.StorageKind); err != nil {
+				return err
+			}
+		}
+		updated := fm.UpdateNoErrors(live, obj, manager)
+		src, err := meta.Accessor(updated)
+		if err != nil {
+			return err
+		}
+		dst, err := meta.Accessor(obj)
+		if err != nil {
+			return err
+		}
+		dst.SetManagedFields(src.GetManagedFields())
+		return nil
+	}, nil
+}
+
+// chain runs steps in order, skipping nil ones.
+func chain(steps ...registry.AdmitFunc) registry.AdmitFunc {
+	return func(ctx context.Context, obj, old runtime.Object) error {
+		for _, step := range steps {
+			if step == nil {
+				continue
+			}
+			if err := step(ctx, obj, old); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// writeFuncs are the mutating and validating steps of a write: managed fields
+// tracking (unless manager is ""), then admission.
+func (e *endpoint) writeFuncs(r *http.Request, op, ns, name, subresource string, dry bool, track bool) (mutate, validate registry.AdmitFunc, err error) {
+	admitMutate, admitValidate := e.admitFuncs(op, ns, name, subresource, dry)
+	if !track {
+		return admitMutate, admitValidate, nil
+	}
+	manager, err := managerName(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	fieldsStep, err := e.trackManagedFields(manager, subresource)
+	if err != nil {
+		return nil, nil, apierrors.NewInternalError(fmt.Errorf("field manager: %w", err))
+	}
+	return chain(fieldsStep, admitMutate), admitValidate, nil
+}
