@@ -3,6 +3,9 @@ package server_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -129,5 +132,41 @@ func BenchmarkWatchDelivery(b *testing.B) {
 			}
 			time.Sleep(50 * time.Microsecond)
 		}
+	}
+}
+
+// BenchmarkApply50ContainerDeployment measures a server-side apply that changes one
+// image of a 50-container Deployment.
+func BenchmarkApply50ContainerDeployment(b *testing.B) {
+	in := servertest.Start(b)
+	client := in.HTTPClient(b)
+	manifest := func(tag int) string {
+		var sb strings.Builder
+		sb.WriteString("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big}\nspec:\n  selector: {matchLabels: {app: big}}\n  template:\n    metadata: {labels: {app: big}}\n    spec:\n      containers:\n")
+		for i := 0; i < 50; i++ {
+			fmt.Fprintf(&sb, "      - name: c%d\n        image: nginx:1.%d\n        ports: [{containerPort: %d}]\n        env: [{name: A, value: b}]\n", i, tag*i%7, 8000+i)
+		}
+		return sb.String()
+	}
+	apply := func(tag int) {
+		req, err := http.NewRequest("PATCH", in.URL+"/apis/apps/v1/namespaces/default/deployments/big?fieldManager=bench", strings.NewReader(manifest(tag)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/apply-patch+yaml")
+		resp, err := client.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			b.Fatalf("apply: %d %s", resp.StatusCode, body)
+		}
+	}
+	apply(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		apply(i + 1)
 	}
 }
