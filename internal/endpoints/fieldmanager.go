@@ -44,21 +44,6 @@ type fieldManagerKey struct {
 // through subresource ("" or "status"). The main resource does not own status and
 // the status subresource owns nothing else, as upstream resets those fields.
 func (f *fieldManagers) forResource(scheme *runtime.Scheme, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
-	if f == nil || f.build == nil {
-		return nil, nil
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	key := fieldManagerKey{res.StorageKind, subresource}
-	if fm, ok := f.managers[key]; ok {
-		return fm, nil
-	}
-	if f.converter == nil && f.convErr == nil {
-		f.converter, f.convErr = f.build()
-	}
-	if f.convErr != nil {
-		return nil, f.convErr
-	}
 	var reset map[fieldpath.APIVersion]fieldpath.Filter
 	if res.Status {
 		version := fieldpath.APIVersion(res.StorageKind.GroupVersion().String())
@@ -69,8 +54,27 @@ func (f *fieldManagers) forResource(scheme *runtime.Scheme, res *registry.Resour
 			reset = map[fieldpath.APIVersion]fieldpath.Filter{version: fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie("spec")))}
 		}
 	}
-	fm, err := managedfields.NewDefaultFieldManager(f.converter, scheme, scheme, scheme, res.StorageKind,
-		res.StorageKind.GroupVersion(), subresource, reset)
+	return f.forKind(scheme, res.StorageKind, subresource, reset)
+}
+
+// forKind returns the field manager of kind for writes through subresource.
+func (f *fieldManagers) forKind(scheme *runtime.Scheme, kind schema.GroupVersionKind, subresource string, reset map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
+	if f == nil || f.build == nil {
+		return nil, nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := fieldManagerKey{kind, subresource}
+	if fm, ok := f.managers[key]; ok {
+		return fm, nil
+	}
+	if f.converter == nil && f.convErr == nil {
+		f.converter, f.convErr = f.build()
+	}
+	if f.convErr != nil {
+		return nil, f.convErr
+	}
+	fm, err := managedfields.NewDefaultFieldManager(f.converter, scheme, scheme, scheme, kind, kind.GroupVersion(), subresource, reset)
 	if err != nil {
 		return nil, err
 	}

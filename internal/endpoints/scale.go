@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/managedfields"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/kapi-dev/kapi/internal/request"
 )
@@ -45,6 +47,16 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			e.api.WriteError(w, r, err)
 			return
 		}
+		manager, err := managerName(r)
+		if err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		fm, err := e.api.fieldManagers.forKind(e.api.scheme, scaleGVK, "scale", nil)
+		if err != nil {
+			e.api.WriteError(w, r, apierrors.NewInternalError(err))
+			return
+		}
 		mutate, validate := e.admitFuncs("UPDATE", ns, name, "scale", dry)
 		result, _, err := e.store.Update(ctx, ns, name, "scale", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			if current == nil {
@@ -53,6 +65,11 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			scale, err := e.newScale(r, info.Verb, body, current)
 			if err != nil {
 				return nil, err
+			}
+			if fm != nil {
+				if err := e.trackScaleFields(fm, current, scale, manager); err != nil {
+					return nil, err
+				}
 			}
 			if scale.Spec.Replicas < 0 {
 				return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), name, nil)
@@ -102,13 +119,39 @@ func (e *endpoint) newScale(r *http.Request, verb string, body []byte, current r
 	return scale, nil
 }
 
+// replicasPath maps the parent's group version to where it keeps its replica count,
+// so that ownership of spec.replicas moves between the parent and its Scale.
+func (e *endpoint) replicasPath() managedfields.ResourcePathMappings {
+	return managedfields.ResourcePathMappings{e.res.StorageKind.GroupVersion().String(): fieldpath.MakePathOrDie("spec", "replicas")}
+}
+
+// trackScaleFields records manager's update of scale in the parent's managed
+// fields, as upstream's scale subresources do.
+func (e *endpoint) trackScaleFields(fm *managedfields.FieldManager, parent runtime.Object, scale *autoscalingv1.Scale, manager string) error {
+	acc, err := meta.Accessor(parent)
+	if err != nil {
+		return err
+	}
+	handler := managedfields.NewScaleHandler(acc.GetManagedFields(), e.res.StorageKind.GroupVersion(), e.replicasPath())
+	old := e.scaleOf(parent)
+	updated := fm.UpdateNoErrors(old, scale, manager).(*autoscalingv1.Scale)
+	entries, err := handler.ToParent(updated.ManagedFields)
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	acc.SetManagedFields(entries)
+	return nil
+}
+
 func (e *endpoint) scaleOf(obj runtime.Object) *autoscalingv1.Scale {
 	acc, _ := meta.Accessor(obj)
 	spec, status, selector := e.res.Scale.Get(obj)
+	entries, _ := managedfields.NewScaleHandler(acc.GetManagedFields(), e.res.StorageKind.GroupVersion(), e.replicasPath()).ToSubresource()
 	s := &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{
 			Name: acc.GetName(), Namespace: acc.GetNamespace(), UID: acc.GetUID(),
 			ResourceVersion: acc.GetResourceVersion(), CreationTimestamp: acc.GetCreationTimestamp(),
+			ManagedFields: entries,
 		},
 		Spec:   autoscalingv1.ScaleSpec{Replicas: spec},
 		Status: autoscalingv1.ScaleStatus{Replicas: status, Selector: selector},
