@@ -1,6 +1,21 @@
 package builtin
 
-import "github.com/kapi-dev/kapi/internal/registry"
+import (
+	storagemigrationv1 "k8s.io/api/storagemigration/v1"
 
-// storagemigration returns the resources of its API group (not served yet).
-func storagemigration() []*registry.Resource { return nil }
+	"github.com/kapi-dev/kapi/internal/printers"
+	"github.com/kapi-dev/kapi/internal/registry"
+)
+
+// storagemigration serves storagemigration.k8s.io/v1 StorageVersionMigrations.
+// Upstream stores them as v1beta1, which kapi's scheme does not register yet, so
+// they are stored as v1 here. Only metadata is validated.
+func storagemigration() []*registry.Resource {
+	gv := storagemigrationv1.SchemeGroupVersion
+	return []*registry.Resource{{
+		GroupVersion: gv, Name: "storageversionmigrations", SingularName: "storageversionmigration", Kind: "StorageVersionMigration",
+		StorageKind: gv.WithKind("StorageVersionMigration"), KeyPrefix: "storageversionmigrations",
+		Status: true, RequireResourceVersion: true,
+		Table: printers.StorageVersionMigration(),
+	}}
+}
