@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -160,7 +161,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			e.createSubresource(w, r, info.Namespace, info.Name, sub)
 			return
 		}
-		if sub.Update == nil || info.Verb != "update" {
+		// GET of an updatable subresource reads the parent, as upstream's.
+		if sub.Update == nil || !slices.Contains(sub.Verbs, info.Verb) {
 			a.WriteError(w, r, methodNotAllowed(r))
 			return
 		}

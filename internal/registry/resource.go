@@ -140,6 +140,8 @@ type Subresource struct {
 	// Update, when set, serves PUT: it returns the object to store from the body
 	// (of the parent's type) and a copy of the current object it may mutate.
 	Update func(requested, current runtime.Object) runtime.Object
+	// ValidateUpdate checks an update through the subresource; nil checks metadata.
+	ValidateUpdate func(obj, old runtime.Object) field.ErrorList
 	// Create, when set, serves POST with a body of Kind (pods/binding); it returns
 	// the response object.
 	Create func(ctx context.Context, namespace, name string, obj runtime.Object, dryRun bool) (runtime.Object, error)

@@ -377,6 +377,9 @@ func (s *Store) validateUpdate(obj, old runtime.Object, acc, oldAcc metav1.Objec
 			return errs
 		}
 	}
+	if sub := s.res.Subresource(subresource); sub != nil && sub.ValidateUpdate != nil {
+		return sub.ValidateUpdate(obj, old)
+	}
 	switch {
 	case subresource == "status" && s.res.ValidateStatusUpdate != nil:
 		return s.res.ValidateStatusUpdate(obj, old)

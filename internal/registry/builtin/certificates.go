@@ -48,7 +48,8 @@ func certificates() []*registry.Resource {
 	}
 	csr.Subresources = []registry.Subresource{{
 		Name: "approval", Kind: gv.WithKind("CertificateSigningRequest"), Verbs: []string{"get", "patch", "update"},
-		Update: csrApprovalUpdate,
+		Update:         csrApprovalUpdate,
+		ValidateUpdate: v.ValidateCertificateSigningRequestApprovalUpdate,
 	}}
 
 	ctb := &registry.Resource{
