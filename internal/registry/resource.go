@@ -28,6 +28,9 @@ type Resource struct {
 
 	// StorageKind is the type held in memory and written to etcd (protobuf).
 	StorageKind schema.GroupVersionKind
+	// EncodeAs, when set, is the kind values are written to etcd as, when upstream
+	// stores a version other than StorageKind (a beta version of a GA resource).
+	EncodeAs schema.GroupVersionKind
 	// KeyPrefix is the path under the etcd prefix: "pods", "minions", "services/specs",
 	// "deployments", "leases" ...
 	KeyPrefix string

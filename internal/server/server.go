@@ -198,8 +198,12 @@ func (s *Server) buildHandler() error {
 		st, ok := shared[prefix]
 		if !ok {
 			var err error
+			valueCodec := runtime.Codec(codec)
+			if !res.EncodeAs.Empty() {
+				valueCodec = etcd3.NewVersionCodec(codec, scheme, res.EncodeAs)
+			}
 			st, err = cacher.New(cacher.Config{
-				Storage:          etcd3.New(s.client, codec, res.StorageKind, newFunc, newList, prefix),
+				Storage:          etcd3.New(s.client, valueCodec, res.StorageKind, newFunc, newList, prefix),
 				ResourcePrefix:   prefix,
 				GroupVersionKind: res.StorageKind,
 				NewFunc:          newFunc,

@@ -99,7 +99,9 @@ func build(resources []*registry.Resource, extra []Subresource) *snapshot {
 			ShortNames:   slices.Clone(r.ShortNames),
 			Categories:   slices.Clone(r.Categories),
 		}
-		if r.StorageKind.Kind != "" {
+		if !r.EncodeAs.Empty() {
+			main.StorageVersionHash = StorageVersionHash(r.EncodeAs)
+		} else if r.StorageKind.Kind != "" {
 			main.StorageVersionHash = StorageVersionHash(r.StorageKind)
 		}
 		add(r.GroupVersion, main)

@@ -43,8 +43,10 @@ func (bd binder) bind(ctx context.Context, ns string, b *corev1.Binding, dryRun 
 		pod := current.(*corev1.Pod)
 		switch {
 		case b.UID != "" && b.UID != pod.UID:
+			//lint:ignore ST1005 upstream's wording, which clients see
 			return nil, conflict(fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", b.UID, pod.UID))
 		case b.ResourceVersion != "" && b.ResourceVersion != pod.ResourceVersion:
+			//lint:ignore ST1005 upstream's wording, which clients see
 			return nil, conflict(fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", b.ResourceVersion, pod.ResourceVersion))
 		case pod.DeletionTimestamp != nil:
 			return nil, conflict(fmt.Errorf("pod %s is being deleted, cannot be assigned to a host", pod.Name))

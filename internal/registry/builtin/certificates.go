@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	certificatesv1 "k8s.io/api/certificates/v1"
+	certificatesv1beta1 "k8s.io/api/certificates/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -55,6 +56,7 @@ func certificates() []*registry.Resource {
 	ctb := &registry.Resource{
 		GroupVersion: gv, Name: "clustertrustbundles", SingularName: "clustertrustbundle", Kind: "ClusterTrustBundle",
 		StorageKind: gv.WithKind("ClusterTrustBundle"), KeyPrefix: "clustertrustbundles",
+		EncodeAs:               certificatesv1beta1.SchemeGroupVersion.WithKind("ClusterTrustBundle"),
 		RequireResourceVersion: true,
 		Validate:               v.ValidateClusterTrustBundle,
 		ValidateUpdate:         v.ValidateClusterTrustBundleUpdate,
@@ -68,7 +70,8 @@ func certificates() []*registry.Resource {
 	pcr := &registry.Resource{
 		GroupVersion: gv, Name: "podcertificaterequests", SingularName: "podcertificaterequest", Kind: "PodCertificateRequest",
 		Namespaced: true, StorageKind: gv.WithKind("PodCertificateRequest"), KeyPrefix: "podcertificaterequests",
-		Status: true, RequireResourceVersion: true,
+		EncodeAs: certificatesv1beta1.SchemeGroupVersion.WithKind("PodCertificateRequest"),
+		Status:   true, RequireResourceVersion: true,
 		Validate:             v.ValidatePodCertificateRequest,
 		ValidateUpdate:       v.ValidatePodCertificateRequestUpdate,
 		ValidateStatusUpdate: v.ValidatePodCertificateRequestStatusUpdate,

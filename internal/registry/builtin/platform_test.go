@@ -335,9 +335,7 @@ func TestPlatformResources(t *testing.T) {
 
 // platformKnownStorageDiff are resources upstream stores in an older version than
 // kapi's scheme registers (v1beta1/v1beta2), so kapi stores them as v1.
-var platformKnownStorageDiff = map[string]bool{
-	"clustertrustbundles": true, "podcertificaterequests": true, "storageversionmigrations": true, "devicetaintrules": true,
-}
+var platformKnownStorageDiff = map[string]bool{}
 
 func replaceDots(gv string) string {
 	out := []rune{}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	resourcev1 "k8s.io/api/resource/v1"
+	resourcev1beta2 "k8s.io/api/resource/v1beta2"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -30,6 +31,7 @@ func resourceGroup() []*registry.Resource {
 
 	dtr := res("DeviceTaintRule", "devicetaintrules", "devicetaintrule", false)
 	dtr.Status, dtr.TrackGeneration, dtr.RequireResourceVersion = true, true, true
+	dtr.EncodeAs = resourcev1beta2.SchemeGroupVersion.WithKind("DeviceTaintRule")
 	dtr.PrepareForUpdate = func(obj, old runtime.Object) {
 		// A new effect is a new taint: it gets a new timeAdded unless the client set one.
 		now, was := &obj.(*resourcev1.DeviceTaintRule).Spec.Taint, &old.(*resourcev1.DeviceTaintRule).Spec.Taint

@@ -2,6 +2,7 @@ package builtin
 
 import (
 	storagemigrationv1 "k8s.io/api/storagemigration/v1"
+	storagemigrationv1beta1 "k8s.io/api/storagemigration/v1beta1"
 
 	"github.com/kapi-dev/kapi/internal/printers"
 	"github.com/kapi-dev/kapi/internal/registry"
@@ -15,7 +16,8 @@ func storagemigration() []*registry.Resource {
 	return []*registry.Resource{{
 		GroupVersion: gv, Name: "storageversionmigrations", SingularName: "storageversionmigration", Kind: "StorageVersionMigration",
 		StorageKind: gv.WithKind("StorageVersionMigration"), KeyPrefix: "storageversionmigrations",
-		Status: true, RequireResourceVersion: true,
+		EncodeAs: storagemigrationv1beta1.SchemeGroupVersion.WithKind("StorageVersionMigration"),
+		Status:   true, RequireResourceVersion: true,
 		Table: printers.StorageVersionMigration(),
 	}}
 }
