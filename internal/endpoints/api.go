@@ -67,6 +67,8 @@ type endpoint struct {
 	api   *API
 	res   *registry.Resource
 	store *registry.Store
+	// warning is sent with every request when the served kind is deprecated.
+	warning string
 }
 
 // New returns the API for stores. admission may be nil; types builds the schema of
@@ -89,7 +91,11 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 		}
 	}
 	for _, st := range stores {
-		a.endpoints[st.Resource().GroupVersionResource()] = &endpoint{api: a, res: st.Resource(), store: st}
+		e := &endpoint{api: a, res: st.Resource(), store: st}
+		if obj, err := scheme.New(e.res.GroupVersionKind()); err == nil {
+			e.warning = deprecationWarning(obj, e.res.GroupVersionKind())
+		}
+		a.endpoints[st.Resource().GroupVersionResource()] = e
 	}
 	return a
 }
@@ -178,6 +184,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ns := info.Namespace
 	if !e.res.Namespaced {
 		ns = ""
+	}
+	if e.warning != "" {
+		addWarnings(w, []string{e.warning})
 	}
 	switch info.Verb {
 	case "get":
