@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 func (e *endpoint) get(w http.ResponseWriter, r *http.Request, ns, name string) {
@@ -17,7 +18,12 @@ func (e *endpoint) get(w http.ResponseWriter, r *http.Request, ns, name string) 
 		e.api.WriteError(w, r, badRequest(err))
 		return
 	}
-	obj, err := e.store.Get(r.Context(), ns, name, &opts)
+	var obj runtime.Object
+	if e.res.Get != nil {
+		obj, err = e.res.Get(r.Context(), name)
+	} else {
+		obj, err = e.store.Get(r.Context(), ns, name, &opts)
+	}
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

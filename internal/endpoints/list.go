@@ -3,8 +3,10 @@ package endpoints
 import (
 	"net/http"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
 	listvalidation "k8s.io/apimachinery/pkg/apis/meta/internalversion/validation"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -45,10 +47,38 @@ func (e *endpoint) list(w http.ResponseWriter, r *http.Request, ns string) {
 		e.api.WriteError(w, r, err)
 		return
 	}
-	list, err := e.store.List(r.Context(), ns, opts)
+	var list runtime.Object
+	if e.res.List != nil {
+		list, err = e.listVirtual(r, opts)
+	} else {
+		list, err = e.store.List(r.Context(), ns, opts)
+	}
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
 	}
 	e.respondList(w, r, out, list)
+}
+
+// listVirtual lists a virtual resource and applies the selectors to what it returns.
+func (e *endpoint) listVirtual(r *http.Request, opts *metav1.ListOptions) (runtime.Object, error) {
+	list, err := e.res.List(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	pred, err := e.store.Predicate(opts.LabelSelector, opts.FieldSelector)
+	if err != nil {
+		return nil, err
+	}
+	items, err := meta.ExtractList(list)
+	if err != nil {
+		return nil, err
+	}
+	var kept []runtime.Object
+	for _, item := range items {
+		if ok, err := pred.Matches(item); err == nil && ok {
+			kept = append(kept, item)
+		}
+	}
+	return list, meta.SetList(list, kept)
 }

@@ -50,9 +50,12 @@ type Resource struct {
 	// Subresources are the resource's other subresources (namespaces/finalize, ...).
 	Subresources []Subresource
 
-	// Create, when set, serves POST instead of storing the object: the resource is
-	// virtual (bindings). KeyPrefix is empty for such resources.
+	// Create, Get and List, when set, serve those verbs instead of storage: the
+	// resource is virtual (bindings, componentstatuses). KeyPrefix is empty for such
+	// resources. List returns the list object in the storage kind's version.
 	Create func(ctx context.Context, namespace string, obj runtime.Object, dryRun bool) (runtime.Object, error)
+	Get    func(ctx context.Context, name string) (runtime.Object, error)
+	List   func(ctx context.Context) (runtime.Object, error)
 
 	// ValidateName checks metadata.name (prefix is true for generateName). nil means
 	// DNS-1123 subdomain, the rule of most resources.

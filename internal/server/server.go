@@ -183,17 +183,23 @@ func (s *Server) buildHandler() error {
 	resources := builtin.Resources(builtin.Deps{
 		ServiceIPs: ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
 		Stores:     func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
+		EtcdHealth: func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			_, err := s.client.Get(ctx, "health", clientv3.WithCountOnly())
+			return err
+		},
 	})
 	for _, res := range resources {
+		newFunc := newFuncFor(scheme, res.StorageKind)
+		newList := newFuncFor(scheme, res.StorageKind.GroupVersion().WithKind(res.StorageKind.Kind+"List"))
 		if res.KeyPrefix == "" {
-			// A virtual resource (bindings): nothing is stored.
-			store := registry.NewStore(res, nil, cfg.EtcdPrefix, nil, nil)
+			// A virtual resource (bindings, componentstatuses): nothing is stored.
+			store := registry.NewStore(res, nil, cfg.EtcdPrefix, newFunc, newList)
 			stores = append(stores, store)
 			s.stores[res.GroupVersionResource()] = store
 			continue
 		}
-		newFunc := newFuncFor(scheme, res.StorageKind)
-		newList := newFuncFor(scheme, res.StorageKind.GroupVersion().WithKind(res.StorageKind.Kind+"List"))
 		prefix := cfg.EtcdPrefix + "/" + res.KeyPrefix + "/"
 		st, ok := shared[prefix]
 		if !ok {

@@ -187,7 +187,7 @@ func core(deps Deps) []*registry.Resource {
 		obj.(*corev1.PersistentVolumeClaim).Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 	}
 
-	out := []*registry.Resource{&binding, &ns, &cm, &secret, &sa, &pod, &svc, &ep, &ev, &node, &lr, &rq, &pt, &rc, &pv, &pvc}
+	out := []*registry.Resource{&binding, componentStatuses(deps), &ns, &cm, &secret, &sa, &pod, &svc, &ep, &ev, &node, &lr, &rq, &pt, &rc, &pv, &pvc}
 	return out
 }
 

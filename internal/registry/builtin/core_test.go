@@ -109,3 +109,27 @@ func TestPodBinding(t *testing.T) {
 		t.Errorf("pod after binding: nodeName=%q conditions=%v, want n1 and PodScheduled", got.Spec.NodeName, got.Status.Conditions)
 	}
 }
+
+// TestComponentStatuses lists the deprecated componentstatuses: etcd answers, the
+// controller manager and scheduler are not running here.
+func TestComponentStatuses(t *testing.T) {
+	in := servertest.Start(t)
+	cs := kubernetes.NewForConfigOrDie(in.Config)
+	list, err := cs.CoreV1().ComponentStatuses().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]corev1.ConditionStatus{}
+	for _, c := range list.Items {
+		got[c.Name] = c.Conditions[0].Status
+	}
+	want := map[string]corev1.ConditionStatus{"etcd-0": corev1.ConditionTrue, "scheduler": corev1.ConditionUnknown, "controller-manager": corev1.ConditionUnknown}
+	for name, status := range want {
+		if got[name] != status {
+			t.Errorf("%s: %q, want %q (all: %v)", name, got[name], status, got)
+		}
+	}
+	if _, err := cs.CoreV1().ComponentStatuses().Get(context.Background(), "nope", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("get unknown component: %v, want NotFound", err)
+	}
+}

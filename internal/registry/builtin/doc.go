@@ -5,6 +5,8 @@
 package builtin
 
 import (
+	"context"
+
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
@@ -18,6 +20,8 @@ type Deps struct {
 	// Stores finds the store of another resource once the server has built them all
 	// (pods/binding writes pods).
 	Stores func(gvr schema.GroupVersionResource) *registry.Store
+	// EtcdHealth checks etcd for componentstatuses.
+	EtcdHealth func(ctx context.Context) error
 }
 
 // Resources returns every built-in resource, in discovery order.
