@@ -18,6 +18,7 @@ import (
 // registerConversions adds the conversions between served versions that share one
 // stored type.
 func registerConversions(s *runtime.Scheme) error {
+	registerAutoscalingConversions(s)
 	if err := registerSameShapeConversions(s); err != nil {
 		return err
 	}
