@@ -230,6 +230,19 @@ func methodNotAllowed(r *http.Request) error {
 	return apierrors.NewMethodNotSupported(schema.GroupResource{}, strings.ToLower(r.Method))
 }
 
+// writeRequest reads what every write needs from a request: the negotiated
+// response encoding, the dryRun flag and the body.
+func (a *API) writeRequest(r *http.Request) (out output, dry bool, body []byte, err error) {
+	if out, err = a.negotiateOutput(r, false); err != nil {
+		return out, false, nil, err
+	}
+	if dry, err = dryRun(r); err != nil {
+		return out, false, nil, err
+	}
+	body, err = readBody(r)
+	return out, dry, body, err
+}
+
 // readBody reads at most MaxRequestBodyBytes of the request body.
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {

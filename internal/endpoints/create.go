@@ -93,17 +93,7 @@ func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool) (mutat
 }
 
 func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
-	out, err := e.api.negotiateOutput(r, false)
-	if err != nil {
-		e.api.WriteError(w, r, err)
-		return
-	}
-	dry, err := dryRun(r)
-	if err != nil {
-		e.api.WriteError(w, r, err)
-		return
-	}
-	body, err := readBody(r)
+	out, dry, body, err := e.api.writeRequest(r)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -138,17 +128,7 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 
 // createSubresource serves POST to a subresource that creates (pods/binding).
 func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns, name string, sub *registry.Subresource) {
-	out, err := e.api.negotiateOutput(r, false)
-	if err != nil {
-		e.api.WriteError(w, r, err)
-		return
-	}
-	dry, err := dryRun(r)
-	if err != nil {
-		e.api.WriteError(w, r, err)
-		return
-	}
-	body, err := readBody(r)
+	out, dry, body, err := e.api.writeRequest(r)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -8,17 +8,7 @@ import (
 )
 
 func (e *endpoint) update(w http.ResponseWriter, r *http.Request, ns, name, subresource string) {
-	out, err := e.api.negotiateOutput(r, false)
-	if err != nil {
-		e.api.WriteError(w, r, err)
-		return
-	}
-	dry, err := dryRun(r)
-	if err != nil {
-		e.api.WriteError(w, r, err)
-		return
-	}
-	body, err := readBody(r)
+	out, dry, body, err := e.api.writeRequest(r)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
