@@ -35,6 +35,13 @@ type Instance struct {
 // Start runs kapi until the test ends.
 func Start(t testing.TB) *Instance {
 	t.Helper()
+	return StartWith(t, nil)
+}
+
+// StartWith runs kapi with a configuration that configure may change (flags a test
+// needs) until the test ends.
+func StartWith(t testing.TB, configure func(*server.Config)) *Instance {
+	t.Helper()
 	client := etcdtest.Start(t)
 	port := freePort(t)
 	devNull, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
@@ -43,13 +50,17 @@ func Start(t testing.TB) *Instance {
 	}
 	t.Cleanup(func() { devNull.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := server.New(ctx, server.Config{
+	cfg := server.Config{
 		DataDir:       t.TempDir(),
 		SecurePort:    port,
 		EtcdServers:   client.Endpoints(),
 		Out:           devNull,
 		AnonymousAuth: true,
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	s, err := server.New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -67,12 +78,12 @@ func Start(t testing.TB) *Instance {
 			t.Errorf("server did not stop within 30s")
 		}
 	})
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+	restCfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.QPS, cfg.Burst = -1, 0
-	in := &Instance{URL: cfg.Host, Kubeconfig: s.Kubeconfig, Config: cfg, Etcd: client}
+	restCfg.QPS, restCfg.Burst = -1, 0
+	in := &Instance{URL: restCfg.Host, Kubeconfig: s.Kubeconfig, Config: restCfg, Etcd: client}
 	in.waitReady(t, done)
 	return in
 }
