@@ -24,8 +24,6 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/kapi-dev/kapi/internal/apis"
-	"github.com/kapi-dev/kapi/internal/authn"
-	"github.com/kapi-dev/kapi/internal/authz"
 	"github.com/kapi-dev/kapi/internal/controllers/bootstrap"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/endpoints"
@@ -226,16 +224,11 @@ func (s *Server) buildHandler() error {
 		s.stores[res.GroupVersionResource()] = store
 	}
 
-	var authenticators []authn.Authenticator
-	authenticators = append(authenticators, authn.X509{Roots: func() *x509.CertPool { return s.tls.ClientCAs }})
-	if cfg.TokenAuthFile != "" {
-		tf, err := authn.NewTokenFile(cfg.TokenAuthFile)
-		if err != nil {
-			return fmt.Errorf("--token-auth-file: %w", err)
-		}
-		authenticators = append(authenticators, tf)
+	authenticator, err := s.newAuthenticator()
+	if err != nil {
+		return err
 	}
-	authorizer, err := newAuthorizer(cfg.AuthorizationModes)
+	authorizer, err := s.newAuthorizer()
 	if err != nil {
 		return err
 	}
@@ -273,7 +266,7 @@ func (s *Server) buildHandler() error {
 		filters.WithAuditID,
 		filters.WithCacheControl,
 		func(h http.Handler) http.Handler {
-			return filters.WithAuthentication(h, authn.Union(authenticators), cfg.AnonymousAuth, s.api.WriteError)
+			return filters.WithAuthentication(h, authenticator, cfg.AnonymousAuth, s.api.WriteError)
 		},
 		func(h http.Handler) http.Handler { return filters.WithAuthorization(h, authorizer, s.api.WriteError) },
 	}
@@ -295,27 +288,6 @@ func newFuncFor(scheme *runtime.Scheme, gvk schema.GroupVersionKind) func() runt
 		}
 		return obj
 	}
-}
-
-func newAuthorizer(modes []string) (authz.Authorizer, error) {
-	if len(modes) == 0 {
-		return authz.Union{authz.Privileged{}, authz.Authenticated{}}, nil
-	}
-	var u authz.Union
-	for _, m := range modes {
-		switch m {
-		case "AlwaysAllow":
-			u = append(u, authz.AlwaysAllow{})
-		case "AlwaysDeny":
-			u = append(u, authz.AlwaysDeny{})
-		case "RBAC", "Node", "Webhook":
-			// Until these land, they behave as the interim policy.
-			u = append(u, authz.Privileged{}, authz.Authenticated{})
-		default:
-			return nil, fmt.Errorf("unknown authorization mode %q", m)
-		}
-	}
-	return u, nil
 }
 
 // Handler returns the full handler chain (for tests that serve it themselves).
