@@ -72,6 +72,11 @@ type Resource struct {
 	// ValidateStatusUpdate checks an update through /status.
 	ValidateStatusUpdate func(obj, old runtime.Object) field.ErrorList
 
+	// AuthorizeWrite, when set, runs before admission on a create (old is nil) or an
+	// update through the main resource, to refuse what authorization alone cannot
+	// judge: RBAC's escalation prevention.
+	AuthorizeWrite func(ctx context.Context, obj, old runtime.Object) error
+
 	// BeginCreate runs after validation and admission, just before the object is
 	// written, to take what the object needs (a Service's ClusterIP). finish is called
 	// with whether the write succeeded, so that a failed create releases it. On a

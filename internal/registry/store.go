@@ -117,6 +117,11 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, mutat
 	if acc.GetResourceVersion() != "" {
 		return nil, apierrors.NewBadRequest("resourceVersion should not be set on objects to be created")
 	}
+	if s.res.AuthorizeWrite != nil {
+		if err := s.res.AuthorizeWrite(ctx, obj, nil); err != nil {
+			return nil, err
+		}
+	}
 	if mutate != nil {
 		if err := mutate(ctx, obj, nil); err != nil {
 			return nil, err
@@ -237,6 +242,11 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 			}
 			created = true
 			acc.SetResourceVersion("")
+			if s.res.AuthorizeWrite != nil {
+				if err := s.res.AuthorizeWrite(ctx, obj, nil); err != nil {
+					return nil, err
+				}
+			}
 			if mutate != nil {
 				if err := mutate(ctx, obj, nil); err != nil {
 					return nil, err
@@ -271,6 +281,11 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 			return nil, err
 		}
 		acc.SetResourceVersion(oldAcc.GetResourceVersion())
+		if s.res.AuthorizeWrite != nil && subresource == "" {
+			if err := s.res.AuthorizeWrite(ctx, obj, old); err != nil {
+				return nil, err
+			}
+		}
 		if mutate != nil {
 			if err := mutate(ctx, obj, old); err != nil {
 				return nil, err

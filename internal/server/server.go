@@ -24,6 +24,7 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 
 	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/authz/rbac"
 	"github.com/kapi-dev/kapi/internal/controllers/bootstrap"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/endpoints"
@@ -44,14 +45,16 @@ var Version = version.Info{
 
 // Server is a configured kapi, ready to Run.
 type Server struct {
-	cfg     Config
-	etcd    *embeddedEtcd
-	client  *clientv3.Client
-	handler http.Handler
-	tls     *tls.Config
-	api     *endpoints.API
-	stores  map[schema.GroupVersionResource]*registry.Store
-	caches  []*cacher.Cacher
+	cfg Config
+	// rbacIndex mirrors the RBAC objects for the RBAC authorizer (nil without RBAC).
+	rbacIndex *rbac.Index
+	etcd      *embeddedEtcd
+	client    *clientv3.Client
+	handler   http.Handler
+	tls       *tls.Config
+	api       *endpoints.API
+	stores    map[schema.GroupVersionResource]*registry.Store
+	caches    []*cacher.Cacher
 
 	// clientCAPEM is the client CA bundle, published for extension API servers.
 	clientCAPEM []byte
@@ -178,9 +181,20 @@ func (s *Server) buildHandler() error {
 	ipGVK := networkingv1.SchemeGroupVersion.WithKind("IPAddress")
 	ipPrefix := cfg.EtcdPrefix + "/ipaddresses/"
 	ipStore := etcd3.New(s.client, codec, ipGVK, newFuncFor(scheme, ipGVK), newFuncFor(scheme, ipGVK.GroupVersion().WithKind("IPAddressList")), ipPrefix)
+	authenticator, err := s.newAuthenticator()
+	if err != nil {
+		return err
+	}
+	authorizer, err := s.newAuthorizer()
+	if err != nil {
+		return err
+	}
 	resources := builtin.Resources(builtin.Deps{
-		ServiceIPs: ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
-		Stores:     func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
+		Authorizer:    authorizer,
+		RBAC:          s.rbacRules(),
+		TokenReviewer: tokenReviewer(authenticator),
+		ServiceIPs:    ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
+		Stores:        func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
 		EtcdHealth: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -222,15 +236,6 @@ func (s *Server) buildHandler() error {
 		store := registry.NewStore(res, st, cfg.EtcdPrefix, newFunc, newList)
 		stores = append(stores, store)
 		s.stores[res.GroupVersionResource()] = store
-	}
-
-	authenticator, err := s.newAuthenticator()
-	if err != nil {
-		return err
-	}
-	authorizer, err := s.newAuthorizer()
-	if err != nil {
-		return err
 	}
 
 	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
@@ -330,6 +335,13 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	go boot.Run(bgCtx)
+	syncCtx, cancelSync := context.WithTimeout(ctx, time.Minute)
+	err = s.startRBAC(bgCtx, syncCtx)
+	cancelSync()
+	if err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("waiting for the RBAC policy: %w", err)
+	}
 	s.ready.Store(true)
 	s.announce(ln.Addr().String())
 

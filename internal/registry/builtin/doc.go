@@ -9,8 +9,10 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kapi-dev/kapi/internal/authz"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/registry"
+	"github.com/kapi-dev/kapi/internal/request"
 )
 
 // Deps are what some resources' hooks need from the server.
@@ -22,6 +24,14 @@ type Deps struct {
 	Stores func(gvr schema.GroupVersionResource) *registry.Store
 	// EtcdHealth checks etcd for componentstatuses.
 	EtcdHealth func(ctx context.Context) error
+	// Authorizer answers the access reviews (the server's whole authorizer chain).
+	Authorizer authz.Authorizer
+	// TokenReviewer authenticates the bearer token of a TokenReview for audiences.
+	TokenReviewer func(ctx context.Context, token string, audiences []string) (*request.User, bool, error)
+	// RBAC resolves rules for RBAC's escalation checks; nil when RBAC is not enabled.
+	RBAC RBACRules
+	// APIAudiences are the audiences a TokenReview without audiences is checked for.
+	APIAudiences []string
 }
 
 // Resources returns every built-in resource, in discovery order.
@@ -33,7 +43,7 @@ func Resources(deps Deps) []*registry.Resource {
 	out = append(out, coordination()...)
 	for _, group := range [][]*registry.Resource{
 		batch(), autoscaling(), policy(), networking(), discoveryGroup(), node(), scheduling(),
-		rbac(), storageGroup(), certificates(), admissionregistration(), flowcontrol(),
+		reviews(deps), rbac(deps), storageGroup(), certificates(), admissionregistration(), flowcontrol(),
 		storagemigration(), resourceGroup(),
 	} {
 		out = append(out, group...)

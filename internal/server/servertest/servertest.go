@@ -108,9 +108,10 @@ func (in *Instance) AnonymousClient(t testing.TB) *http.Client {
 	return &http.Client{Transport: &http.Transport{TLSClientConfig: tlsCfg}, Timeout: 30 * time.Second}
 }
 
+// waitReady polls /readyz as the admin, whom every authorization mode lets in.
 func (in *Instance) waitReady(t testing.TB, done <-chan error) {
 	t.Helper()
-	c := in.AnonymousClient(t)
+	c := in.HTTPClient(t)
 	deadline := time.Now().Add(60 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
