@@ -8,6 +8,7 @@ const (
 	infoKey ctxKey = iota
 	userKey
 	auditIDKey
+	impersonatorKey
 )
 
 // User is an authenticated identity.
@@ -57,4 +58,16 @@ func WithAuditID(ctx context.Context, id string) context.Context {
 func AuditIDFrom(ctx context.Context) string {
 	id, _ := ctx.Value(auditIDKey).(string)
 	return id
+}
+
+// WithImpersonator records the authenticated user who is impersonating the request's
+// user, for audit.
+func WithImpersonator(ctx context.Context, u *User) context.Context {
+	return context.WithValue(ctx, impersonatorKey, u)
+}
+
+// ImpersonatorFrom returns the impersonating user, if the request impersonates.
+func ImpersonatorFrom(ctx context.Context) (*User, bool) {
+	u, ok := ctx.Value(impersonatorKey).(*User)
+	return u, ok
 }

@@ -273,6 +273,7 @@ func (s *Server) buildHandler() error {
 		func(h http.Handler) http.Handler {
 			return filters.WithAuthentication(h, authenticator, cfg.AnonymousAuth, s.api.WriteError)
 		},
+		func(h http.Handler) http.Handler { return filters.WithImpersonation(h, authorizer, s.api.WriteError) },
 		func(h http.Handler) http.Handler { return filters.WithAuthorization(h, authorizer, s.api.WriteError) },
 	}
 	var h http.Handler = mux
