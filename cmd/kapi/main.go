@@ -87,6 +87,11 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.TokenAuthFile, "token-auth-file", "", "secure the API with bearer tokens from this CSV file (token,user,uid,\"group1,group2\")")
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "allow anonymous requests (user system:anonymous, group system:unauthenticated)")
 	f.StringVar(&authzModes, "authorization-mode", "", "ordered list of authorization plugins: AlwaysAllow, AlwaysDeny, RBAC, Node, Webhook")
+	f.StringVar(&cfg.AuthorizationConfigFile, "authorization-config", "", "file with the structured authorization configuration (AuthorizationConfiguration); exclusive with --authorization-mode and --authorization-webhook-*")
+	f.StringVar(&cfg.WebhookConfigFile, "authorization-webhook-config-file", "", "kubeconfig-format file naming the authorization webhook, for --authorization-mode=Webhook")
+	f.StringVar(&cfg.WebhookVersion, "authorization-webhook-version", "v1beta1", "the version of the SubjectAccessReview sent to the webhook: v1 or v1beta1")
+	f.DurationVar(&cfg.WebhookAuthorizedTTL, "authorization-webhook-cache-authorized-ttl", 5*time.Minute, "how long to cache 'authorized' answers from the webhook")
+	f.DurationVar(&cfg.WebhookUnauthorizedTTL, "authorization-webhook-cache-unauthorized-ttl", 30*time.Second, "how long to cache 'unauthorized' answers from the webhook")
 	f.StringVar(&serviceRange, "service-cluster-ip-range", "10.0.0.0/24", "CIDR range from which to assign service cluster IPs")
 	return cmd
 }

@@ -3,29 +3,70 @@ package server
 import (
 	"context"
 	"fmt"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/authz/authzconfig"
 	"github.com/kapi-dev/kapi/internal/authz/rbac"
+	"github.com/kapi-dev/kapi/internal/authz/webhook"
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
 )
 
-// newAuthorizer builds the authorizers of --authorization-mode, in order, behind the
-// system:masters authorizer that upstream always puts first.
+// newAuthorizer builds the authorization chain from --authorization-config or from
+// --authorization-mode, behind the system:masters authorizer that upstream always puts
+// first.
 func (s *Server) newAuthorizer() (authz.Authorizer, error) {
-	modes := s.cfg.AuthorizationModes
+	cfg := s.cfg
+	if cfg.AuthorizationConfigFile != "" {
+		if len(cfg.AuthorizationModes) > 0 || cfg.WebhookConfigFile != "" {
+			return nil, fmt.Errorf("--authorization-config can not be specified when --authorization-mode or --authorization-webhook-config-file is specified")
+		}
+		c, err := authzconfig.Load(cfg.AuthorizationConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("--authorization-config: %w", err)
+		}
+		return s.authorizersFrom(c.Authorizers)
+	}
+	modes := cfg.AuthorizationModes
 	if len(modes) == 0 {
 		return authz.Union{authz.Privileged{}, authz.Authenticated{}}, nil
 	}
-	u := authz.Union{authz.Privileged{}}
+	var entries []authzconfig.Authorizer
 	seen := map[string]bool{}
 	for _, m := range modes {
 		if seen[m] {
 			return nil, fmt.Errorf("authorization-mode %q has mode specified more than once", m)
 		}
 		seen[m] = true
-		switch m {
+		e := authzconfig.Authorizer{Type: m, Name: strings.ToLower(m)}
+		if m == "Webhook" {
+			if cfg.WebhookConfigFile == "" {
+				return nil, fmt.Errorf("authorization-mode Webhook's authorization config file not passed")
+			}
+			e.Webhook = &authzconfig.Webhook{
+				SubjectAccessReviewVersion: cfg.WebhookVersion, FailurePolicy: "NoOpinion",
+				AuthorizedTTL:   metav1.Duration{Duration: cfg.WebhookAuthorizedTTL},
+				UnauthorizedTTL: metav1.Duration{Duration: cfg.WebhookUnauthorizedTTL},
+				ConnectionInfo:  authzconfig.ConnectionInfo{Type: "KubeConfigFile", KubeConfigFile: cfg.WebhookConfigFile},
+			}
+		}
+		entries = append(entries, e)
+	}
+	if cfg.WebhookConfigFile != "" && !seen["Webhook"] {
+		return nil, fmt.Errorf("cannot specify --authorization-webhook-config-file without mode Webhook")
+	}
+	return s.authorizersFrom(entries)
+}
+
+// authorizersFrom builds the chain of the configured authorizers.
+func (s *Server) authorizersFrom(entries []authzconfig.Authorizer) (authz.Authorizer, error) {
+	u := authz.Union{authz.Privileged{}}
+	for _, e := range entries {
+		switch e.Type {
 		case "AlwaysAllow":
 			u = append(u, authz.AlwaysAllow{})
 		case "AlwaysDeny":
@@ -33,11 +74,22 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 		case "RBAC":
 			s.rbacIndex = rbac.NewIndex()
 			u = append(u, rbac.New(s.rbacIndex))
-		case "Node", "Webhook":
-			// Until these land, they behave as the interim policy.
+		case "Node":
+			// Until the node authorizer lands, nodes get what the interim policy gives.
 			u = append(u, authz.Authenticated{})
+		case "Webhook":
+			authorized, unauthorized := e.Webhook.TTLs()
+			w, err := webhook.New(webhook.Config{
+				KubeconfigFile: e.Webhook.ConnectionInfo.KubeConfigFile, Version: e.Webhook.SubjectAccessReviewVersion,
+				AuthorizedTTL: authorized, UnauthorizedTTL: unauthorized, Timeout: e.Webhook.Timeout.Duration,
+				DenyOnError: e.Webhook.FailurePolicy == "Deny",
+			})
+			if err != nil {
+				return nil, err
+			}
+			u = append(u, w)
 		default:
-			return nil, fmt.Errorf("authorization-mode %q is not a valid mode", m)
+			return nil, fmt.Errorf("authorization-mode %q is not a valid mode", e.Type)
 		}
 	}
 	return u, nil

@@ -34,6 +34,7 @@ type Config struct {
 	// AuthorizationModes, e.g. ["AlwaysAllow"]; empty means the interim default that
 	// allows authenticated users and the public paths.
 	AuthorizationModes []string
+	AuthorizationOptions
 
 	ServiceClusterIPRange *net.IPNet
 
