@@ -138,7 +138,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 				break
 			}
 			obj := s.newFunc()
-			if err := s.decode(kv.Value, kv.ModRevision, obj); err != nil {
+			if err := s.decodeListItem(ctx, kv.Key, kv.Value, kv.ModRevision, obj); err != nil {
 				return err
 			}
 			lastKey = string(kv.Key)

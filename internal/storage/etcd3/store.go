@@ -10,11 +10,13 @@ import (
 	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/storage"
+	"github.com/kapi-dev/kapi/internal/storage/value"
 )
 
 // Store is storage.Interface over one etcd key prefix.
@@ -28,16 +30,22 @@ type Store struct {
 	// prefix is the resource's key prefix ("/registry/pods/"); continue tokens are
 	// relative to it.
 	prefix string
+	// transformer encrypts values at rest; nil stores them as encoded.
+	transformer value.Transformer
 }
 
 var _ storage.Interface = (*Store)(nil)
 
 // New returns a Store for the objects under resourcePrefix, encoded as gvk by codec.
-func New(client *clientv3.Client, codec runtime.Codec, gvk schema.GroupVersionKind, newFunc, newListFunc func() runtime.Object, resourcePrefix string) *Store {
+func New(client *clientv3.Client, codec runtime.Codec, gvk schema.GroupVersionKind, newFunc, newListFunc func() runtime.Object, resourcePrefix string, opts ...Option) *Store {
 	if !strings.HasSuffix(resourcePrefix, "/") {
 		resourcePrefix += "/"
 	}
-	return &Store{client: client, codec: codec, gvk: gvk, newFunc: newFunc, newListFunc: newListFunc, prefix: resourcePrefix}
+	s := &Store{client: client, codec: codec, gvk: gvk, newFunc: newFunc, newListFunc: newListFunc, prefix: resourcePrefix}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Codec returns the codec values are encoded with.
@@ -89,9 +97,13 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 	if err != nil {
 		return err
 	}
+	stored, err := s.toStorage(ctx, key, data)
+	if err != nil {
+		return err
+	}
 	resp, err := s.client.Txn(ctx).
 		If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(data))).
+		Then(clientv3.OpPut(key, string(stored))).
 		Commit()
 	if err != nil {
 		return unreachable(key, err)
@@ -117,7 +129,7 @@ func (s *Store) Get(ctx context.Context, key string, opts storage.GetOptions, ou
 		return storage.NewError(storage.CodeNotFound, key, "")
 	}
 	kv := resp.Kvs[0]
-	return s.decode(kv.Value, kv.ModRevision, out)
+	return s.decodeStored(ctx, key, kv.Value, kv.ModRevision, out)
 }
 
 // CurrentRevision asks etcd for its current revision with a cheap, linearizable read.
@@ -139,13 +151,19 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 		current := s.newFunc()
 		var origData []byte
 		var origRev int64
+		// stale: the stored value is not in the current encryption; rewrite it even
+		// when the object is unchanged.
+		var stale bool
 		if len(getResp.Kvs) == 0 {
 			if !ignoreNotFound {
 				return storage.NewError(storage.CodeNotFound, key, "")
 			}
 		} else {
 			kv := getResp.Kvs[0]
-			origData, origRev = kv.Value, kv.ModRevision
+			origRev = kv.ModRevision
+			if origData, stale, err = s.fromStorage(ctx, key, kv.Value); err != nil {
+				return apierrors.NewInternalError(err)
+			}
 			if err := s.decode(origData, origRev, current); err != nil {
 				return err
 			}
@@ -162,12 +180,16 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 		if err != nil {
 			return err
 		}
-		if origRev != 0 && bytes.Equal(data, origData) {
+		if origRev != 0 && !stale && bytes.Equal(data, origData) {
 			// Nothing changed: no write, the stored object is the answer.
 			return s.decode(origData, origRev, dest)
 		}
+		stored, err := s.toStorage(ctx, key, data)
+		if err != nil {
+			return err
+		}
 		txn := s.client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", origRev)).
-			Then(clientv3.OpPut(key, string(data))).
+			Then(clientv3.OpPut(key, string(stored))).
 			Else(clientv3.OpGet(key))
 		resp, err := txn.Commit()
 		if err != nil {
@@ -192,7 +214,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 		}
 		kv := getResp.Kvs[0]
 		current := s.newFunc()
-		if err := s.decode(kv.Value, kv.ModRevision, current); err != nil {
+		if err := s.decodeStored(ctx, key, kv.Value, kv.ModRevision, current); err != nil {
 			return err
 		}
 		if err := checkPreconditions(key, preconditions, current); err != nil {
@@ -210,7 +232,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 			return unreachable(key, err)
 		}
 		if resp.Succeeded {
-			return s.decode(kv.Value, kv.ModRevision, out)
+			return s.decodeStored(ctx, key, kv.Value, kv.ModRevision, out)
 		}
 		getResp = (*clientv3.GetResponse)(resp.Responses[0].GetResponseRange())
 	}

@@ -120,7 +120,7 @@ func (w *etcdWatcher) run(ctx context.Context, rev int64) {
 			continue
 		}
 		for _, e := range resp.Events {
-			ev, ok, err := w.translate(e)
+			ev, ok, err := w.translate(ctx, e)
 			if err != nil {
 				w.sendError(ctx, err)
 				return
@@ -155,7 +155,7 @@ func (w *etcdWatcher) initialState(ctx context.Context, rev int64) (state, error
 	}
 	for _, kv := range resp.Kvs {
 		obj := w.store.newFunc()
-		if err := w.store.decode(kv.Value, kv.ModRevision, obj); err != nil {
+		if err := w.store.decodeStored(ctx, string(kv.Key), kv.Value, kv.ModRevision, obj); err != nil {
 			return state{}, err
 		}
 		if ok, _ := w.opts.Predicate.Matches(obj); ok {
@@ -167,18 +167,18 @@ func (w *etcdWatcher) initialState(ctx context.Context, rev int64) (state, error
 
 // translate maps an etcd event to a watch event, applying the predicate: an object
 // that leaves the selection is Deleted, one that enters it is Added.
-func (w *etcdWatcher) translate(e *clientv3.Event) (watch.Event, bool, error) {
+func (w *etcdWatcher) translate(ctx context.Context, e *clientv3.Event) (watch.Event, bool, error) {
 	var cur, prev runtime.Object
 	if e.Type == mvccpb.PUT {
 		cur = w.store.newFunc()
-		if err := w.store.decode(e.Kv.Value, e.Kv.ModRevision, cur); err != nil {
+		if err := w.store.decodeStored(ctx, string(e.Kv.Key), e.Kv.Value, e.Kv.ModRevision, cur); err != nil {
 			return watch.Event{}, false, err
 		}
 	}
 	if e.PrevKv != nil {
 		prev = w.store.newFunc()
 		// A deleted object is reported at the revision of its deletion.
-		if err := w.store.decode(e.PrevKv.Value, e.Kv.ModRevision, prev); err != nil {
+		if err := w.store.decodeStored(ctx, string(e.Kv.Key), e.PrevKv.Value, e.Kv.ModRevision, prev); err != nil {
 			return watch.Event{}, false, err
 		}
 	}
