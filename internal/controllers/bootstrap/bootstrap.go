@@ -27,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/uuid"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/kapi-dev/kapi/internal/registry"
 )
@@ -42,7 +43,12 @@ type Config struct {
 	ServiceRange     *net.IPNet
 	// ClientCA is the PEM of the client CA, published in extension-apiserver-authentication.
 	ClientCA []byte
-	Hostname string
+	// AuthenticationData are further keys of extension-apiserver-authentication (the
+	// front proxy's requestheader-* keys), published as given.
+	AuthenticationData map[string]string
+	Hostname           string
+	// LocalAPIServices are the APIServices of the group versions the server serves.
+	LocalAPIServices []*apiregistrationv1.APIService
 	// Now returns the current time (tests fix it).
 	Now func() time.Time
 }
@@ -94,6 +100,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		{"priority classes", c.priorityClasses},
 		{"identity lease", c.renewLease},
 		{"configmaps", c.configMaps},
+		{"local APIServices", c.apiServices},
 	}
 	for _, step := range steps {
 		var err error
@@ -302,20 +309,32 @@ func (c *Controller) renewLease(ctx context.Context) error {
 
 func (c *Controller) configMaps(ctx context.Context) error {
 	st := c.cfg.Stores(configMapsGVR)
+	want := map[string]string{"client-ca-file": string(c.cfg.ClientCA)}
+	for k, v := range c.cfg.AuthenticationData {
+		want[k] = v
+	}
 	auth := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "extension-apiserver-authentication", Namespace: metav1.NamespaceSystem},
-		Data:       map[string]string{"client-ca-file": string(c.cfg.ClientCA)},
+		Data:       want,
 	}
 	if err := ensureEqual(ctx, st, auth,
 		func(cur runtime.Object) bool {
-			return cur.(*corev1.ConfigMap).Data["client-ca-file"] == string(c.cfg.ClientCA)
+			data := cur.(*corev1.ConfigMap).Data
+			for k, v := range want {
+				if got, ok := data[k]; !ok || got != v {
+					return false
+				}
+			}
+			return true
 		},
 		func(cur runtime.Object) {
 			cm := cur.(*corev1.ConfigMap)
 			if cm.Data == nil {
 				cm.Data = map[string]string{}
 			}
-			cm.Data["client-ca-file"] = string(c.cfg.ClientCA)
+			for k, v := range want {
+				cm.Data[k] = v
+			}
 		}); err != nil {
 		return err
 	}
