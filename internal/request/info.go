@@ -27,6 +27,11 @@ type Info struct {
 	Name        string
 	// Parts are the path segments after the namespace, if any.
 	Parts []string
+	// FieldSelector and LabelSelector are the raw selectors of a list, watch or
+	// deletecollection (not of a /watch/ path request), for authorizers that decide on
+	// them, as upstream's RequestInfo carries them.
+	FieldSelector string
+	LabelSelector string
 }
 
 // namespaceSubresources are the subresources that make /namespaces/<name>/<x> address the
@@ -121,6 +126,15 @@ func ParseInfo(r *http.Request) *Info {
 	}
 	if info.Verb == "delete" && info.Name == "" {
 		info.Verb = "deletecollection"
+	}
+	if !watchPrefix && (info.Verb == "list" || info.Verb == "watch" || info.Verb == "deletecollection") {
+		q := r.URL.Query()
+		if v, ok := q["fieldSelector"]; ok && len(v) > 0 {
+			info.FieldSelector = v[0]
+		}
+		if v, ok := q["labelSelector"]; ok && len(v) > 0 {
+			info.LabelSelector = v[0]
+		}
 	}
 	return info
 }

@@ -190,6 +190,7 @@ func (r reviewer) decide(ctx context.Context, u *request.User, ra *authorization
 		}
 		info = &request.Info{IsResourceRequest: true, Verb: ra.Verb, APIGroup: ra.Group, APIVersion: version,
 			Namespace: ra.Namespace, Resource: ra.Resource, Subresource: ra.Subresource, Name: ra.Name}
+		info.FieldSelector, info.LabelSelector = rawSelectors(ra)
 		evalErrs = selectorErrors(ra)
 	} else if nra != nil {
 		info = &request.Info{Path: nra.Path, Verb: nra.Verb}
@@ -205,6 +206,38 @@ func (r reviewer) decide(ctx context.Context, u *request.User, ra *authorization
 	}
 	st.EvaluationError = strings.Join(evalErrs, "; ")
 	return st
+}
+
+// rawSelectors renders the review's selectors in query form, for authorizers that
+// decide on them (the Node authorizer's pod lists).
+func rawSelectors(ra *authorizationv1.ResourceAttributes) (fieldSel, labelSel string) {
+	if fs := ra.FieldSelector; fs != nil {
+		fieldSel = fs.RawSelector
+		var parts []string
+		for _, r := range fs.Requirements {
+			if len(r.Values) != 1 {
+				continue
+			}
+			switch r.Operator {
+			case metav1.FieldSelectorOpIn:
+				parts = append(parts, r.Key+"="+r.Values[0])
+			case metav1.FieldSelectorOpNotIn:
+				parts = append(parts, r.Key+"!="+r.Values[0])
+			}
+		}
+		if len(parts) > 0 {
+			fieldSel = strings.Join(parts, ",")
+		}
+	}
+	if ls := ra.LabelSelector; ls != nil {
+		labelSel = ls.RawSelector
+		if len(ls.Requirements) > 0 {
+			if sel, err := metav1.LabelSelectorAsSelector(&metav1.LabelSelector{MatchExpressions: ls.Requirements}); err == nil {
+				labelSel = sel.String()
+			}
+		}
+	}
+	return fieldSel, labelSel
 }
 
 // selectorErrors reports selectors the authorizer ignores because they do not parse,
