@@ -19,6 +19,9 @@ import (
 // stored type.
 func registerConversions(s *runtime.Scheme) error {
 	registerAutoscalingConversions(s)
+	if err := registerCRDConversions(s); err != nil {
+		return err
+	}
 	if err := registerSameShapeConversions(s); err != nil {
 		return err
 	}

@@ -25,9 +25,13 @@ import (
 	storagev1 "k8s.io/api/storage/v1"
 	storagemigrationv1 "k8s.io/api/storagemigration/v1"
 	storagemigrationv1beta1 "k8s.io/api/storagemigration/v1beta1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsv1beta1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/kapi-dev/kapi/internal/apis/defaults"
 )
@@ -59,11 +63,14 @@ func NewScheme() *runtime.Scheme {
 		schedulingv1.AddToScheme,
 		storagev1.AddToScheme,
 		storagemigrationv1.AddToScheme,
+		apiextensionsv1.AddToScheme,
+		apiregistrationv1.AddToScheme,
 		metav1.AddMetaToScheme,
 		// Versions upstream still writes to etcd for resources served as v1.
 		certificatesv1beta1.AddToScheme,
 		resourcev1beta2.AddToScheme,
 		storagemigrationv1beta1.AddToScheme,
+		apiextensionsv1beta1.AddToScheme,
 	}
 	for _, add := range adders {
 		utilruntime.Must(add(s))

@@ -31,6 +31,9 @@ type Resource struct {
 	// EncodeAs, when set, is the kind values are written to etcd as, when upstream
 	// stores a version other than StorageKind (a beta version of a GA resource).
 	EncodeAs schema.GroupVersionKind
+	// StoreAsJSON writes values as JSON instead of protobuf, as upstream does for the
+	// apiextensions and apiregistration groups.
+	StoreAsJSON bool
 	// KeyPrefix is the path under the etcd prefix: "pods", "minions", "services/specs",
 	// "deployments", "leases" ...
 	KeyPrefix string

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates zz_generated.openapi.go: the OpenAPI definitions of every k8s.io/api
-# group version plus the apimachinery types they reference. The generator runs at
+# group version, CustomResourceDefinition and APIService, plus the apimachinery
+# types they reference. The generator runs at
 # the kube-openapi version pinned in go.mod, outside the module graph, so go.mod does
 # not need to require k8s.io/gengo.
 set -euo pipefail
@@ -18,6 +19,13 @@ while IFS= read -r dir; do
   pkgs+=("k8s.io/api/${dir}")
 done < <(cd "${api_dir}" && grep -l '^// +k8s:openapi-gen=true' ./*/*/doc.go \
   | xargs -n1 dirname | sed 's|^\./||' | LC_ALL=C sort -u)
+
+# The served groups whose types live outside k8s.io/api.
+pkgs+=(
+  k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1
+  k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1
+  k8s.io/kube-aggregator/pkg/apis/apiregistration/v1
+)
 
 pkgs+=(
   k8s.io/apimachinery/pkg/apis/meta/v1
