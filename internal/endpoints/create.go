@@ -161,10 +161,14 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 	e.api.writeObject(w, http.StatusCreated, out, withKind(result))
 }
 
-// withKind stamps a Status answer with its kind.
+// withKind stamps a Status answer with its kind and, as upstream, the 201 of a create
+// when it carries no code of its own (the HTTP status stays 201 either way).
 func withKind(obj runtime.Object) runtime.Object {
 	if st, ok := obj.(*metav1.Status); ok {
 		st.SetGroupVersionKind(statusGVK)
+		if st.Code == 0 {
+			st.Code = http.StatusCreated
+		}
 	}
 	return obj
 }
