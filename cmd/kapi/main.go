@@ -30,6 +30,8 @@ func newCommand() *cobra.Command {
 		serviceRange string
 		authzModes   string
 		etcdServers  []string
+		sniCertKeys  []string
+		oidcClaims   []string
 	)
 	cmd := &cobra.Command{
 		Use:           "kapi",
@@ -61,6 +63,23 @@ func newCommand() *cobra.Command {
 					cfg.EtcdServers = append(cfg.EtcdServers, s)
 				}
 			}
+			for _, v := range sniCertKeys {
+				k, err := server.ParseSNICertKey(v)
+				if err != nil {
+					return fmt.Errorf("invalid argument %q for \"--tls-sni-cert-key\" flag: %v", v, err)
+				}
+				cfg.SNICertKeys = append(cfg.SNICertKeys, k)
+			}
+			for _, kv := range oidcClaims {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return fmt.Errorf("invalid argument %q for \"--oidc-required-claim\" flag: malformed pair, expect string=string", kv)
+				}
+				if cfg.OIDCRequiredClaims == nil {
+					cfg.OIDCRequiredClaims = map[string]string{}
+				}
+				cfg.OIDCRequiredClaims[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			s, err := server.New(ctx, cfg)
@@ -83,6 +102,10 @@ func newCommand() *cobra.Command {
 	f.DurationVar(&cfg.EtcdCompactionInterval, "etcd-compaction-interval", 5*time.Minute, "the interval of compaction requests; 0 disables compaction")
 	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "file containing the default x509 certificate for HTTPS; empty generates one in --data-dir")
 	f.StringVar(&cfg.TLSPrivateKeyFile, "tls-private-key-file", "", "file containing the default x509 private key matching --tls-cert-file")
+	f.StringArrayVar(&sniCertKeys, "tls-sni-cert-key", nil, "a certificate and key file pair, optionally suffixed with the domain patterns it serves (\"foo.crt,foo.key:*.foo.com,foo.com\"); without patterns the certificate's names are used; repeat for several pairs")
+	f.StringVar(&cfg.MinTLSVersion, "tls-min-version", "", "minimum TLS version supported: VersionTLS12 (default) or VersionTLS13")
+	f.StringSliceVar(&cfg.CipherSuites, "tls-cipher-suites", nil, "comma-separated list of cipher suites for the server (Go's names); empty uses Go's defaults")
+	f.IntVar(&cfg.HTTP2MaxStreamsPerConnection, "http2-max-streams-per-connection", 0, "the limit the server gives clients on concurrent streams of an HTTP/2 connection; 0 means 100")
 	f.StringVar(&cfg.ClientCAFile, "client-ca-file", "", "authenticate client certificates signed by one of these authorities")
 	f.StringVar(&cfg.TokenAuthFile, "token-auth-file", "", "secure the API with bearer tokens from this CSV file (token,user,uid,\"group1,group2\")")
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "allow anonymous requests (user system:anonymous, group system:unauthenticated)")
@@ -93,6 +116,16 @@ func newCommand() *cobra.Command {
 	f.DurationVar(&cfg.WebhookAuthorizedTTL, "authorization-webhook-cache-authorized-ttl", 5*time.Minute, "how long to cache 'authorized' answers from the webhook")
 	f.DurationVar(&cfg.WebhookUnauthorizedTTL, "authorization-webhook-cache-unauthorized-ttl", 30*time.Second, "how long to cache 'unauthorized' answers from the webhook")
 	f.StringVar(&serviceRange, "service-cluster-ip-range", "10.0.0.0/24", "CIDR range from which to assign service cluster IPs")
+	f.StringVar(&cfg.ServiceAccountSigningKeyFile, "service-account-signing-key-file", "", "private key (PEM, RSA or ECDSA) that signs service account tokens; empty generates one in --data-dir/pki/sa.key")
+	f.StringArrayVar(&cfg.ServiceAccountKeyFiles, "service-account-key-file", nil, "file of PEM-encoded RSA or ECDSA private or public keys that verify service account tokens, besides the signing key; repeatable")
+	f.StringArrayVar(&cfg.ServiceAccountIssuers, "service-account-issuer", nil, "identifier of the service account token issuer; the first is issued, all are accepted; repeatable (default https://kubernetes.default.svc.cluster.local without a signing key)")
+	f.StringVar(&cfg.ServiceAccountJWKSURI, "service-account-jwks-uri", "", "overrides the jwks_uri of the discovery document served at /.well-known/openid-configuration")
+	f.DurationVar(&cfg.ServiceAccountMaxTokenExpiration, "service-account-max-token-expiration", 0, "the maximum validity duration of a token created by the service account token issuer")
+	cfg.ServiceAccountExtendTokenExpiration = f.Bool("service-account-extend-token-expiration", true, "extend kubelet-projected service account tokens to a year, warning after the requested expiration")
+	f.StringSliceVar(&cfg.APIAudiences, "api-audiences", nil, "identifiers of the API; service account tokens must be meant for one of them (default: the service account issuers)")
+	f.StringVar(&cfg.EncryptionProviderConfig, "encryption-provider-config", "", "the file containing configuration for encryption providers to be used for storing secrets in etcd")
+	f.BoolVar(&cfg.EncryptionProviderConfigAutomaticReload, "encryption-provider-config-automatic-reload", false, "determines if the file set by --encryption-provider-config should be automatically reloaded if the disk contents change; setting this to true disables the ability to uniquely identify distinct KMS plugins via the API server healthz endpoints")
+	addAuthenticationFlags(f, &cfg.AuthenticationOptions, &oidcClaims)
 	return cmd
 }
 

@@ -71,10 +71,6 @@ func (AlwaysDeny) Authorize(context.Context, Attributes) (Decision, string, erro
 	return NoOpinion, "Everything is forbidden.", nil
 }
 
-// publicPaths are what upstream's bootstrap policy lets everyone, anonymous included,
-// GET (the system:public-info-viewer role).
-var publicPaths = []string{"/healthz", "/livez", "/readyz", "/version", "/version/"}
-
 // Privileged allows system:masters everything (upstream's built-in superuser group).
 type Privileged struct{}
 
@@ -84,29 +80,4 @@ func (Privileged) Authorize(_ context.Context, a Attributes) (Decision, string, 
 		return Allow, "", nil
 	}
 	return NoOpinion, "", nil
-}
-
-// Authenticated is the interim policy until RBAC lands: every authenticated user may
-// do everything; unauthenticated users may only read the public health and version
-// endpoints, as upstream's default RBAC policy allows.
-type Authenticated struct{}
-
-// Authorize implements Authorizer.
-func (Authenticated) Authorize(_ context.Context, a Attributes) (Decision, string, error) {
-	if a.User == nil {
-		return NoOpinion, "", nil
-	}
-	if slices.Contains(a.User.Groups, request.AllAuthenticated) {
-		return Allow, "", nil
-	}
-	if a.Info != nil && !a.Info.IsResourceRequest && a.Info.Verb == "get" && IsPublicPath(a.Info.Path) {
-		return Allow, "", nil
-	}
-	return NoOpinion, "", nil
-}
-
-// IsPublicPath reports whether path is readable by anyone: exactly the paths of
-// upstream's system:public-info-viewer role (not the named health checks).
-func IsPublicPath(path string) bool {
-	return slices.Contains(publicPaths, path)
 }

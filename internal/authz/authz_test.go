@@ -3,7 +3,6 @@ package authz
 import (
 	"context"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/kapi-dev/kapi/internal/request"
@@ -38,19 +37,6 @@ func TestBuiltinAuthorizers(t *testing.T) {
 		{"privileged non-master", Privileged{}, Attributes{User: alice, Info: resource("get")}, NoOpinion},
 		{"privileged anonymous", Privileged{}, Attributes{User: anon, Info: resource("get")}, NoOpinion},
 		{"privileged nil user", Privileged{}, Attributes{Info: resource("get")}, NoOpinion},
-		{"authenticated user resource", Authenticated{}, Attributes{User: alice, Info: resource("delete")}, Allow},
-		{"authenticated user non-resource", Authenticated{}, Attributes{User: alice, Info: nonResource("get", "/metrics")}, Allow},
-		{"authenticated admin", Authenticated{}, Attributes{User: admin, Info: resource("list")}, Allow},
-		{"anonymous resource", Authenticated{}, Attributes{User: anon, Info: resource("list")}, NoOpinion},
-		{"anonymous healthz", Authenticated{}, Attributes{User: anon, Info: nonResource("get", "/healthz")}, Allow},
-		{"anonymous livez", Authenticated{}, Attributes{User: anon, Info: nonResource("get", "/livez")}, Allow},
-		{"anonymous readyz", Authenticated{}, Attributes{User: anon, Info: nonResource("get", "/readyz")}, Allow},
-		{"anonymous version", Authenticated{}, Attributes{User: anon, Info: nonResource("get", "/version")}, Allow},
-		{"anonymous post healthz", Authenticated{}, Attributes{User: anon, Info: nonResource("post", "/healthz")}, NoOpinion},
-		{"anonymous metrics", Authenticated{}, Attributes{User: anon, Info: nonResource("get", "/metrics")}, NoOpinion},
-		{"anonymous api discovery", Authenticated{}, Attributes{User: anon, Info: nonResource("get", "/api")}, NoOpinion},
-		{"anonymous no info", Authenticated{}, Attributes{User: anon}, NoOpinion},
-		{"nil user", Authenticated{}, Attributes{Info: nonResource("get", "/healthz")}, NoOpinion},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -136,45 +122,4 @@ func TestUnion(t *testing.T) {
 			t.Fatalf("decision %v, later authorizer called %d times", d, n)
 		}
 	})
-}
-
-func TestIsPublicPath(t *testing.T) {
-	tests := []struct {
-		path string
-		want bool
-		bug  string
-	}{
-		{path: "/healthz", want: true},
-		{path: "/livez", want: true},
-		{path: "/readyz", want: true},
-		{path: "/version", want: true},
-		{path: "/version/", want: true},
-		{path: "/", want: false},
-		{path: "", want: false},
-		{path: "/healthzz", want: false},
-		{path: "/healthz/", want: false},
-		{path: "/metrics", want: false},
-		{path: "/api", want: false},
-		{path: "/apis", want: false},
-		{path: "/openapi/v2", want: false},
-		{path: "/version/x", want: false},
-		// system:public-info-viewer lists exact URLs only (no "/healthz/*").
-		{path: "/healthz/etcd", want: false},
-		{path: "/readyz/ping", want: false},
-		{path: "/livez/ping", want: false},
-	}
-	for _, tc := range tests {
-		name := strings.ReplaceAll(tc.path, "/", "_")
-		if name == "" {
-			name = "empty"
-		}
-		t.Run(name, func(t *testing.T) {
-			if got := IsPublicPath(tc.path); got != tc.want {
-				if tc.bug != "" {
-					t.Skip("BUG: " + tc.bug)
-				}
-				t.Fatalf("IsPublicPath(%q) = %v, want %v", tc.path, got, tc.want)
-			}
-		})
-	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kapi-dev/kapi/internal/authz"
 	"github.com/kapi-dev/kapi/internal/authz/authzconfig"
+	"github.com/kapi-dev/kapi/internal/authz/node"
 	"github.com/kapi-dev/kapi/internal/authz/rbac"
 	"github.com/kapi-dev/kapi/internal/authz/webhook"
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
@@ -33,7 +34,9 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 	}
 	modes := cfg.AuthorizationModes
 	if len(modes) == 0 {
-		return authz.Union{authz.Privileged{}, authz.Authenticated{}}, nil
+		// The modes of a cluster set up by kubeadm (and of the reference captures), not
+		// upstream's AlwaysAllow flag default: kapi is safe to expose as it starts.
+		modes = []string{"Node", "RBAC"}
 	}
 	var entries []authzconfig.Authorizer
 	seen := map[string]bool{}
@@ -75,8 +78,8 @@ func (s *Server) authorizersFrom(entries []authzconfig.Authorizer) (authz.Author
 			s.rbacIndex = rbac.NewIndex()
 			u = append(u, rbac.New(s.rbacIndex))
 		case "Node":
-			// Until the node authorizer lands, nodes get what the interim policy gives.
-			u = append(u, authz.Authenticated{})
+			s.nodeAuthorizer = node.New(s.nodeSources)
+			u = append(u, s.nodeAuthorizer)
 		case "Webhook":
 			authorized, unauthorized := e.Webhook.TTLs()
 			w, err := webhook.New(webhook.Config{
@@ -93,6 +96,19 @@ func (s *Server) authorizersFrom(entries []authzconfig.Authorizer) (authz.Author
 		}
 	}
 	return u, nil
+}
+
+// nodeSources hands the Node authorizer the stores it traces relationships in.
+func (s *Server) nodeSources() node.Sources {
+	core := schema.GroupVersion{Version: "v1"}
+	return node.Sources{
+		Pods:                   s.stores[core.WithResource("pods")],
+		PersistentVolumeClaims: s.stores[core.WithResource("persistentvolumeclaims")],
+		PersistentVolumes:      s.stores[core.WithResource("persistentvolumes")],
+		VolumeAttachments:      s.stores[schema.GroupVersionResource{Group: "storage.k8s.io", Version: "v1", Resource: "volumeattachments"}],
+		ResourceSlices:         s.stores[schema.GroupVersionResource{Group: "resource.k8s.io", Version: "v1", Resource: "resourceslices"}],
+		PodCertificateRequests: s.stores[schema.GroupVersionResource{Group: "certificates.k8s.io", Version: "v1", Resource: "podcertificaterequests"}],
+	}
 }
 
 // rbacRules is what RBAC's escalation checks resolve rules with; nil without RBAC.

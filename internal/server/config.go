@@ -35,6 +35,10 @@ type Config struct {
 	// allows authenticated users and the public paths.
 	AuthorizationModes []string
 	AuthorizationOptions
+	AuthenticationOptions
+	ServiceAccountOptions
+	TLSOptions
+	EncryptionOptions
 
 	ServiceClusterIPRange *net.IPNet
 

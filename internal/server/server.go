@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -19,14 +20,18 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
+	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/authz/node"
 	"github.com/kapi-dev/kapi/internal/authz/rbac"
 	"github.com/kapi-dev/kapi/internal/controllers/bootstrap"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
+	"github.com/kapi-dev/kapi/internal/controllers/rbacpolicy"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
 	"github.com/kapi-dev/kapi/internal/openapi"
@@ -46,18 +51,29 @@ var Version = version.Info{
 // Server is a configured kapi, ready to Run.
 type Server struct {
 	cfg Config
+	// apiServices are the Local APIServices of the served group versions.
+	apiServices []*apiregistrationv1.APIService
 	// rbacIndex mirrors the RBAC objects for the RBAC authorizer (nil without RBAC).
 	rbacIndex *rbac.Index
-	etcd      *embeddedEtcd
-	client    *clientv3.Client
-	handler   http.Handler
-	tls       *tls.Config
-	api       *endpoints.API
-	stores    map[schema.GroupVersionResource]*registry.Store
-	caches    []*cacher.Cacher
+	// nodeAuthorizer is the Node authorizer (nil without the Node mode).
+	nodeAuthorizer *node.Authorizer
+	etcd           *embeddedEtcd
+	client         *clientv3.Client
+	handler        http.Handler
+	tls            *tls.Config
+	api            *endpoints.API
+	stores         map[schema.GroupVersionResource]*registry.Store
+	caches         []*cacher.Cacher
+
+	// serviceAccounts issues and verifies service-account tokens.
+	serviceAccounts *serviceAccounts
 
 	// clientCAPEM is the client CA bundle, published for extension API servers.
 	clientCAPEM []byte
+	// certs reloads the serving certificates and client CA behind tls.
+	certs *servingCerts
+	// rbacBootstrapped is true once the bootstrap RBAC policy is in storage.
+	rbacBootstrapped atomic.Bool
 	// ready is true once bootstrap finished and false again from shutdown on.
 	ready atomic.Bool
 	// Kubeconfig is the admin kubeconfig written in self-contained mode.
@@ -159,14 +175,7 @@ func (s *Server) setupTLS() error {
 			return fmt.Errorf("--client-ca-file %s holds no PEM certificates", cfg.ClientCAFile)
 		}
 	}
-	s.tls = &tls.Config{
-		MinVersion:   tls.VersionTLS12,
-		Certificates: []tls.Certificate{serving},
-		ClientAuth:   tls.RequestClientCert,
-		ClientCAs:    clientCAs,
-		NextProtos:   []string{"h2", "http/1.1"},
-	}
-	return nil
+	return s.setupServingTLS(serving, clientCAs)
 }
 
 // buildHandler creates the stores and the filter chain.
@@ -174,13 +183,24 @@ func (s *Server) buildHandler() error {
 	cfg := s.cfg
 	scheme := apis.NewScheme()
 	codec := protobuf.NewSerializer(scheme, scheme)
+	jsonCodec := runtime.Codec(kjson.NewSerializerWithOptions(kjson.DefaultMetaFactory, scheme, scheme, kjson.SerializerOptions{}))
 	s.stores = map[schema.GroupVersionResource]*registry.Store{}
 	var stores []*registry.Store
 	// Resources served in several versions share one etcd store and one watch cache.
 	shared := map[string]*cacher.Cacher{}
+	enc, err := s.newEncryption()
+	if err != nil {
+		return err
+	}
 	ipGVK := networkingv1.SchemeGroupVersion.WithKind("IPAddress")
 	ipPrefix := cfg.EtcdPrefix + "/ipaddresses/"
-	ipStore := etcd3.New(s.client, codec, ipGVK, newFuncFor(scheme, ipGVK), newFuncFor(scheme, ipGVK.GroupVersion().WithKind("IPAddressList")), ipPrefix)
+	ipStore := etcd3.New(s.client, codec, ipGVK, newFuncFor(scheme, ipGVK), newFuncFor(scheme, ipGVK.GroupVersion().WithKind("IPAddressList")), ipPrefix,
+		enc.storeOption(schema.GroupResource{Group: networkingv1.GroupName, Resource: "ipaddresses"}))
+	serviceAccounts, err := s.newServiceAccounts()
+	if err != nil {
+		return err
+	}
+	s.serviceAccounts = serviceAccounts
 	authenticator, err := s.newAuthenticator()
 	if err != nil {
 		return err
@@ -201,6 +221,9 @@ func (s *Server) buildHandler() error {
 			_, err := s.client.Get(ctx, "health", clientv3.WithCountOnly())
 			return err
 		},
+
+		APIAudiences:         serviceAccounts.audiences,
+		ServiceAccountTokens: serviceAccounts.tokens,
 	})
 	for _, res := range resources {
 		newFunc := newFuncFor(scheme, res.StorageKind)
@@ -217,11 +240,15 @@ func (s *Server) buildHandler() error {
 		if !ok {
 			var err error
 			valueCodec := runtime.Codec(codec)
+			if res.StoreAsJSON {
+				valueCodec = jsonCodec
+			}
 			if !res.EncodeAs.Empty() {
-				valueCodec = etcd3.NewVersionCodec(codec, scheme, res.EncodeAs)
+				valueCodec = etcd3.NewVersionCodec(valueCodec, scheme, res.EncodeAs)
 			}
 			st, err = cacher.New(cacher.Config{
-				Storage:          etcd3.New(s.client, valueCodec, res.StorageKind, newFunc, newList, prefix),
+				Storage:          etcd3.New(s.client, valueCodec, res.StorageKind, newFunc, newList, prefix, enc.resourceStoreOption(res)),
+				Client:           enc.cacheClient(s.client, res),
 				ResourcePrefix:   prefix,
 				GroupVersionKind: res.StorageKind,
 				NewFunc:          newFunc,
@@ -248,18 +275,22 @@ func (s *Server) buildHandler() error {
 	}
 	s.api = endpoints.New(scheme, stores, newNamespaceLifecycle(s.stores[namespacesGVR]), types)
 	mux := http.NewServeMux()
+	s.installServiceAccountIssuerDiscovery(mux)
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
-	mux.Handle("/healthz", healthHandler("healthz", checks))
-	mux.Handle("/healthz/", healthHandler("healthz", checks))
+	healthzChecks := append(slices.Clone(checks), enc.checks...)
+	mux.Handle("/healthz", healthHandler("healthz", healthzChecks))
+	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks))
 	mux.Handle("/livez", healthHandler("livez", checks))
 	mux.Handle("/livez/", healthHandler("livez", checks))
-	readyChecks := append(checks, healthCheck{"shutdown", flagCheck(&s.ready, "process is shutting down")},
-		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")})
+	readyChecks := append(slices.Clone(healthzChecks), healthCheck{"shutdown", flagCheck(&s.ready, "process is shutting down")},
+		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")},
+		healthCheck{"poststarthook/rbac/bootstrap-roles", flagCheck(&s.rbacBootstrapped, "not finished")})
 	mux.Handle("/readyz", healthHandler("readyz", readyChecks))
 	mux.Handle("/readyz/", healthHandler("readyz", readyChecks))
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
 	s.installDiscovery(mux, resources)
+	s.apiServices = localAPIServices(resources)
 	mux.Handle("/openapi/v2", oapi.HandlerV2())
 	mux.Handle("/openapi/v3", oapi.HandlerV3())
 	mux.Handle("/openapi/v3/", oapi.HandlerV3())
@@ -314,6 +345,8 @@ func (s *Server) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 32 * time.Second,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelDebug),
+		HTTP2:             s.http2Config(),
+		IdleTimeout:       90 * time.Second,
 	}
 	srv.RegisterOnShutdown(s.api.StopWatches)
 	serveErr := make(chan error, 1)
@@ -330,18 +363,29 @@ func (s *Server) Run(ctx context.Context) error {
 		ServiceRange:     s.cfg.ServiceClusterIPRange,
 		ClientCA:         s.clientCAPEM,
 		Hostname:         hostname,
+		LocalAPIServices: s.apiServices,
+		// The front proxy's requestheader-* keys.
+		AuthenticationData: s.extensionAuthenticationData(),
 	})
 	if err := boot.Start(ctx); err != nil {
 		_ = srv.Close()
 		return err
 	}
 	go boot.Run(bgCtx)
+	if err := rbacpolicy.Reconcile(ctx, func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] }); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("bootstrap RBAC policy: %w", err)
+	}
+	s.rbacBootstrapped.Store(true)
 	syncCtx, cancelSync := context.WithTimeout(ctx, time.Minute)
 	err = s.startRBAC(bgCtx, syncCtx)
 	cancelSync()
 	if err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("waiting for the RBAC policy: %w", err)
+	}
+	if s.nodeAuthorizer != nil {
+		s.nodeAuthorizer.Run(bgCtx)
 	}
 	s.ready.Store(true)
 	s.announce(ln.Addr().String())

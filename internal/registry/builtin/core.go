@@ -66,10 +66,13 @@ func core(deps Deps) []*registry.Resource {
 	secret.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"type": string(obj.(*corev1.Secret).Type)}
 	}
+	secret.PrepareForCreate = func(obj runtime.Object) { mergeStringData(obj.(*corev1.Secret)) }
+	secret.PrepareForUpdate = func(obj, _ runtime.Object) { mergeStringData(obj.(*corev1.Secret)) }
 
 	sa := coreKind("ServiceAccount")
 	sa.Name, sa.SingularName, sa.ShortNames, sa.KeyPrefix = "serviceaccounts", "serviceaccount", []string{"sa"}, "serviceaccounts"
 	sa.ReturnDeletedObject = true
+	sa.Subresources = []registry.Subresource{serviceAccountTokenSubresource(deps)}
 
 	pod := coreKind("Pod")
 	pod.Name, pod.SingularName, pod.ShortNames, pod.Categories, pod.KeyPrefix = "pods", "pod", []string{"po"}, []string{"all"}, "pods"
@@ -89,7 +92,7 @@ func core(deps Deps) []*registry.Resource {
 			}
 			return bind.bind(ctx, ns, b, dryRun)
 		},
-	}}
+	}, evictionSubresource(deps)}
 	binding := coreKind("Binding")
 	binding.Name, binding.SingularName, binding.Verbs = "bindings", "binding", []string{"create"}
 	binding.Create = func(ctx context.Context, ns string, obj runtime.Object, dryRun bool) (runtime.Object, error) {
@@ -293,4 +296,20 @@ func podQOS(spec *corev1.PodSpec) corev1.PodQOSClass {
 		return corev1.PodQOSGuaranteed
 	}
 	return corev1.PodQOSBurstable
+}
+
+// mergeStringData moves a Secret's write-only stringData into data (stringData wins),
+// as upstream's conversion does: stringData is never stored or returned.
+func mergeStringData(s *corev1.Secret) {
+	if len(s.StringData) == 0 {
+		s.StringData = nil
+		return
+	}
+	if s.Data == nil {
+		s.Data = make(map[string][]byte, len(s.StringData))
+	}
+	for k, v := range s.StringData {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
 }

@@ -32,6 +32,8 @@ type Deps struct {
 	RBAC RBACRules
 	// APIAudiences are the audiences a TokenReview without audiences is checked for.
 	APIAudiences []string
+	// ServiceAccountTokens issues the tokens of serviceaccounts/token.
+	ServiceAccountTokens *ServiceAccountTokens
 }
 
 // Resources returns every built-in resource, in discovery order.
@@ -43,7 +45,7 @@ func Resources(deps Deps) []*registry.Resource {
 	out = append(out, coordination()...)
 	for _, group := range [][]*registry.Resource{
 		batch(), autoscaling(), policy(), networking(), discoveryGroup(), node(), scheduling(),
-		reviews(deps), rbac(deps), storageGroup(), certificates(), admissionregistration(), flowcontrol(),
+		reviews(deps), rbac(deps), storageGroup(), apiExtensions(), apiRegistration(), certificates(), admissionregistration(), flowcontrol(),
 		storagemigration(), resourceGroup(),
 	} {
 		out = append(out, group...)
