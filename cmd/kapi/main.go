@@ -109,7 +109,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.ClientCAFile, "client-ca-file", "", "authenticate client certificates signed by one of these authorities")
 	f.StringVar(&cfg.TokenAuthFile, "token-auth-file", "", "secure the API with bearer tokens from this CSV file (token,user,uid,\"group1,group2\")")
 	f.BoolVar(&cfg.AnonymousAuth, "anonymous-auth", true, "allow anonymous requests (user system:anonymous, group system:unauthenticated)")
-	f.StringVar(&authzModes, "authorization-mode", "", "ordered list of authorization plugins: AlwaysAllow, AlwaysDeny, RBAC, Node, Webhook")
+	f.StringVar(&authzModes, "authorization-mode", "", "ordered list of authorization plugins: AlwaysAllow, AlwaysDeny, RBAC, Node, Webhook (empty means Node,RBAC)")
 	f.StringVar(&cfg.AuthorizationConfigFile, "authorization-config", "", "file with the structured authorization configuration (AuthorizationConfiguration); exclusive with --authorization-mode and --authorization-webhook-*")
 	f.StringVar(&cfg.WebhookConfigFile, "authorization-webhook-config-file", "", "kubeconfig-format file naming the authorization webhook, for --authorization-mode=Webhook")
 	f.StringVar(&cfg.WebhookVersion, "authorization-webhook-version", "v1beta1", "the version of the SubjectAccessReview sent to the webhook: v1 or v1beta1")

@@ -30,7 +30,17 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 		if err != nil {
 			return nil, fmt.Errorf("--authorization-config: %w", err)
 		}
-		return s.authorizersFrom(c.Authorizers)
+		// A reload may add RBAC or Node, so their indexes run from the start.
+		s.rbacIndex = rbac.NewIndex()
+		s.nodeAuthorizer = node.New(s.nodeSources)
+		chain, err := s.authorizersFrom(c.Authorizers)
+		if err != nil {
+			return nil, err
+		}
+		r := &reloadingAuthorizer{}
+		r.current.Store(&chain)
+		s.authzReloader = func(ctx context.Context) { s.reloadAuthorizationConfig(ctx, r) }
+		return r, nil
 	}
 	modes := cfg.AuthorizationModes
 	if len(modes) == 0 {
@@ -66,7 +76,7 @@ func (s *Server) newAuthorizer() (authz.Authorizer, error) {
 }
 
 // authorizersFrom builds the chain of the configured authorizers.
-func (s *Server) authorizersFrom(entries []authzconfig.Authorizer) (authz.Authorizer, error) {
+func (s *Server) authorizersFrom(entries []authzconfig.Authorizer) (authz.Union, error) {
 	u := authz.Union{authz.Privileged{}}
 	for _, e := range entries {
 		switch e.Type {
@@ -75,17 +85,21 @@ func (s *Server) authorizersFrom(entries []authzconfig.Authorizer) (authz.Author
 		case "AlwaysDeny":
 			u = append(u, authz.AlwaysDeny{})
 		case "RBAC":
-			s.rbacIndex = rbac.NewIndex()
+			if s.rbacIndex == nil {
+				s.rbacIndex = rbac.NewIndex()
+			}
 			u = append(u, rbac.New(s.rbacIndex))
 		case "Node":
-			s.nodeAuthorizer = node.New(s.nodeSources)
+			if s.nodeAuthorizer == nil {
+				s.nodeAuthorizer = node.New(s.nodeSources)
+			}
 			u = append(u, s.nodeAuthorizer)
 		case "Webhook":
 			authorized, unauthorized := e.Webhook.TTLs()
 			w, err := webhook.New(webhook.Config{
 				KubeconfigFile: e.Webhook.ConnectionInfo.KubeConfigFile, Version: e.Webhook.SubjectAccessReviewVersion,
 				AuthorizedTTL: authorized, UnauthorizedTTL: unauthorized, Timeout: e.Webhook.Timeout.Duration,
-				DenyOnError: e.Webhook.FailurePolicy == "Deny",
+				DenyOnError: e.Webhook.FailurePolicy == "Deny", MatchConditions: e.Webhook.Expressions(),
 			})
 			if err != nil {
 				return nil, err

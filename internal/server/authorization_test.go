@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -96,5 +97,45 @@ func TestAuthorizationFlagErrors(t *testing.T) {
 				t.Errorf("err = %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestAuthorizationConfigReload swaps the chain when the file changes and keeps it
+// when the new content is invalid.
+func TestAuthorizationConfigReload(t *testing.T) {
+	const head = "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthorizationConfiguration\nauthorizers:\n"
+	conf := writeFile(t, "authz.yaml", head+"- type: AlwaysDeny\n  name: deny\n")
+	tokens := writeFile(t, "tokens.csv", "alice-token,alice,1001\n")
+	in := servertest.StartWith(t, func(c *server.Config) {
+		c.AuthorizationConfigFile = conf
+		c.AuthorizationConfigReloadInterval = 50 * time.Millisecond
+		c.TokenAuthFile = tokens
+	})
+	cfg := rest.AnonymousClientConfig(in.Config)
+	cfg.BearerToken = "alice-token"
+	alice := kubernetes.NewForConfigOrDie(cfg)
+	list := func() error {
+		_, err := alice.CoreV1().ConfigMaps("default").List(context.Background(), metav1.ListOptions{})
+		return err
+	}
+	if err := list(); err == nil {
+		t.Fatal("alice allowed under AlwaysDeny")
+	}
+	if err := os.WriteFile(conf, []byte(head+"- type: AlwaysAllow\n  name: allow\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for list() != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the new configuration was not loaded")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := os.WriteFile(conf, []byte(head+"- type: Bogus\n  name: x\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := list(); err != nil {
+		t.Errorf("an invalid file replaced the running configuration: %v", err)
 	}
 }

@@ -7,6 +7,9 @@ type AuthorizationOptions struct {
 	// AuthorizationConfigFile is --authorization-config: a structured
 	// AuthorizationConfiguration, exclusive with the mode and webhook flags.
 	AuthorizationConfigFile string
+	// AuthorizationConfigReloadInterval is how often that file is checked for changes
+	// (default one minute).
+	AuthorizationConfigReloadInterval time.Duration
 
 	WebhookConfigFile      string
 	WebhookVersion         string

@@ -55,6 +55,8 @@ type Server struct {
 	apiServices []*apiregistrationv1.APIService
 	// rbacIndex mirrors the RBAC objects for the RBAC authorizer (nil without RBAC).
 	rbacIndex *rbac.Index
+	// authzReloader, when set, reloads --authorization-config until its context ends.
+	authzReloader func(ctx context.Context)
 	// nodeAuthorizer is the Node authorizer (nil without the Node mode).
 	nodeAuthorizer *node.Authorizer
 	etcd           *embeddedEtcd
@@ -386,6 +388,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	if s.nodeAuthorizer != nil {
 		s.nodeAuthorizer.Run(bgCtx)
+	}
+	if s.authzReloader != nil {
+		go s.authzReloader(bgCtx)
 	}
 	s.ready.Store(true)
 	s.announce(ln.Addr().String())

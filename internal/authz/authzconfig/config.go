@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kapi-dev/kapi/internal/authz/webhook"
 )
 
 // Configuration is an AuthorizationConfiguration.
@@ -166,7 +169,28 @@ func (w *Webhook) validate(p *field.Path) field.ErrorList {
 		errs = append(errs, field.NotSupported(ci.Child("type"), w.ConnectionInfo.Type, []string{"KubeConfigFile", "InClusterConfig"}))
 	}
 	if len(w.MatchConditions) > 0 {
-		errs = append(errs, field.Forbidden(p.Child("matchConditions"), "CEL match conditions are not supported by kapi yet"))
+		switch w.MatchConditionSubjectAccessReviewVersion {
+		case "v1":
+		case "":
+			errs = append(errs, field.Required(p.Child("matchConditionSubjectAccessReviewVersion"), "required if match conditions are specified"))
+		default:
+			errs = append(errs, field.NotSupported(p.Child("matchConditionSubjectAccessReviewVersion"), w.MatchConditionSubjectAccessReviewVersion, []string{"v1"}))
+		}
+		seen := map[string]bool{}
+		for i, c := range w.MatchConditions {
+			ep := p.Child("matchConditions").Index(i).Child("expression")
+			switch {
+			case c.Expression == "":
+				errs = append(errs, field.Required(ep, ""))
+			case seen[c.Expression]:
+				errs = append(errs, field.Duplicate(ep, c.Expression))
+			default:
+				if err := webhook.ValidateMatchConditions([]string{c.Expression}); err != nil {
+					errs = append(errs, field.Invalid(ep, c.Expression, strings.TrimPrefix(err.Error(), "matchConditions[0].expression: ")))
+				}
+			}
+			seen[c.Expression] = true
+		}
 	}
 	return errs
 }
@@ -181,4 +205,13 @@ func (w *Webhook) TTLs() (authorized, unauthorized time.Duration) {
 		unauthorized = 0
 	}
 	return authorized, unauthorized
+}
+
+// Expressions returns the match conditions' CEL sources.
+func (w *Webhook) Expressions() []string {
+	out := make([]string, len(w.MatchConditions))
+	for i, c := range w.MatchConditions {
+		out[i] = c.Expression
+	}
+	return out
 }

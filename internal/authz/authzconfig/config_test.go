@@ -31,6 +31,10 @@ func TestParse(t *testing.T) {
 		{name: "webhook missing", doc: head + "authorizers:\n- type: Webhook\n  name: w\n", wantErr: "authorizers[0].webhook: Required value"},
 		{name: "unknown field", doc: head + "authorizers:\n- type: RBAC\n  name: a\n  extra: 1\n", wantErr: "unknown field"},
 		{name: "wrong kind", doc: "apiVersion: apiserver.config.k8s.io/v1\nkind: AuthenticationConfiguration\nauthorizers: []\n", wantErr: "unsupported authorization configuration"},
+		{name: "bad match condition", doc: head + "authorizers:\n- type: Webhook\n  name: w\n" + webhook + "    matchConditions:\n    - expression: request.user ==\n",
+			wantErr: "authorizers[0].webhook.matchConditions[0].expression"},
+		{name: "non-bool match condition", doc: head + "authorizers:\n- type: Webhook\n  name: w\n" + webhook + "    matchConditions:\n    - expression: request.user\n",
+			wantErr: "must evaluate to bool"},
 		{name: "relative kubeconfig", doc: head + "authorizers:\n- type: Webhook\n  name: w\n" + strings.Replace(webhook, "/etc/kapi/authz.kubeconfig", "authz.kubeconfig", 1),
 			wantErr: "must be an absolute path"},
 	}

@@ -33,6 +33,9 @@ type Config struct {
 	Timeout time.Duration
 	// DenyOnError makes a failing webhook deny instead of having no opinion.
 	DenyOnError bool
+	// MatchConditions are CEL expressions over `request` (the SubjectAccessReview
+	// spec); the webhook is asked only when all are true.
+	MatchConditions []string
 }
 
 // Authorizer implements authz.Authorizer with a webhook.
@@ -40,6 +43,8 @@ type Authorizer struct {
 	cfg    Config
 	url    string
 	client *http.Client
+
+	match *matcher
 
 	mu    sync.Mutex
 	cache map[string]cached
@@ -71,12 +76,23 @@ func New(cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authorizer{cfg: cfg, url: restCfg.Host, client: client, cache: map[string]cached{}}, nil
+	match, err := compileMatchConditions(cfg.MatchConditions)
+	if err != nil {
+		return nil, err
+	}
+	return &Authorizer{cfg: cfg, url: restCfg.Host, client: client, match: match, cache: map[string]cached{}}, nil
 }
 
 // Authorize implements authz.Authorizer.
 func (w *Authorizer) Authorize(ctx context.Context, a authz.Attributes) (authz.Decision, string, error) {
 	spec := specFor(a)
+	ok, err := w.match.matches(spec)
+	if err != nil {
+		return w.onError(), "", err
+	}
+	if !ok {
+		return authz.NoOpinion, "", nil
+	}
 	key, err := json.Marshal(spec)
 	if err != nil {
 		return w.onError(), "", err

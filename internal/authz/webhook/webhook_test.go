@@ -164,3 +164,47 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		})
 	}
 }
+
+func TestWebhookMatchConditions(t *testing.T) {
+	kubeconfig, calls, _ := webhookServer(t)
+	alice := &request.User{Name: "alice"}
+	tests := []struct {
+		name       string
+		conditions []string
+		deny       bool
+		info       *request.Info
+		want       authz.Decision
+		wantCall   bool
+		wantErr    bool
+	}{
+		{name: "all true: asked", conditions: []string{"request.resourceAttributes.namespace == 'kube-system'", "request.user == 'alice'"},
+			info: &request.Info{IsResourceRequest: true, Verb: "get", Resource: "pods", Namespace: "kube-system"}, want: authz.Allow, wantCall: true},
+		{name: "one false: not asked", conditions: []string{"request.resourceAttributes.namespace == 'kube-system'"},
+			info: &request.Info{IsResourceRequest: true, Verb: "get", Resource: "pods", Namespace: "default"}, want: authz.NoOpinion},
+		{name: "guarded with has", conditions: []string{"has(request.resourceAttributes) && request.resourceAttributes.resource == 'pods'"},
+			info: &request.Info{Verb: "get", Path: "/healthz"}, want: authz.NoOpinion},
+		{name: "evaluation error has no opinion", conditions: []string{"request.resourceAttributes.resource == 'pods'"},
+			info: &request.Info{Verb: "get", Path: "/healthz"}, want: authz.NoOpinion, wantErr: true},
+		{name: "evaluation error with failurePolicy Deny", conditions: []string{"request.resourceAttributes.resource == 'pods'"}, deny: true,
+			info: &request.Info{Verb: "get", Path: "/healthz"}, want: authz.Deny, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := New(Config{KubeconfigFile: kubeconfig, Version: "v1", MatchConditions: tc.conditions, DenyOnError: tc.deny})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := calls.Load()
+			d, _, err := w.Authorize(context.Background(), authz.Attributes{User: alice, Info: tc.info})
+			if d != tc.want || (err != nil) != tc.wantErr {
+				t.Errorf("Authorize = %v, %v; want %v (error %v)", d, err, tc.want, tc.wantErr)
+			}
+			if called := calls.Load() != before; called != tc.wantCall {
+				t.Errorf("webhook called = %v, want %v", called, tc.wantCall)
+			}
+		})
+	}
+	if _, err := New(Config{KubeconfigFile: kubeconfig, MatchConditions: []string{"request.user"}}); err == nil {
+		t.Error("a non-bool condition was accepted")
+	}
+}
