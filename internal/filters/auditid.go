@@ -12,7 +12,8 @@ import (
 const AuditIDHeader = "Audit-ID"
 
 // WithAuditID gives every request an audit ID (the client's Audit-ID header if it sent
-// one, else a new UUID) and echoes it in the response headers.
+// one, else a new UUID), echoes it in the response headers and starts the request's
+// audit annotations.
 func WithAuditID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(AuditIDHeader)
@@ -20,6 +21,7 @@ func WithAuditID(next http.Handler) http.Handler {
 			id = string(uuid.NewUUID())
 		}
 		w.Header().Set(AuditIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(request.WithAuditID(r.Context(), id)))
+		ctx := request.WithAuditAnnotations(request.WithAuditID(r.Context(), id))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -12,6 +12,12 @@ import (
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
+// The audit annotations of the authorization decision, as upstream names them.
+const (
+	DecisionAnnotation = "authorization.k8s.io/decision"
+	ReasonAnnotation   = "authorization.k8s.io/reason"
+)
+
 // WithAuthorization lets the request through only when the authorizer allows it and
 // answers 403 with upstream's message otherwise.
 func WithAuthorization(next http.Handler, a authz.Authorizer, writeError ErrorWriter) http.Handler {
@@ -21,13 +27,18 @@ func WithAuthorization(next http.Handler, a authz.Authorizer, writeError ErrorWr
 		info, _ := request.InfoFrom(ctx)
 		d, reason, err := a.Authorize(ctx, authz.Attributes{User: u, Info: info})
 		if d == authz.Allow {
+			request.AddAuditAnnotation(ctx, DecisionAnnotation, "allow")
+			request.AddAuditAnnotation(ctx, ReasonAnnotation, reason)
 			next.ServeHTTP(w, r)
 			return
 		}
 		if err != nil {
+			request.AddAuditAnnotation(ctx, ReasonAnnotation, "internal error")
 			writeError(w, r, apierrors.NewInternalError(err))
 			return
 		}
+		request.AddAuditAnnotation(ctx, DecisionAnnotation, "forbid")
+		request.AddAuditAnnotation(ctx, ReasonAnnotation, reason)
 		writeError(w, r, Forbidden(u, info, reason))
 	})
 }

@@ -325,20 +325,23 @@ func TestAuthorizationDecisions(t *testing.T) {
 		a        authz.Authorizer
 		wantCode int
 		bug      string
+		// decision and reason are the audit annotations the request must carry.
+		decision, reason string
 	}{
-		{name: "allow", a: fakeAuthz{d: authz.Allow}, wantCode: 200},
-		{name: "deny", a: fakeAuthz{d: authz.Deny}, wantCode: 403},
-		{name: "no opinion", a: fakeAuthz{d: authz.NoOpinion}, wantCode: 403},
-		{name: "error", a: fakeAuthz{err: errors.New("x")}, wantCode: 500},
+		{name: "allow", a: fakeAuthz{d: authz.Allow, reason: "by rule"}, wantCode: 200, decision: "allow", reason: "by rule"},
+		{name: "deny", a: fakeAuthz{d: authz.Deny, reason: "no"}, wantCode: 403, decision: "forbid", reason: "no"},
+		{name: "no opinion", a: fakeAuthz{d: authz.NoOpinion}, wantCode: 403, decision: "forbid"},
+		{name: "error", a: fakeAuthz{err: errors.New("x")}, wantCode: 500, reason: "internal error"},
 		// Upstream checks the decision before the error: Allow with an evaluation
 		// error (e.g. RBAC partial failure) is allowed.
-		{name: "allow with error", a: fakeAuthz{d: authz.Allow, err: errors.New("partial")}, wantCode: 200},
+		{name: "allow with error", a: fakeAuthz{d: authz.Allow, err: errors.New("partial")}, wantCode: 200, decision: "allow"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := WithAuthorization(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}), tc.a, writeError)
 			r := httptest.NewRequest("GET", "/api/v1/namespaces/ns/pods/p", nil)
-			r = r.WithContext(request.WithUser(request.WithInfo(r.Context(), info), &request.User{Name: "bob"}))
+			ctx := request.WithAuditAnnotations(request.WithUser(request.WithInfo(r.Context(), info), &request.User{Name: "bob"}))
+			r = r.WithContext(ctx)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, r)
 			if rec.Code != tc.wantCode {
@@ -346,6 +349,10 @@ func TestAuthorizationDecisions(t *testing.T) {
 					t.Skip("BUG: " + tc.bug)
 				}
 				t.Fatalf("code = %d, want %d", rec.Code, tc.wantCode)
+			}
+			got := request.AuditAnnotationsFrom(ctx)
+			if got[DecisionAnnotation] != tc.decision || got[ReasonAnnotation] != tc.reason {
+				t.Errorf("audit annotations = %v, want decision %q reason %q", got, tc.decision, tc.reason)
 			}
 		})
 	}
