@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -39,8 +40,24 @@ func (e *endpoint) serverSideApply(w http.ResponseWriter, r *http.Request, out o
 	}
 	applied := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal(body, &applied.Object); err != nil {
-		e.api.WriteError(w, r, apierrors.NewBadRequest(fmt.Sprintf("error decoding YAML: %v", err)))
+		e.api.WriteError(w, r, apierrors.NewBadRequest(fmt.Sprintf("error decoding patch: %v", err)))
 		return
+	}
+	// Unknown fields fail in structured-merge-diff whatever the mode; fieldValidation
+	// decides about duplicate fields, as upstream.
+	mode, err := fieldValidation(r)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	if mode != fieldValidationIgnore {
+		if err := yaml.UnmarshalStrict(body, &map[string]any{}); err != nil {
+			if mode == fieldValidationStrict {
+				e.api.WriteError(w, r, apierrors.NewBadRequest(fmt.Sprintf("error strict decoding patch: %v", err)))
+				return
+			}
+			addWarnings(w, strings.Split(err.Error(), "\n"))
+		}
 	}
 	if applied.Object == nil {
 		e.api.WriteError(w, r, apierrors.NewBadRequest("error decoding YAML: the apply patch is empty"))
@@ -84,7 +101,10 @@ func (e *endpoint) serverSideApply(w http.ResponseWriter, r *http.Request, out o
 			if _, ok := err.(apierrors.APIStatus); ok {
 				return nil, err
 			}
-			return nil, apierrors.NewBadRequest(err.Error())
+			// Upstream answers structured-merge-diff's own errors (a field the schema
+			// does not declare) as a plain 500 without a reason.
+			return nil, &apierrors.StatusError{ErrStatus: metav1.Status{Status: metav1.StatusFailure,
+				Code: http.StatusInternalServerError, Message: err.Error()}}
 		}
 		return obj, nil
 	}, mutate, validate, true, dry)

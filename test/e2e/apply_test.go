@@ -143,3 +143,32 @@ func TestTypedApply(t *testing.T) {
 		t.Fatalf("status apply: replicas=%d managedFields=%+v", got2.Status.Replicas, got2.ManagedFields)
 	}
 }
+
+// TestKubectlClientSideToServerSideApply is the path a user takes when switching from
+// `kubectl apply` to `kubectl apply --server-side`: kubectl moves the client-side
+// manager's fields to its server-side manager, so a field dropped from the manifest
+// is removed, and switching back still works.
+func TestKubectlClientSideToServerSideApply(t *testing.T) {
+	ns := testNamespace(t, "csa")
+	k := newKubectl(t, shared)
+	manifest := func(data string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: upgrade\ndata:\n" + data
+	}
+	k.run(t, manifest("  a: \"1\"\n  b: \"2\"\n"), "-n", ns, "apply", "-f", "-")
+	if r := k.run(t, manifest("  a: \"1\"\n"), "-n", ns, "apply", "--server-side", "-f", "-"); r.err != nil {
+		t.Fatalf("apply --server-side: %v %s", r.err, r.stderr)
+	}
+	if got := k.ok(t, "-n", ns, "get", "cm", "upgrade", "-o", "jsonpath={.data}"); got != `{"a":"1"}` {
+		t.Errorf("data after the server-side apply = %s, want only a", got)
+	}
+	managers := k.ok(t, "-n", ns, "get", "cm", "upgrade", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
+	if strings.Contains(managers, "kubectl-client-side-apply") {
+		t.Errorf("managers %q: the client-side manager should have handed its fields over", managers)
+	}
+	if r := k.run(t, manifest("  a: \"1\"\n  c: \"3\"\n"), "-n", ns, "apply", "-f", "-"); r.err != nil {
+		t.Fatalf("back to client-side apply: %v %s", r.err, r.stderr)
+	}
+	if got := k.ok(t, "-n", ns, "get", "cm", "upgrade", "-o", "jsonpath={.data}"); got != `{"a":"1","c":"3"}` {
+		t.Errorf("data after switching back = %s", got)
+	}
+}
