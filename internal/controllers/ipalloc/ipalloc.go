@@ -124,6 +124,53 @@ func (a *Allocator) Allocate(ctx context.Context, owner Owner) (net.IP, error) {
 	return nil, fmt.Errorf("range is full")
 }
 
+// Peek returns an address Allocate could take now without taking it, for dry runs.
+func (a *Allocator) Peek(ctx context.Context) (net.IP, error) {
+	dynamic := a.size - a.staticBand
+	start := rand.Int64N(max(dynamic, 1))
+	for i := int64(0); i < a.size; i++ {
+		offset := i - dynamic
+		if i < dynamic {
+			offset = a.staticBand + (start+i)%dynamic
+		}
+		ip := a.ipAt(offset)
+		taken, err := a.taken(ctx, ip)
+		if err != nil {
+			return nil, err
+		}
+		if !taken {
+			return ip, nil
+		}
+	}
+	return nil, fmt.Errorf("range is full")
+}
+
+// CheckSpecific reports what AllocateSpecific would, without taking ip (dry runs).
+func (a *Allocator) CheckSpecific(ctx context.Context, ip net.IP) error {
+	if !a.cidr.Contains(ip) {
+		return fmt.Errorf("the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, a.cidr)
+	}
+	taken, err := a.taken(ctx, ip)
+	if err != nil {
+		return err
+	}
+	if taken {
+		return ErrAllocated
+	}
+	return nil
+}
+
+func (a *Allocator) taken(ctx context.Context, ip net.IP) (bool, error) {
+	err := a.store.Get(ctx, a.prefix+ip.String(), storage.GetOptions{}, &networkingv1.IPAddress{})
+	if err == nil {
+		return true, nil
+	}
+	if storage.IsNotFound(err) || apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	return false, err
+}
+
 // AllocateSpecific reserves ip, failing when it is taken or out of range.
 func (a *Allocator) AllocateSpecific(ctx context.Context, ip net.IP, owner Owner) error {
 	if !a.cidr.Contains(ip) {

@@ -40,6 +40,12 @@ func (s serviceIPs) beginCreate(ctx context.Context, obj runtime.Object, dryRun 
 	owner := ipalloc.Owner{Namespace: svc.Namespace, Name: svc.Name}
 	if svc.Spec.ClusterIP == "" {
 		if dryRun {
+			// The answer shows the address a real create would get; nothing is taken.
+			ip, err := s.alloc.Peek(ctx)
+			if err != nil {
+				return nil, apierrors.NewInternalError(fmt.Errorf("failed to allocate a serviceIP: %v", err))
+			}
+			svc.Spec.ClusterIP, svc.Spec.ClusterIPs = ip.String(), []string{ip.String()}
 			return noop, nil
 		}
 		ip, err := s.alloc.Allocate(ctx, owner)
@@ -51,13 +57,17 @@ func (s serviceIPs) beginCreate(ctx context.Context, obj runtime.Object, dryRun 
 	}
 	ip := net.ParseIP(svc.Spec.ClusterIP)
 	svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
+	take := s.alloc.AllocateSpecific
 	if dryRun {
-		return noop, nil
+		take = func(ctx context.Context, ip net.IP, _ ipalloc.Owner) error { return s.alloc.CheckSpecific(ctx, ip) }
 	}
-	if err := s.alloc.AllocateSpecific(ctx, ip, owner); err != nil {
+	if err := take(ctx, ip, owner); err != nil {
 		return nil, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), svc.Name, field.ErrorList{
 			field.Invalid(field.NewPath("spec", "clusterIPs"), svc.Spec.ClusterIPs, fmt.Sprintf("failed to allocate IP %s: %v", ip, err)),
 		})
+	}
+	if dryRun {
+		return noop, nil
 	}
 	return s.releaseUnless(ip), nil
 }
