@@ -4,23 +4,19 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kapi-dev/kapi/internal/authn"
 	"github.com/kapi-dev/kapi/internal/request"
+	"github.com/kapi-dev/kapi/internal/webhookclient"
 )
 
 // Config configures the webhook token authenticator.
@@ -43,8 +39,7 @@ type Config struct {
 // cache: wrap it in authn.NewTokenCache.
 type Authenticator struct {
 	cfg    Config
-	url    string
-	client *http.Client
+	client *webhookclient.Client
 }
 
 // New reads the kubeconfig and prepares the client.
@@ -59,20 +54,11 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	if cfg.RetryBackoff == 0 {
-		cfg.RetryBackoff = 500 * time.Millisecond
-	}
-	rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: cfg.KubeconfigFile}
-	restCfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
-	if err != nil {
-		return nil, fmt.Errorf("authentication webhook kubeconfig %s: %w", cfg.KubeconfigFile, err)
-	}
-	restCfg.Timeout = cfg.Timeout
-	client, err := rest.HTTPClientFor(restCfg)
+	client, err := webhookclient.New(cfg.KubeconfigFile, cfg.Timeout, cfg.RetryBackoff, "authentication webhook")
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{cfg: cfg, url: restCfg.Host, client: client}, nil
+	return &Authenticator{cfg: cfg, client: client}, nil
 }
 
 // AuthenticateToken implements authn.TokenAuthenticator. A webhook that cannot be
@@ -85,8 +71,9 @@ func (w *Authenticator) AuthenticateToken(ctx context.Context, token string) (*r
 	if err != nil {
 		return nil, false, err
 	}
-	status, err := w.review(ctx, body, token)
-	if err != nil {
+	var status authenticationv1.TokenReviewStatus
+	// v1 and v1beta1 TokenReview statuses have the same JSON.
+	if err := w.client.Review(ctx, body, &status, token); err != nil {
 		slog.Error("failed to make webhook authenticator request", "err", err)
 		return nil, false, err
 	}
@@ -113,70 +100,6 @@ func (w *Authenticator) AuthenticateToken(ctx context.Context, token string) (*r
 		}
 	}
 	return u, true, nil
-}
-
-// review posts the TokenReview, retrying connection failures, 5xx and 429 answers
-// with backoff as upstream does.
-func (w *Authenticator) review(ctx context.Context, body []byte, token string) (authenticationv1.TokenReviewStatus, error) {
-	delay := w.cfg.RetryBackoff
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
-			t := time.NewTimer(delay)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return authenticationv1.TokenReviewStatus{}, errors.Join(lastErr, ctx.Err())
-			case <-t.C:
-			}
-			delay = delay * 3 / 2
-		}
-		st, retry, err := w.post(ctx, body, token)
-		if err == nil {
-			return st, nil
-		}
-		lastErr = err
-		if !retry {
-			break
-		}
-	}
-	return authenticationv1.TokenReviewStatus{}, lastErr
-}
-
-// post sends one review; an error quotes the webhook's answer unless it holds the
-// token, which must not reach the logs.
-func (w *Authenticator) post(ctx context.Context, body []byte, token string) (st authenticationv1.TokenReviewStatus, retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
-	if err != nil {
-		return st, false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return st, ctx.Err() == nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return st, true, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		answer := bytes.TrimSpace(data)
-		if token == "" || bytes.Contains(answer, []byte(token)) {
-			answer = []byte("<answer withheld>")
-		}
-		return st, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests,
-			fmt.Errorf("authentication webhook returned %d: %s", resp.StatusCode, answer)
-	}
-	// v1 and v1beta1 TokenReview statuses have the same JSON.
-	var out struct {
-		Status authenticationv1.TokenReviewStatus `json:"status"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return st, false, fmt.Errorf("decoding the webhook's TokenReview: %w", err)
-	}
-	return out.Status, false, nil
 }
 
 // encodeReview renders the TokenReview in the configured version.

@@ -4,21 +4,17 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"sync"
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/webhookclient"
 )
 
 // Config configures one webhook authorizer.
@@ -41,8 +37,7 @@ type Config struct {
 // Authorizer implements authz.Authorizer with a webhook.
 type Authorizer struct {
 	cfg    Config
-	url    string
-	client *http.Client
+	client *webhookclient.Client
 
 	match *matcher
 
@@ -67,12 +62,7 @@ func New(cfg Config) (*Authorizer, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	restCfg, err := clientcmd.BuildConfigFromFlags("", cfg.KubeconfigFile)
-	if err != nil {
-		return nil, fmt.Errorf("webhook authorizer kubeconfig %s: %w", cfg.KubeconfigFile, err)
-	}
-	restCfg.Timeout = cfg.Timeout
-	client, err := rest.HTTPClientFor(restCfg)
+	client, err := webhookclient.New(cfg.KubeconfigFile, cfg.Timeout, 0, "authorization webhook")
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +70,7 @@ func New(cfg Config) (*Authorizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authorizer{cfg: cfg, url: restCfg.Host, client: client, match: match, cache: map[string]cached{}}, nil
+	return &Authorizer{cfg: cfg, client: client, match: match, cache: map[string]cached{}}, nil
 }
 
 // Authorize implements authz.Authorizer.
@@ -185,63 +175,15 @@ func (w *Authorizer) store(key string, st authorizationv1.SubjectAccessReviewSta
 	w.cache[key] = cached{status: st, expires: time.Now().Add(ttl)}
 }
 
-// review posts the SubjectAccessReview, retrying connection failures and server
-// errors with backoff as upstream does.
+// review posts the SubjectAccessReview.
 func (w *Authorizer) review(ctx context.Context, spec authorizationv1.SubjectAccessReviewSpec) (authorizationv1.SubjectAccessReviewStatus, error) {
+	var st authorizationv1.SubjectAccessReviewStatus
 	body, err := encodeReview(w.cfg.Version, spec)
 	if err != nil {
-		return authorizationv1.SubjectAccessReviewStatus{}, err
+		return st, err
 	}
-	delay := 500 * time.Millisecond
-	var lastErr error
-	for attempt := 0; attempt < 5; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-ctx.Done():
-				return authorizationv1.SubjectAccessReviewStatus{}, ctx.Err()
-			case <-time.After(delay):
-			}
-			delay = delay * 3 / 2
-		}
-		st, retry, err := w.post(ctx, body)
-		if err == nil {
-			return st, nil
-		}
-		lastErr = err
-		if !retry {
-			break
-		}
-	}
-	return authorizationv1.SubjectAccessReviewStatus{}, lastErr
-}
-
-func (w *Authorizer) post(ctx context.Context, body []byte) (st authorizationv1.SubjectAccessReviewStatus, retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.url, bytes.NewReader(body))
-	if err != nil {
-		return st, false, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	resp, err := w.client.Do(req)
-	if err != nil {
-		return st, ctx.Err() == nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return st, true, err
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return st, resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests,
-			fmt.Errorf("webhook authorizer returned %d: %s", resp.StatusCode, bytes.TrimSpace(data))
-	}
-	var out struct {
-		Status authorizationv1.SubjectAccessReviewStatus `json:"status"`
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		return st, false, fmt.Errorf("decoding the webhook's SubjectAccessReview: %w", err)
-	}
-	return out.Status, false, nil
+	err = w.client.Review(ctx, body, &st, "")
+	return st, err
 }
 
 // encodeReview renders the request in the configured version; v1beta1 names the
