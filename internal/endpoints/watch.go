@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kapi-dev/kapi/internal/metrics"
 )
 
 // MinRequestTimeout is the base of a watch's server-side timeout when the client sets
@@ -102,6 +104,7 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 			if err := streamEnc.Encode(we, framer); err != nil {
 				return
 			}
+			metrics.RecordWatchEvent(ctx, buf.Len())
 			if len(watcher.ResultChan()) == 0 {
 				flusher.Flush()
 			}

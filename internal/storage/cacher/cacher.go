@@ -61,6 +61,9 @@ type Config struct {
 	// ProgressInterval is how often the cache asks etcd for a progress notification,
 	// which moves its resourceVersion forward when the resource is idle.
 	ProgressInterval time.Duration
+	// OnList, when set, is told the cost of every list served from memory: objects
+	// evaluated against the selector and objects returned (for metrics).
+	OnList func(evaluated, returned int)
 }
 
 // Cacher is a storage.Interface serving reads and watches from memory.
@@ -201,6 +204,20 @@ func (c *Cacher) Stop() {
 // or cut off by a relist after the etcd watch failed.
 func (c *Cacher) TerminatedWatchers() int64 { return c.terminated.Load() }
 
+// Len returns the number of objects in the cache.
+func (c *Cacher) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.objects)
+}
+
+// Watchers returns the number of watchers the cache serves now.
+func (c *Cacher) Watchers() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.watchers)
+}
+
 // ResourceVersion returns the revision the cache has caught up to.
 func (c *Cacher) ResourceVersion() int64 {
 	c.mu.RLock()
@@ -276,6 +293,7 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 		return err
 	}
 	pred := c.withAttrs(opts.Predicate)
+	returned := 0
 	for _, e := range objs {
 		ok, err := pred.Matches(e.obj)
 		if err != nil {
@@ -285,7 +303,11 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 			// appendItem copies the struct; what it points to stays shared with the
 			// cache, so lists are read-only for their users.
 			appendItem(items, e.obj)
+			returned++
 		}
+	}
+	if c.cfg.OnList != nil {
+		c.cfg.OnList(len(objs), returned)
 	}
 	listAcc, err := meta.ListAccessor(listObj)
 	if err != nil {

@@ -1,0 +1,60 @@
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics is the server's set of metrics and the registry /metrics serves.
+type Metrics struct {
+	registry *prometheus.Registry
+
+	requests    *requestMetrics
+	inflight    *inflightTracker
+	storage     *storageMetrics
+	watchEvents *prometheus.CounterVec
+	watchSizes  *prometheus.HistogramVec
+	caches      *cacheCollector
+}
+
+// New creates and registers every metric, with the process and Go runtime collectors.
+func New() *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		registry: reg,
+		requests: newRequestMetrics(),
+		inflight: newInflightTracker(),
+		storage:  newStorageMetrics(),
+		watchEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiserver_watch_events_total",
+			Help: "Number of events sent in watch clients",
+		}, []string{"group", "version", "resource"}),
+		watchSizes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "apiserver_watch_events_sizes",
+			Help:    "Watch event size distribution in bytes",
+			Buckets: prometheus.ExponentialBuckets(1024, 2, 8),
+		}, []string{"group", "version", "resource"}),
+		caches: &cacheCollector{},
+	}
+	reg.MustRegister(
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewGoCollector(),
+		m.watchEvents, m.watchSizes, m.inflight, m.caches,
+	)
+	m.requests.register(reg)
+	m.storage.register(reg)
+	return m
+}
+
+// Registry is where other subsystems (audit, authentication, ...) register their
+// own collectors so that /metrics serves them too.
+func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
+
+// Handler serves the registry in the Prometheus text (or negotiated OpenMetrics)
+// format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}

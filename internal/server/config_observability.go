@@ -1,0 +1,63 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+)
+
+// ObservabilityOptions configure logging, /metrics and the debug endpoints, as
+// kube-apiserver's --v, --logging-format, --profiling and --contention-profiling.
+type ObservabilityOptions struct {
+	// Profiling serves /debug/pprof/ and /debug/flags/v to authorized users; nil
+	// means true, upstream's default.
+	Profiling *bool
+	// ContentionProfiling also records blocking profiles (needs Profiling).
+	ContentionProfiling bool
+	// Verbosity is klog's -v: 0 logs Info and above, each step one slog level lower,
+	// so -v=3 turns on the access log and -v=4 slog's Debug.
+	Verbosity int
+	// LoggingFormat is "text" (default) or "json".
+	LoggingFormat string
+	// Logger receives the server's logs and access log; nil uses slog.Default().
+	Logger *slog.Logger
+	// LogLevel is Logger's live level, which PUT /debug/flags/v changes; nil when the
+	// logger was not built by ConfigureLogging.
+	LogLevel *slog.LevelVar
+}
+
+// profiling reports whether the debug endpoints are served.
+func (o *ObservabilityOptions) profiling() bool { return o.Profiling == nil || *o.Profiling }
+
+// verbosityLevel maps a klog verbosity onto a slog level: -v=N logs level -N and up.
+func verbosityLevel(v int) slog.Level { return slog.Level(-v) }
+
+// ConfigureLogging builds the logger the flags ask for, writing to w, and makes it
+// slog's default so that every package logs through it.
+func (o *ObservabilityOptions) ConfigureLogging(w io.Writer) error {
+	if o.Verbosity < 0 {
+		return fmt.Errorf("invalid value %d for --v: must be 0 or greater", o.Verbosity)
+	}
+	o.LogLevel = new(slog.LevelVar)
+	o.LogLevel.Set(verbosityLevel(o.Verbosity))
+	opts := &slog.HandlerOptions{Level: o.LogLevel}
+	var h slog.Handler
+	switch o.LoggingFormat {
+	case "", "text":
+		h = slog.NewTextHandler(w, opts)
+	case "json":
+		h = slog.NewJSONHandler(w, opts)
+	default:
+		return fmt.Errorf("invalid value %q for --logging-format: supported formats are text and json", o.LoggingFormat)
+	}
+	o.Logger = slog.New(h)
+	slog.SetDefault(o.Logger)
+	return nil
+}
+
+func (o *ObservabilityOptions) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}

@@ -1,0 +1,139 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kapi-dev/kapi/internal/metrics"
+	"github.com/kapi-dev/kapi/internal/registry"
+	"github.com/kapi-dev/kapi/internal/request"
+	"github.com/kapi-dev/kapi/internal/storage"
+	"github.com/kapi-dev/kapi/internal/storage/cacher"
+)
+
+// observability returns the server's metrics, created on first use so that stores
+// built before the handler chain can already be instrumented.
+func (s *Server) observability() *metrics.Metrics {
+	if s.metrics == nil {
+		s.metrics = metrics.New()
+	}
+	return s.metrics
+}
+
+// Metrics returns the server's metrics, where other subsystems register collectors.
+func (s *Server) Metrics() *metrics.Metrics { return s.observability() }
+
+func groupResourceOf(res *registry.Resource) schema.GroupResource {
+	return schema.GroupResource{Group: res.GroupVersion.Group, Resource: res.Name}
+}
+
+// instrumentStorage counts and times the etcd requests of res's store.
+func (s *Server) instrumentStorage(res *registry.Resource, st storage.Interface) storage.Interface {
+	return s.observability().InstrumentStorage(groupResourceOf(res), st)
+}
+
+// listObserver records the lists res's watch cache serves from memory.
+func (s *Server) listObserver(res *registry.Resource) func(evaluated, returned int) {
+	return s.observability().ListObserver(groupResourceOf(res))
+}
+
+// observeCache reports the object and watcher counts of res's watch cache.
+func (s *Server) observeCache(res *registry.Resource, c *cacher.Cacher) {
+	s.observability().AddCache(groupResourceOf(res), res.StorageKind, c)
+}
+
+// servedResource reports whether info addresses a served resource and subresource:
+// only those get request metrics, as only they have routes upstream.
+func (s *Server) servedResource(info *request.Info) bool {
+	store, ok := s.stores[schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}]
+	if !ok {
+		return false
+	}
+	res := store.Resource()
+	switch info.Subresource {
+	case "":
+		return true
+	case "status":
+		return res.Status
+	case "scale":
+		return res.Scale != nil
+	}
+	return res.Subresource(info.Subresource) != nil
+}
+
+// installObservability serves /metrics and, with profiling, /debug/pprof/ and
+// /debug/flags/v. All of them sit behind authentication and authorization like every
+// non-resource path (the system:monitoring group may read /metrics).
+func (s *Server) installObservability(mux *http.ServeMux) {
+	mux.Handle("/metrics", s.observability().Handler())
+	if !s.cfg.profiling() {
+		return
+	}
+	if s.cfg.ContentionProfiling {
+		runtime.SetBlockProfileRate(1)
+	}
+	mux.Handle("/debug/pprof", http.RedirectHandler("/debug/pprof/", http.StatusFound))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	level := s.cfg.LogLevel
+	if level == nil {
+		level = new(slog.LevelVar) // the default logger's level is not ours to change
+	}
+	mux.HandleFunc("/debug/flags", debugFlagsIndex)
+	mux.HandleFunc("/debug/flags/", debugFlagsIndex)
+	mux.Handle("/debug/flags/v", verbosityHandler(level))
+}
+
+func debugFlagsIndex(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = io.WriteString(w, "<html>\n<head>\n<title>/debug/flags/</title>\n</head>\n<body>\n/debug/flags/<br>\n<br>\nflags:<br>\n<table>\n<tr>v<br>\n</table>\n<br>\nfull flags configurable<br>\n</body>\n</html>\n")
+}
+
+// maxVerbosityBody bounds what PUT /debug/flags/v reads: a small integer.
+const maxVerbosityBody = 64
+
+// verbosityHandler changes the log verbosity on PUT with the new -v value as the body,
+// answering in plain text as upstream does.
+func verbosityHandler(level *slog.LevelVar) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPut {
+			plainText(w, http.StatusNotAcceptable, "unsupported http method")
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxVerbosityBody+1))
+		if err != nil {
+			plainText(w, http.StatusBadRequest, "error reading request body: "+err.Error())
+			return
+		}
+		val := string(body)
+		v, err := strconv.ParseUint(val, 10, 32)
+		if err != nil || len(body) > maxVerbosityBody {
+			if err == nil {
+				err = fmt.Errorf("value too long")
+			}
+			plainText(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		level.Set(verbosityLevel(int(min(v, 1<<20))))
+		slog.Info("log verbosity changed", "v", v)
+		plainText(w, http.StatusOK, "successfully set klog.logging.verbosity to "+strings.TrimSpace(val))
+	})
+}
+
+func plainText(w http.ResponseWriter, code int, text string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = fmt.Fprintln(w, text)
+}
