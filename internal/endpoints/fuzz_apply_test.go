@@ -3,6 +3,7 @@ package endpoints_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,7 +35,9 @@ func FuzzApply(f *testing.F) {
 			path += "&force=true"
 		}
 		r := c.do("PATCH", path, "application/apply-patch+yaml", "", patch)
-		if r.code >= 500 {
+		// Upstream answers structured-merge-diff's schema errors with a reasonless
+		// 500; any other 5xx is a server failure.
+		if r.code >= 500 && !(r.code == 500 && strings.HasPrefix(r.status(t).Message, "failed to create typed patch object")) {
 			t.Fatalf("code %d for %q: %s", r.code, patch, r.body)
 		}
 		if r.code != http.StatusOK && r.code != http.StatusCreated {
