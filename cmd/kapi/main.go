@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kapi-dev/kapi/internal/controllers/portalloc"
 	"github.com/kapi-dev/kapi/internal/server"
 )
 
@@ -80,6 +81,9 @@ func newCommand() *cobra.Command {
 				}
 				cfg.OIDCRequiredClaims[strings.TrimSpace(k)] = strings.TrimSpace(v)
 			}
+			if err := cfg.ConfigureLogging(os.Stderr); err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			s, err := server.New(ctx, cfg)
@@ -116,6 +120,8 @@ func newCommand() *cobra.Command {
 	f.DurationVar(&cfg.WebhookAuthorizedTTL, "authorization-webhook-cache-authorized-ttl", 5*time.Minute, "how long to cache 'authorized' answers from the webhook")
 	f.DurationVar(&cfg.WebhookUnauthorizedTTL, "authorization-webhook-cache-unauthorized-ttl", 30*time.Second, "how long to cache 'unauthorized' answers from the webhook")
 	f.StringVar(&serviceRange, "service-cluster-ip-range", "10.0.0.0/24", "CIDR range from which to assign service cluster IPs")
+	cfg.ServiceNodePortRange = portalloc.DefaultRange
+	f.Var(&cfg.ServiceNodePortRange, "service-node-port-range", "a port range to reserve for services with NodePort visibility; inclusive at both ends")
 	f.StringVar(&cfg.ServiceAccountSigningKeyFile, "service-account-signing-key-file", "", "private key (PEM, RSA or ECDSA) that signs service account tokens; empty generates one in --data-dir/pki/sa.key")
 	f.StringArrayVar(&cfg.ServiceAccountKeyFiles, "service-account-key-file", nil, "file of PEM-encoded RSA or ECDSA private or public keys that verify service account tokens, besides the signing key; repeatable")
 	f.StringArrayVar(&cfg.ServiceAccountIssuers, "service-account-issuer", nil, "identifier of the service account token issuer; the first is issued, all are accepted; repeatable (default https://kubernetes.default.svc.cluster.local without a signing key)")
@@ -125,7 +131,21 @@ func newCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.APIAudiences, "api-audiences", nil, "identifiers of the API; service account tokens must be meant for one of them (default: the service account issuers)")
 	f.StringVar(&cfg.EncryptionProviderConfig, "encryption-provider-config", "", "the file containing configuration for encryption providers to be used for storing secrets in etcd")
 	f.BoolVar(&cfg.EncryptionProviderConfigAutomaticReload, "encryption-provider-config-automatic-reload", false, "determines if the file set by --encryption-provider-config should be automatically reloaded if the disk contents change; setting this to true disables the ability to uniquely identify distinct KMS plugins via the API server healthz endpoints")
+	f.StringSliceVar(&cfg.EnableAdmissionPlugins, "enable-admission-plugins", nil, "admission plugins that should be enabled in addition to default enabled ones; order does not matter")
+	f.StringSliceVar(&cfg.DisableAdmissionPlugins, "disable-admission-plugins", nil, "admission plugins that should be disabled although they are in the default enabled plugins list")
+	f.StringVar(&cfg.AdmissionControlConfigFile, "admission-control-config-file", "", "file with admission control configuration (AdmissionConfiguration)")
 	addAuthenticationFlags(f, &cfg.AuthenticationOptions, &oidcClaims)
+	addAuditFlags(f, &cfg.AuditOptions)
+	f.StringVar(&cfg.KubeletClientCertificate, "kubelet-client-certificate", "", "Path to a client cert file for TLS.")
+	f.StringVar(&cfg.KubeletClientKey, "kubelet-client-key", "", "Path to a client key file for TLS.")
+	f.StringVar(&cfg.KubeletCertificateAuthority, "kubelet-certificate-authority", "", "Path to a cert file for the certificate authority.")
+	f.StringSliceVar(&cfg.KubeletPreferredAddressTypes, "kubelet-preferred-address-types", []string{"Hostname", "InternalDNS", "InternalIP", "ExternalDNS", "ExternalIP"}, "List of the preferred NodeAddressTypes to use for kubelet connections.")
+	f.DurationVar(&cfg.KubeletTimeout, "kubelet-timeout", 5*time.Second, "Timeout for kubelet operations.")
+	f.IntVarP(&cfg.Verbosity, "v", "v", 0, "number for the log level verbosity (3 logs every request)")
+	f.StringVar(&cfg.LoggingFormat, "logging-format", "text", "Sets the log format. Permitted formats: \"json\", \"text\".")
+	cfg.Profiling = f.Bool("profiling", true, "enable profiling via web interface host:port/debug/pprof/")
+	f.BoolVar(&cfg.ContentionProfiling, "contention-profiling", false, "enable block profiling, if profiling is enabled")
+	f.StringSliceVar(&cfg.Controllers, "controllers", []string{"*"}, "built-in controllers to run, in kube-controller-manager's syntax: '*' enables all, 'foo' enables foo, '-foo' disables foo; an empty value (--controllers=) turns them all off, for when kube-controller-manager runs beside kapi. Known: serviceaccount-controller, root-ca-certificate-publisher-controller, namespace-controller, clusterrole-aggregation-controller, garbage-collector-controller")
 	return cmd
 }
 

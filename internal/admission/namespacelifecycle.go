@@ -13,22 +13,42 @@ import (
 	"github.com/kapi-dev/kapi/internal/endpoints"
 )
 
+func init() {
+	Factories["NamespaceLifecycle"] = func(d Deps, _ []byte) (any, error) {
+		return NamespaceLifecycle{Get: func(ctx context.Context, name string) (runtime.Object, error) {
+			r := d.Readers(namespacesGVR)
+			if r == nil {
+				return nil, errNotServed
+			}
+			obj, err := r.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
+			if apierrors.IsNotFound(err) {
+				// The cache may lag a namespace created a moment ago: ask storage.
+				return r.Get(ctx, "", name, &metav1.GetOptions{})
+			}
+			return obj, err
+		}}, nil
+	}
+}
+
 // NamespaceGetter reads a namespace.
 type NamespaceGetter func(ctx context.Context, name string) (runtime.Object, error)
 
 // NamespaceLifecycle refuses new objects in a namespace that does not exist (404) or
-// is being terminated (403), as upstream's plugin of the same name.
+// is being terminated (403), and the deletion of the namespaces the system needs, as
+// upstream's plugin of the same name.
 type NamespaceLifecycle struct {
 	Get NamespaceGetter
 }
 
-var _ endpoints.Admission = NamespaceLifecycle{}
+// immortalNamespaces may never be deleted.
+var immortalNamespaces = map[string]bool{"default": true, "kube-system": true, "kube-public": true}
 
-// Mutate does nothing; the plugin only validates.
-func (NamespaceLifecycle) Mutate(context.Context, *endpoints.Attributes) error { return nil }
-
-// Validate implements endpoints.Admission.
-func (p NamespaceLifecycle) Validate(ctx context.Context, a *endpoints.Attributes) error {
+// Admit implements Mutator: upstream runs the plugin in the mutating phase, before
+// any plugin that would look things up in the namespace.
+func (p NamespaceLifecycle) Admit(ctx context.Context, a *endpoints.Attributes) error {
+	if a.Operation == "DELETE" && a.Resource.Resource == "namespaces" && a.Subresource == "" && immortalNamespaces[a.Name] {
+		return forbidden(a, fmt.Errorf("this namespace may not be deleted"))
+	}
 	if a.Operation != "CREATE" || a.Namespace == "" || a.Resource.Resource == "namespaces" {
 		return nil
 	}

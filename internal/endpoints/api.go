@@ -139,10 +139,16 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.WriteError(w, r, NotFound())
 		return
 	}
+	if info.Verb == "proxy" { // upstream no longer serves the /proxy/ path prefix
+		a.WriteError(w, r, NotFound())
+		return
+	}
 	if info.Namespace != "" && !e.res.Namespaced && info.Resource != "namespaces" {
 		a.WriteError(w, r, NotFound())
 		return
 	}
+	// Admission plugins add warnings through the context; they become Warning headers.
+	r = r.WithContext(request.WithWarningSink(r.Context(), func(msg string) { addWarnings(w, []string{msg}) }))
 	switch info.Subresource {
 	case "":
 	case "status":
@@ -161,6 +167,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sub := e.res.Subresource(info.Subresource)
 		if sub == nil {
 			a.WriteError(w, r, NotFound())
+			return
+		}
+		if sub.Connect != nil {
+			e.connect(w, r, info, sub)
 			return
 		}
 		if sub.Create != nil && info.Verb == "create" {

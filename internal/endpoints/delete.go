@@ -50,7 +50,14 @@ func (e *endpoint) delete(w http.ResponseWriter, r *http.Request, ns, name strin
 		e.api.WriteError(w, r, err)
 		return
 	}
-	_, validate := e.admitFuncs("DELETE", ns, name, "", dry)
+	mutate, validate := e.admitFuncs("DELETE", ns, name, "", dry)
+	if mutate != nil {
+		// Mutating admission sees a delete too, without objects, as upstream.
+		if err := mutate(r.Context(), nil, nil); err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+	}
 	obj, gone, err := e.store.Delete(r.Context(), ns, name, opts, validate, dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)
@@ -95,7 +102,13 @@ func (e *endpoint) deleteCollection(w http.ResponseWriter, r *http.Request, ns s
 		e.api.WriteError(w, r, err)
 		return
 	}
-	_, validate := e.admitFuncs("DELETE", ns, "", "", dry)
+	mutate, validate := e.admitFuncs("DELETE", ns, "", "", dry)
+	if mutate != nil {
+		if err := mutate(r.Context(), nil, nil); err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+	}
 	list, err := e.store.DeleteCollection(r.Context(), ns, opts, lopts, validate, dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)

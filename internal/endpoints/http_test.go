@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
 
 	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/server"
 	"github.com/kapi-dev/kapi/internal/server/servertest"
 )
 
@@ -84,8 +85,12 @@ func (c *client) mustCreate(path, body string) map[string]any {
 	return m
 }
 
+// newClient starts a server whose namespaces hold only what the tests put there: the
+// root-CA publisher, which adds kube-root-ca.crt to each, is off.
 func newClient(t testing.TB) *client {
-	in := servertest.Start(t)
+	in := servertest.StartWith(t, func(c *server.Config) {
+		c.Controllers = []string{"*", "-root-ca-certificate-publisher-controller"}
+	})
 	c := &client{t: t, base: in.URL, c: in.HTTPClient(t)}
 	c.mustCreate("/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"t"}}`)
 	return c

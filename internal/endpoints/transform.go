@@ -148,10 +148,22 @@ func (e *endpoint) table(r *http.Request, out output, objs []runtime.Object, lm 
 	if headers && !opts.NoHeaders {
 		t.ColumnDefinitions = def.Columns
 	}
-	for _, obj := range objs {
-		cells, err := def.Cells(obj)
-		if err != nil {
+	var listCells [][]any
+	if lm != nil && def.ListCells != nil {
+		var err error
+		if listCells, err = def.ListCells(objs); err != nil {
 			return nil, apierrors.NewInternalError(err)
+		}
+	}
+	for i, obj := range objs {
+		var cells []any
+		if listCells != nil {
+			cells = listCells[i]
+		} else {
+			var err error
+			if cells, err = def.Cells(obj); err != nil {
+				return nil, apierrors.NewInternalError(err)
+			}
 		}
 		row := metav1.TableRow{Cells: cells}
 		switch opts.IncludeObject {

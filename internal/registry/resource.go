@@ -2,6 +2,8 @@ package registry
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
@@ -85,6 +87,24 @@ type Resource struct {
 	// with whether the write succeeded, so that a failed create releases it. On a
 	// dry run it must take nothing.
 	BeginCreate func(ctx context.Context, obj runtime.Object, dryRun bool) (finish func(ok bool), err error)
+	// BeginUpdate is BeginCreate for an update through the main resource: it runs
+	// after validation with the old object, and finish is called with whether the
+	// write succeeded (a Service's node ports are taken here and the dropped ones
+	// freed on success). It may run again when the write is retried on a conflict.
+	BeginUpdate func(ctx context.Context, obj, old runtime.Object, dryRun bool) (finish func(ok bool), err error)
+	// Warnings returns the Warning headers a create (old is nil) or an update through
+	// the main resource answers with, as upstream's WarningsOnCreate/OnUpdate.
+	Warnings func(obj, old runtime.Object) []string
+	// OrphanByDefault makes a delete without a propagation policy orphan the
+	// dependents, upstream's OrphanDependents default GC policy (core/v1
+	// replicationcontrollers, batch/v1 jobs). OrphanWarning, when set, is the Warning
+	// such a delete answers with.
+	OrphanByDefault bool
+	OrphanWarning   string
+	// RefuseDelete, when set, is asked before a DELETE of one object by name and
+	// returns the error that refuses it (the system priority classes). As upstream,
+	// deletecollection does not ask.
+	RefuseDelete func(name string) error
 	// AfterDelete runs after the object was removed from storage.
 	AfterDelete func(ctx context.Context, obj runtime.Object)
 
@@ -133,6 +153,9 @@ func (r *Resource) GroupVersionKind() schema.GroupVersionKind {
 type Table struct {
 	Columns []metav1.TableColumnDefinition
 	Cells   func(obj runtime.Object) ([]any, error)
+	// ListCells, when set, renders the rows of a list response instead of Cells, for
+	// printers whose rows depend on the whole list (the default StorageClass).
+	ListCells func(objs []runtime.Object) ([][]any, error)
 }
 
 // Scale reads and writes the replica count of a resource for its scale subresource.
@@ -159,7 +182,28 @@ type Subresource struct {
 	// Create, when set, serves POST with a body of Kind (pods/binding); it returns
 	// the response object.
 	Create func(ctx context.Context, namespace, name string, obj runtime.Object, dryRun bool) (runtime.Object, error)
+	// Connect, when set, serves the subresource by handing the request over
+	// (pods/log, pods/exec, the proxy subresources) for the HTTP methods in
+	// ConnectMethods.
+	Connect        ConnectFunc
+	ConnectMethods []string
 }
+
+// ConnectRequest is one request to a connect subresource.
+type ConnectRequest struct {
+	Namespace, Name string
+	// Path is the rest of the URL path after the subresource ("/a/b/"), for proxies.
+	Path  string
+	Query url.Values
+	// Stop is closed when the server shuts down: streams must end.
+	Stop <-chan struct{}
+	// Error writes an error as a Status, for the handler's own failures.
+	Error func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// ConnectFunc returns the handler serving one connect request; an error is answered
+// as a Status before anything is written.
+type ConnectFunc func(ctx context.Context, req ConnectRequest) (http.Handler, error)
 
 // Subresource returns the extra subresource called name, or nil.
 func (r *Resource) Subresource(name string) *Subresource {

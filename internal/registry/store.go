@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/kapi-dev/kapi/internal/request"
 	"github.com/kapi-dev/kapi/internal/storage"
 )
 
@@ -131,6 +132,7 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, mutat
 	if errs := s.validateCreate(obj, acc); len(errs) > 0 {
 		return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), acc.GetName(), errs)
 	}
+	s.warn(ctx, obj, nil)
 	if validate != nil {
 		if err := validate(ctx, obj, nil); err != nil {
 			return nil, err
@@ -207,8 +209,9 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 	key := s.objectKey(ns, name)
 	var created, deleteAfter bool
 	var result runtime.Object
-	// finishCreate completes BeginCreate of a create through PUT.
-	var finishCreate func(ok bool)
+	// finishCreate completes BeginCreate of a create through PUT, finishUpdate
+	// BeginUpdate of an update.
+	var finishCreate, finishUpdate func(ok bool)
 	out := s.newFunc()
 	err := s.storage.GuaranteedUpdate(ctx, key, out, true, nil, func(current runtime.Object) (runtime.Object, error) {
 		curAcc, err := meta.Accessor(current)
@@ -256,6 +259,7 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 			if errs := s.validateCreate(obj, acc); len(errs) > 0 {
 				return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, errs)
 			}
+			s.warn(ctx, obj, nil)
 			if validate != nil {
 				if err := validate(ctx, obj, nil); err != nil {
 					return nil, err
@@ -303,8 +307,20 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 		if errs := s.validateUpdate(obj, old, acc, oldAcc, subresource); len(errs) > 0 {
 			return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, errs)
 		}
+		if subresource == "" {
+			s.warn(ctx, obj, old)
+		}
 		if validate != nil {
 			if err := validate(ctx, obj, old); err != nil {
+				return nil, err
+			}
+		}
+		if s.res.BeginUpdate != nil && subresource == "" {
+			if finishUpdate != nil {
+				finishUpdate(false) // an earlier attempt's reservation
+			}
+			if finishUpdate, err = s.res.BeginUpdate(ctx, obj, old, dryRun); err != nil {
+				finishUpdate = nil
 				return nil, err
 			}
 		}
@@ -318,6 +334,9 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 	})
 	if finishCreate != nil {
 		finishCreate(err == nil && created)
+	}
+	if finishUpdate != nil {
+		finishUpdate(err == nil && !created)
 	}
 	if err == errDryRun {
 		return result, created, nil
@@ -407,6 +426,16 @@ func (s *Store) validateUpdate(obj, old runtime.Object, acc, oldAcc metav1.Objec
 // Delete removes an object, or marks it deleted when finalizers or PrepareForDelete
 // keep it. It returns the object (deleted or lingering) and whether it is gone.
 func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.DeleteOptions, validate AdmitFunc, dryRun bool) (runtime.Object, bool, error) {
+	if s.res.RefuseDelete != nil {
+		if err := s.res.RefuseDelete(name); err != nil {
+			return nil, false, err
+		}
+	}
+	return s.deleteObject(ctx, ns, name, opts, validate, dryRun)
+}
+
+// deleteObject is Delete without RefuseDelete, for deletecollection.
+func (s *Store) deleteObject(ctx context.Context, ns, name string, opts *metav1.DeleteOptions, validate AdmitFunc, dryRun bool) (runtime.Object, bool, error) {
 	key := s.objectKey(ns, name)
 	var precond *storage.Preconditions
 	if opts != nil && opts.Preconditions != nil {
@@ -432,6 +461,9 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 	policy, err := propagationPolicy(opts)
 	if err != nil {
 		return nil, false, err
+	}
+	if policy == "" && s.res.OrphanByDefault {
+		policy = s.defaultPolicy(ctx, current)
 	}
 	withGC := current.DeepCopyObject()
 	gcChanged := setGCFinalizers(mustAccessor(withGC), policy)
@@ -581,7 +613,7 @@ func (s *Store) DeleteCollection(ctx context.Context, ns string, opts *metav1.De
 	var kept []runtime.Object
 	for _, item := range items {
 		acc := mustAccessor(item)
-		obj, _, err := s.Delete(ctx, acc.GetNamespace(), acc.GetName(), opts, validate, dryRun)
+		obj, _, err := s.deleteObject(ctx, acc.GetNamespace(), acc.GetName(), opts, validate, dryRun)
 		if apierrors.IsNotFound(err) {
 			continue
 		}
@@ -595,6 +627,30 @@ func (s *Store) DeleteCollection(ctx context.Context, ns string, opts *metav1.De
 		return nil, err
 	}
 	return out, nil
+}
+
+// warn sends the resource's Warnings for a create (old nil) or update to the client.
+func (s *Store) warn(ctx context.Context, obj, old runtime.Object) {
+	if s.res.Warnings == nil {
+		return
+	}
+	for _, msg := range s.res.Warnings(obj, old) {
+		request.AddWarning(ctx, msg)
+	}
+}
+
+// defaultPolicy is the propagation of a delete that names none on a resource that
+// orphans by default: a garbage collector finalizer already on the object decides,
+// else orphan, as upstream's OrphanDependents default policy.
+func (s *Store) defaultPolicy(ctx context.Context, current runtime.Object) metav1.DeletionPropagation {
+	if s.res.OrphanWarning != "" {
+		request.AddWarning(ctx, s.res.OrphanWarning)
+	}
+	fins := mustAccessor(current).GetFinalizers()
+	if slices.Contains(fins, finalizerOrphan) || slices.Contains(fins, finalizerForeground) {
+		return ""
+	}
+	return metav1.DeletePropagationOrphan
 }
 
 // UID returns the uid of obj.

@@ -71,6 +71,17 @@ func ParseInfo(r *http.Request) *Info {
 			return info
 		}
 	}
+	// The deprecated /proxy/ prefix is still parsed as upstream does (verb proxy,
+	// no subresource) so that it is authorized the same way, though not served.
+	proxyPrefix := false
+	if parts[0] == "proxy" && !watchPrefix {
+		if len(parts) == 1 {
+			info.IsResourceRequest = false
+			return info
+		}
+		proxyPrefix = true
+		parts = parts[1:]
+	}
 
 	switch r.Method {
 	case http.MethodPost:
@@ -95,10 +106,10 @@ func ParseInfo(r *http.Request) *Info {
 	}
 	info.Parts = parts
 	switch {
-	case len(parts) >= 3:
+	case len(parts) >= 3 && !proxyPrefix:
 		info.Subresource = parts[2]
 		fallthrough
-	case len(parts) == 2:
+	case len(parts) >= 2:
 		info.Name = parts[1]
 		fallthrough
 	case len(parts) == 1:
@@ -106,6 +117,8 @@ func ParseInfo(r *http.Request) *Info {
 	}
 
 	switch {
+	case proxyPrefix:
+		info.Verb = "proxy"
 	case watchPrefix:
 		info.Verb = "watch"
 	case info.Name == "" && info.Verb == "get":

@@ -67,6 +67,19 @@ func TestParseInfo(t *testing.T) {
 		{"healthz post", "POST", "/healthz", Info{Verb: "post"}},
 		{"unknown prefix", "GET", "/foo/v1/pods", Info{Verb: "get"}},
 		{"root", "GET", "/", Info{Verb: "get"}},
+		{"pod proxy subpath get", "GET", "/api/v1/namespaces/ns/pods/p:8080/proxy/a/b/",
+			Info{IsResourceRequest: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Namespace: "ns", Resource: "pods", Name: "p:8080", Subresource: "proxy", Parts: []string{"pods", "p:8080", "proxy", "a", "b"}}},
+		{"node proxy delete", "DELETE", "/api/v1/nodes/n/proxy/x",
+			Info{IsResourceRequest: true, Verb: "delete", APIPrefix: "api", APIVersion: "v1", Resource: "nodes", Name: "n", Subresource: "proxy", Parts: []string{"nodes", "n", "proxy", "x"}}},
+		{"exec post is create", "POST", "/api/v1/namespaces/ns/pods/p/exec?command=ls",
+			Info{IsResourceRequest: true, Verb: "create", APIPrefix: "api", APIVersion: "v1", Namespace: "ns", Resource: "pods", Name: "p", Subresource: "exec", Parts: []string{"pods", "p", "exec"}}},
+		{"exec websocket get is get", "GET", "/api/v1/namespaces/ns/pods/p/exec?command=ls",
+			Info{IsResourceRequest: true, Verb: "get", APIPrefix: "api", APIVersion: "v1", Namespace: "ns", Resource: "pods", Name: "p", Subresource: "exec", Parts: []string{"pods", "p", "exec"}}},
+		{"deprecated proxy prefix", "GET", "/api/v1/proxy/namespaces/ns/pods/p/some/path",
+			Info{IsResourceRequest: true, Verb: "proxy", APIPrefix: "api", APIVersion: "v1", Namespace: "ns", Resource: "pods", Name: "p", Parts: []string{"pods", "p", "some", "path"}}},
+		{"deprecated proxy prefix cluster", "POST", "/api/v1/proxy/nodes/n",
+			Info{IsResourceRequest: true, Verb: "proxy", APIPrefix: "api", APIVersion: "v1", Resource: "nodes", Name: "n", Parts: []string{"nodes", "n"}}},
+		{"deprecated proxy prefix alone", "GET", "/api/v1/proxy", Info{Verb: "get"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,6 +39,12 @@ type Config struct {
 	ServiceAccountOptions
 	TLSOptions
 	EncryptionOptions
+	KubeletOptions
+	AuditOptions
+	AdmissionOptions
+	ServicesOptions
+	ObservabilityOptions
+	ControlPlaneOptions
 
 	ServiceClusterIPRange *net.IPNet
 
@@ -85,6 +91,9 @@ func (c *Config) Complete() error {
 	}
 	if (c.TLSCertFile == "") != (c.TLSPrivateKeyFile == "") {
 		return fmt.Errorf("--tls-cert-file and --tls-private-key-file must be set together")
+	}
+	if err := c.completeControlPlane(); err != nil {
+		return err
 	}
 	if c.Out == nil {
 		c.Out = os.Stderr

@@ -1,16 +1,11 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"net/http"
 	"strconv"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-
-	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/endpoints/discovery"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
@@ -46,10 +41,4 @@ func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Reso
 	mux.Handle("/apis", disc)
 	mux.Handle("/api/", route)
 	mux.Handle("/apis/", route)
-}
-
-func newNamespaceLifecycle(namespaces *registry.Store) admission.NamespaceLifecycle {
-	return admission.NamespaceLifecycle{Get: func(ctx context.Context, name string) (runtime.Object, error) {
-		return namespaces.Get(ctx, "", name, &metav1.GetOptions{})
-	}}
 }

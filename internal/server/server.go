@@ -26,14 +26,17 @@ import (
 	"k8s.io/apimachinery/pkg/version"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
+	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/apis"
 	"github.com/kapi-dev/kapi/internal/authz/node"
 	"github.com/kapi-dev/kapi/internal/authz/rbac"
 	"github.com/kapi-dev/kapi/internal/controllers/bootstrap"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
+	"github.com/kapi-dev/kapi/internal/controllers/portalloc"
 	"github.com/kapi-dev/kapi/internal/controllers/rbacpolicy"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
+	"github.com/kapi-dev/kapi/internal/metrics"
 	"github.com/kapi-dev/kapi/internal/openapi"
 	"github.com/kapi-dev/kapi/internal/pki"
 	"github.com/kapi-dev/kapi/internal/registry"
@@ -51,6 +54,8 @@ var Version = version.Info{
 // Server is a configured kapi, ready to Run.
 type Server struct {
 	cfg Config
+	// admission is the admission chain; its plugins' background work runs in Run.
+	admission admission.Chain
 	// apiServices are the Local APIServices of the served group versions.
 	apiServices []*apiregistrationv1.APIService
 	// rbacIndex mirrors the RBAC objects for the RBAC authorizer (nil without RBAC).
@@ -65,7 +70,14 @@ type Server struct {
 	tls            *tls.Config
 	api            *endpoints.API
 	stores         map[schema.GroupVersionResource]*registry.Store
-	caches         []*cacher.Cacher
+	// nodePorts allocates Service node ports (repaired at start).
+	nodePorts *portalloc.Allocator
+	caches    []*cacher.Cacher
+	// metrics are served at /metrics; created on first use (see metrics.go).
+	metrics *metrics.Metrics
+
+	// audit holds the audit filter configuration and backends (nil without auditing).
+	audit *auditRuntime
 
 	// serviceAccounts issues and verifies service-account tokens.
 	serviceAccounts *serviceAccounts
@@ -211,12 +223,18 @@ func (s *Server) buildHandler() error {
 	if err != nil {
 		return err
 	}
+	kubelet, err := cfg.newKubelet()
+	if err != nil {
+		return err
+	}
 	resources := builtin.Resources(builtin.Deps{
-		Authorizer:    authorizer,
-		RBAC:          s.rbacRules(),
-		TokenReviewer: tokenReviewer(authenticator),
-		ServiceIPs:    ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
-		Stores:        func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
+		Kubelet:          kubelet,
+		Authorizer:       authorizer,
+		RBAC:             s.rbacRules(),
+		TokenReviewer:    tokenReviewer(authenticator),
+		ServiceIPs:       ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
+		ServiceNodePorts: s.newNodePortAllocator(scheme, codec, enc),
+		Stores:           func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
 		EtcdHealth: func(ctx context.Context) error {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
@@ -249,17 +267,19 @@ func (s *Server) buildHandler() error {
 				valueCodec = etcd3.NewVersionCodec(valueCodec, scheme, res.EncodeAs)
 			}
 			st, err = cacher.New(cacher.Config{
-				Storage:          etcd3.New(s.client, valueCodec, res.StorageKind, newFunc, newList, prefix, enc.resourceStoreOption(res)),
+				Storage:          s.instrumentStorage(res, etcd3.New(s.client, valueCodec, res.StorageKind, newFunc, newList, prefix, enc.resourceStoreOption(res))),
 				Client:           enc.cacheClient(s.client, res),
 				ResourcePrefix:   prefix,
 				GroupVersionKind: res.StorageKind,
 				NewFunc:          newFunc,
 				NewListFunc:      newList,
+				OnList:           s.listObserver(res),
 			})
 			if err != nil {
 				return err
 			}
 			shared[prefix] = st
+			s.observeCache(res, st)
 			s.caches = append(s.caches, st)
 		}
 		store := registry.NewStore(res, st, cfg.EtcdPrefix, newFunc, newList)
@@ -275,7 +295,12 @@ func (s *Server) buildHandler() error {
 		}
 		return managedfields.NewTypeConverter(defs, false)
 	}
-	s.api = endpoints.New(scheme, stores, newNamespaceLifecycle(s.stores[namespacesGVR]), types)
+	admissionChain, err := s.newAdmissionChain(authorizer, scheme, resources)
+	if err != nil {
+		return err
+	}
+	s.admission = admissionChain
+	s.api = endpoints.New(scheme, stores, admissionChain, types)
 	mux := http.NewServeMux()
 	s.installServiceAccountIssuerDiscovery(mux)
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
@@ -292,22 +317,33 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
 	s.installDiscovery(mux, resources)
+	s.installObservability(mux)
 	s.apiServices = localAPIServices(resources)
 	mux.Handle("/openapi/v2", oapi.HandlerV2())
 	mux.Handle("/openapi/v3", oapi.HandlerV3())
 	mux.Handle("/openapi/v3/", oapi.HandlerV3())
 
+	if err := s.setupAudit(); err != nil {
+		return err
+	}
 	// The filter chain in execution order: the first entry sees the request first.
 	chain := []func(http.Handler) http.Handler{
 		func(h http.Handler) http.Handler { return filters.WithPanicRecovery(h, s.api.WriteError) },
 		filters.WithRequestInfo,
 		filters.WithAuditID,
+		s.withAudit,
+		func(h http.Handler) http.Handler { return filters.WithAccessLog(h, cfg.logger()) },
 		filters.WithCacheControl,
 		func(h http.Handler) http.Handler {
 			return filters.WithAuthentication(h, authenticator, cfg.AnonymousAuth, s.api.WriteError)
 		},
+		filters.WithAuditAuthenticated,
 		func(h http.Handler) http.Handler { return filters.WithImpersonation(h, authorizer, s.api.WriteError) },
+		filters.WithAuditImpersonated,
 		func(h http.Handler) http.Handler { return filters.WithAuthorization(h, authorizer, s.api.WriteError) },
+		func(h http.Handler) http.Handler {
+			return filters.WithRequestMetrics(h, s.observability(), s.servedResource)
+		},
 	}
 	var h http.Handler = mux
 	for i := len(chain) - 1; i >= 0; i-- {
@@ -316,8 +352,6 @@ func (s *Server) buildHandler() error {
 	s.handler = h
 	return nil
 }
-
-var namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
 func newFuncFor(scheme *runtime.Scheme, gvk schema.GroupVersionKind) func() runtime.Object {
 	return func() runtime.Object {
@@ -336,6 +370,7 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // closes, in-flight requests finish (watches are ended), and etcd stops.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.closeEtcd()
+	defer s.stopAudit() // after the server stopped serving, before etcd closes
 	addr := net.JoinHostPort(s.cfg.BindAddress.String(), strconv.Itoa(s.cfg.SecurePort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -357,6 +392,7 @@ func (s *Server) Run(ctx context.Context) error {
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	go compactLoop(bgCtx, s.client, s.cfg.EtcdCompactionInterval)
+	s.admission.Run(bgCtx)
 	hostname, _ := os.Hostname()
 	boot := bootstrap.New(bootstrap.Config{
 		Stores:           func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
@@ -374,6 +410,10 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	go boot.Run(bgCtx)
+	if err := s.startNodePortRepair(ctx, bgCtx); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	if err := rbacpolicy.Reconcile(ctx, func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] }); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("bootstrap RBAC policy: %w", err)
@@ -393,6 +433,7 @@ func (s *Server) Run(ctx context.Context) error {
 		go s.authzReloader(bgCtx)
 	}
 	s.ready.Store(true)
+	s.startControlPlane(ctx, ln.Addr())
 	s.announce(ln.Addr().String())
 
 	select {

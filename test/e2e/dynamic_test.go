@@ -72,7 +72,7 @@ func TestDynamicAndMetadata(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		list, err := mc.Resource(cmGVR).Namespace(ns).List(c, metav1.ListOptions{})
+		list, err := mc.Resource(cmGVR).Namespace(ns).List(c, metav1.ListOptions{LabelSelector: "via=dynamic"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -340,6 +340,12 @@ func testNamespace(t testing.TB, prefix string) string {
 	t.Cleanup(func() {
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), name, metav1.DeleteOptions{})
 	})
+	// The built-in serviceaccount controller creates "default" within milliseconds;
+	// on a loaded CI machine it can take longer than admission's one-second wait for it.
+	eventually(t, 30*time.Second, "default service account in "+name, func() error {
+		_, err := cs.CoreV1().ServiceAccounts(name).Get(ctx(t, 5*time.Second), "default", metav1.GetOptions{})
+		return err
+	})
 	return name
 }
 

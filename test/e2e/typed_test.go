@@ -400,8 +400,11 @@ func TestProtobufClient(t *testing.T) {
 	}
 	c := ctx(t, time.Minute)
 	cms := cs.CoreV1().ConfigMaps(ns)
+	// Only the test's object: the root-CA publisher adds kube-root-ca.crt to every
+	// namespace.
+	only := metav1.ListOptions{FieldSelector: "metadata.name=pb"}
 
-	w, err := cms.Watch(c, metav1.ListOptions{})
+	w, err := cms.Watch(c, only)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,7 +435,7 @@ func TestProtobufClient(t *testing.T) {
 			return err
 		}},
 		{"list", func() error {
-			l, err := cms.List(c, metav1.ListOptions{})
+			l, err := cms.List(c, only)
 			if err == nil && len(l.Items) != 1 {
 				err = fmt.Errorf("got %d items", len(l.Items))
 			}

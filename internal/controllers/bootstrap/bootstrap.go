@@ -190,10 +190,14 @@ func (c *Controller) namespaces(ctx context.Context) error {
 }
 
 func (c *Controller) serviceCIDR(ctx context.Context) error {
-	return ensure(ctx, c.cfg.Stores(serviceCIDRGVR), &networkingv1.ServiceCIDR{
+	err := ensure(ctx, c.cfg.Stores(serviceCIDRGVR), &networkingv1.ServiceCIDR{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes"},
 		Spec:       networkingv1.ServiceCIDRSpec{CIDRs: []string{c.cfg.ServiceRange.String()}},
 	})
+	if err != nil {
+		return err
+	}
+	return c.markServiceCIDRReady(ctx)
 }
 
 // firstIP is the ClusterIP of the kubernetes Service: the range's first address.

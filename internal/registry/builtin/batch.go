@@ -37,6 +37,8 @@ func batch() []*registry.Resource {
 		GroupVersion: gv, Name: "jobs", SingularName: "job", Kind: "Job", Categories: []string{"all"},
 		Namespaced: true, StorageKind: gv.WithKind("Job"), KeyPrefix: "jobs",
 		Status: true, TrackGeneration: true,
+		// batch/v1 keeps its original default: a Job's pods outlive it (upstream's jobStrategy).
+		OrphanByDefault: true, OrphanWarning: jobOrphanWarning,
 		PrepareForCreate: func(obj runtime.Object) {
 			j := obj.(*batchv1.Job)
 			if j.Spec.ManualSelector == nil || !*j.Spec.ManualSelector {

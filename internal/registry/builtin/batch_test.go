@@ -147,7 +147,9 @@ func TestBatchAutoscalingPolicyResources(t *testing.T) {
 			if resp, err := in.Etcd.Get(ctx, key); err != nil || len(resp.Kvs) != 1 {
 				t.Errorf("etcd key %s: %v", key, err)
 			}
-			if err := ri.Delete(ctx, name, metav1.DeleteOptions{}); err != nil {
+			// Background, as kubectl sends: batch/v1 Jobs orphan (and linger) by default.
+			background := metav1.DeletePropagationBackground
+			if err := ri.Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: &background}); err != nil {
 				t.Fatalf("delete: %v", err)
 			}
 			if _, err := ri.Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {

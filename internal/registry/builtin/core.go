@@ -82,6 +82,7 @@ func core(deps Deps) []*registry.Resource {
 		p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOS(&p.Spec)}
 	}
 	pod.GracePeriod = podGracePeriod
+	pod.Warnings = podWarnings
 	bind := binder{deps: deps}
 	pod.Subresources = []registry.Subresource{{
 		Name: "binding", Kind: corev1.SchemeGroupVersion.WithKind("Binding"), Verbs: []string{"create"},
@@ -93,6 +94,8 @@ func core(deps Deps) []*registry.Resource {
 			return bind.bind(ctx, ns, b, dryRun)
 		},
 	}, evictionSubresource(deps)}
+	pod.Subresources = append(pod.Subresources, podConnectSubresources(deps)...)
+	pod.Subresources = append(pod.Subresources, podUpdateSubresources()...)
 	binding := coreKind("Binding")
 	binding.Name, binding.SingularName, binding.Verbs = "bindings", "binding", []string{"create"}
 	binding.Create = func(ctx context.Context, ns string, obj runtime.Object, dryRun bool) (runtime.Object, error) {
@@ -125,9 +128,14 @@ func core(deps Deps) []*registry.Resource {
 	svc := coreKind("Service")
 	svc.Name, svc.SingularName, svc.ShortNames, svc.Categories, svc.KeyPrefix = "services", "service", []string{"svc"}, []string{"all"}, "services/specs"
 	svc.Status, svc.ReturnDeletedObject, svc.AllowCreateOnUpdate = true, true, true
+	svc.Subresources = append(svc.Subresources, serviceProxySubresource(deps))
 	if deps.ServiceIPs != nil {
 		ips := serviceIPs{alloc: deps.ServiceIPs}
 		svc.BeginCreate, svc.AfterDelete = ips.beginCreate, ips.afterDelete
+	}
+	svc.Warnings = serviceWarnings
+	if deps.ServiceNodePorts != nil {
+		withNodePorts(&svc, serviceNodePorts{alloc: deps.ServiceNodePorts})
 	}
 	svc.SelectableFields = func(obj runtime.Object) fields.Set {
 		s := obj.(*corev1.Service)
@@ -146,6 +154,7 @@ func core(deps Deps) []*registry.Resource {
 	node := coreKind("Node")
 	node.Name, node.SingularName, node.ShortNames, node.KeyPrefix = "nodes", "node", []string{"no"}, "minions"
 	node.Namespaced, node.Status = false, true
+	node.Subresources = append(node.Subresources, nodeProxySubresource(deps))
 	node.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"spec.unschedulable": strconv.FormatBool(obj.(*corev1.Node).Spec.Unschedulable)}
 	}
@@ -165,6 +174,7 @@ func core(deps Deps) []*registry.Resource {
 	rc := coreKind("ReplicationController")
 	rc.Name, rc.SingularName, rc.ShortNames, rc.Categories, rc.KeyPrefix = "replicationcontrollers", "replicationcontroller", []string{"rc"}, []string{"all"}, "controllers"
 	rc.Status, rc.TrackGeneration = true, true
+	rc.OrphanByDefault = true // core/v1's original default, kept upstream
 	rc.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"status.replicas": strconv.Itoa(int(obj.(*corev1.ReplicationController).Status.Replicas))}
 	}

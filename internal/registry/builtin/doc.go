@@ -11,6 +11,8 @@ import (
 
 	"github.com/kapi-dev/kapi/internal/authz"
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
+	"github.com/kapi-dev/kapi/internal/controllers/portalloc"
+	"github.com/kapi-dev/kapi/internal/proxy"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
 )
@@ -19,6 +21,8 @@ import (
 type Deps struct {
 	// ServiceIPs allocates Service ClusterIPs.
 	ServiceIPs *ipalloc.Allocator
+	// ServiceNodePorts allocates Service node ports.
+	ServiceNodePorts *portalloc.Allocator
 	// Stores finds the store of another resource once the server has built them all
 	// (pods/binding writes pods).
 	Stores func(gvr schema.GroupVersionResource) *registry.Store
@@ -34,6 +38,9 @@ type Deps struct {
 	APIAudiences []string
 	// ServiceAccountTokens issues the tokens of serviceaccounts/token.
 	ServiceAccountTokens *ServiceAccountTokens
+	// Kubelet reaches nodes' kubelets for pods/log, exec, attach, portforward and
+	// nodes/proxy; nil uses an unverified client with upstream's defaults.
+	Kubelet *proxy.Kubelet
 }
 
 // Resources returns every built-in resource, in discovery order.

@@ -20,6 +20,7 @@ func scheduling() []*registry.Resource {
 		PrepareForCreate: func(obj runtime.Object) {
 			obj.(*schedulingv1.PriorityClass).Generation = 1
 		},
+		RefuseDelete:   refuseSystemPriorityClassDelete,
 		Validate:       v.ValidatePriorityClass,
 		ValidateUpdate: v.ValidatePriorityClassUpdate,
 		Table:          printers.PriorityClass(),

@@ -51,7 +51,7 @@ func storageGroup() []*registry.Resource {
 	classes := kind("StorageClass", "storageclasses", "storageclass")
 	classes.ShortNames = []string{"sc"}
 	classes.Validate, classes.ValidateUpdate = v.ValidateStorageClass, v.ValidateStorageClassUpdate
-	classes.Table = printers.StorageClass()
+	classes.Table = storageClassTable()
 
 	attachments := kind("VolumeAttachment", "volumeattachments", "volumeattachment")
 	attachments.Status, attachments.RequireResourceVersion = true, true

@@ -85,6 +85,9 @@ func StartWith(t testing.TB, configure func(*server.Config)) *Instance {
 	restCfg.QPS, restCfg.Burst = -1, 0
 	in := &Instance{URL: restCfg.Host, Kubeconfig: s.Kubeconfig, Config: restCfg, Etcd: client}
 	in.waitReady(t, done)
+	if serviceAccountsControlled(cfg.Controllers) {
+		in.waitDefaultServiceAccount(t)
+	}
 	return in
 }
 
@@ -145,4 +148,41 @@ func freePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// serviceAccountsControlled reports whether the built-in serviceaccount controller
+// runs with these --controllers values.
+func serviceAccountsControlled(sel []string) bool {
+	if sel == nil {
+		return true
+	}
+	on := false
+	for _, s := range sel {
+		switch s {
+		case "*", "serviceaccount-controller", "serviceaccount":
+			on = true
+		case "-serviceaccount-controller", "-serviceaccount":
+			return false
+		}
+	}
+	return on
+}
+
+// waitDefaultServiceAccount waits until default/default exists, so that tests can
+// create pods at once (admission refuses pods without their service account).
+func (in *Instance) waitDefaultServiceAccount(t testing.TB) {
+	t.Helper()
+	c := in.HTTPClient(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := c.Get(in.URL + "/api/v1/namespaces/default/serviceaccounts/default")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the default service account did not appear within 30s")
 }

@@ -1,0 +1,347 @@
+package policy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kapi-dev/kapi/internal/admission/policy/celenv"
+	"github.com/kapi-dev/kapi/internal/admission/webhook"
+	"github.com/kapi-dev/kapi/internal/endpoints"
+	"github.com/kapi-dev/kapi/internal/request"
+)
+
+// Mutating is the MutatingAdmissionPolicy plugin: bound policies' JSONPatch and
+// ApplyConfiguration mutations change the object in the mutating phase.
+type Mutating struct {
+	base     *Plugin
+	policies *webhook.Cache
+	bindings *webhook.Cache
+	runOnce  sync.Once
+
+	// mu guards the derived state below.
+	mu         sync.Mutex
+	policiesAt uint64
+	bindingsAt uint64
+	built      bool
+	compiled   map[string]*compiledMutating
+	bound      []boundMutating
+}
+
+type compiledMutating struct {
+	policy     *admissionregistrationv1.MutatingAdmissionPolicy
+	conditions []namedProgram
+	variables  []namedProgram
+	mutations  []mutation
+}
+
+type mutation struct {
+	patchType admissionregistrationv1.PatchType
+	prg       *celenv.Program
+	err       error
+}
+
+type boundMutating struct {
+	binding *admissionregistrationv1.MutatingAdmissionPolicyBinding
+	policy  *compiledMutating
+}
+
+var _ endpoints.Admission = (*Mutating)(nil)
+
+// NewMutating returns the plugin for cfg.Policies (MutatingAdmissionPolicies) and
+// cfg.Bindings (their bindings); cfg.PolicyStatus is not used. Run starts it.
+func NewMutating(cfg Config) *Mutating {
+	return &Mutating{base: &Plugin{cfg: cfg, versions: webhook.Versioner{Scheme: cfg.Scheme, Resources: cfg.Resources}},
+		policies: webhook.NewCache(), bindings: webhook.NewCache(), compiled: map[string]*compiledMutating{}}
+}
+
+// Run follows the policies and bindings until ctx ends; it returns at once.
+func (m *Mutating) Run(ctx context.Context) {
+	m.runOnce.Do(func() {
+		m.policies.Run(ctx, m.base.cfg.Policies)
+		m.bindings.Run(ctx, m.base.cfg.Bindings)
+	})
+}
+
+// WaitForSync blocks until policies and bindings were read once or ctx ends.
+func (m *Mutating) WaitForSync(ctx context.Context) error {
+	if err := m.policies.WaitForSync(ctx); err != nil {
+		return err
+	}
+	return m.bindings.WaitForSync(ctx)
+}
+
+// Admit is Mutate under the name internal/admission's chain calls.
+func (m *Mutating) Admit(ctx context.Context, a *endpoints.Attributes) error { return m.Mutate(ctx, a) }
+
+// Validate does nothing: these policies only mutate.
+func (m *Mutating) Validate(context.Context, *endpoints.Attributes) error { return nil }
+
+func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy) *compiledMutating {
+	c := &compiledMutating{policy: p}
+	for _, mc := range p.Spec.MatchConditions {
+		prg, err := celenv.Compile(mc.Expression, nil)
+		c.conditions = append(c.conditions, namedProgram{name: mc.Name, prg: prg, err: err})
+	}
+	for _, v := range p.Spec.Variables {
+		prg, err := celenv.Compile(v.Expression, nil)
+		c.variables = append(c.variables, namedProgram{name: v.Name, prg: prg, err: err})
+	}
+	for _, mu := range p.Spec.Mutations {
+		expr := ""
+		switch {
+		case mu.PatchType == admissionregistrationv1.PatchTypeJSONPatch && mu.JSONPatch != nil:
+			expr = mu.JSONPatch.Expression
+		case mu.PatchType == admissionregistrationv1.PatchTypeApplyConfiguration && mu.ApplyConfiguration != nil:
+			expr = mu.ApplyConfiguration.Expression
+		}
+		prg, err := celenv.CompileMutation(expr)
+		c.mutations = append(c.mutations, mutation{patchType: mu.PatchType, prg: prg, err: err})
+	}
+	return c
+}
+
+func (m *Mutating) current() []boundMutating {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	pv, bv := m.policies.Version(), m.bindings.Version()
+	if m.built && pv == m.policiesAt && bv == m.bindingsAt {
+		return m.bound
+	}
+	byName := map[string]*compiledMutating{}
+	for _, o := range m.policies.List() {
+		pol, ok := o.(*admissionregistrationv1.MutatingAdmissionPolicy)
+		if !ok {
+			continue
+		}
+		c := m.compiled[pol.Name]
+		if c == nil || c.policy.UID != pol.UID || c.policy.Generation != pol.Generation {
+			c = compileMutating(pol)
+		}
+		byName[pol.Name] = c
+	}
+	m.compiled = byName
+	var bound []boundMutating
+	for _, o := range m.bindings.List() {
+		b, ok := o.(*admissionregistrationv1.MutatingAdmissionPolicyBinding)
+		if !ok {
+			continue
+		}
+		if c := byName[b.Spec.PolicyName]; c != nil {
+			bound = append(bound, boundMutating{binding: b, policy: c})
+		}
+	}
+	sort.SliceStable(bound, func(i, j int) bool { return bound[i].policy.policy.Name < bound[j].policy.policy.Name })
+	m.bound, m.policiesAt, m.bindingsAt, m.built = bound, pv, bv, true
+	return bound
+}
+
+// Mutate implements endpoints.Admission: bound policies run in policy-name order,
+// each mutation on the result of the previous one.
+func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
+	if a.Object == nil || webhook.Exempt(a.Resource) {
+		return nil
+	}
+	if !m.policies.WaitReady(ctx) || !m.bindings.WaitReady(ctx) {
+		return apierrors.NewForbidden(a.Resource.GroupResource(), a.Name, errors.New("not yet ready to handle request"))
+	}
+	bound := m.current()
+	if len(bound) == 0 {
+		return nil
+	}
+	ev := &evaluation{ctx: ctx, a: a, byKind: map[schema.GroupVersionKind][2]map[string]any{},
+		subject: webhook.Subject{Request: webhook.Request{Operation: a.Operation, Resource: a.Resource, Subresource: a.Subresource,
+			Namespace: a.Namespace}, Object: a.Object, OldObject: a.OldObject}}
+	ev.user, _ = request.UserFrom(ctx)
+	if m.base.cfg.Authorizer != nil {
+		ev.authz = m.base.cfg.Authorizer(ctx)
+	}
+	for _, bp := range bound {
+		if err := m.apply(ev, bp); err != nil {
+			if bp.policy.policy.Spec.FailurePolicy != nil && *bp.policy.policy.Spec.FailurePolicy == admissionregistrationv1.Ignore {
+				continue
+			}
+			var se *apierrors.StatusError
+			if errors.As(err, &se) {
+				return se
+			}
+			msg := fmt.Sprintf("policy '%s' with binding '%s' denied request: %v", bp.policy.policy.Name, bp.binding.Name, err)
+			st := apierrors.NewForbidden(a.Resource.GroupResource(), a.Name, err)
+			st.ErrStatus.Message = msg
+			st.ErrStatus.Reason = metav1.StatusReasonInvalid
+			st.ErrStatus.Details.Causes = append(st.ErrStatus.Details.Causes, metav1.StatusCause{Message: msg})
+			return st
+		}
+	}
+	return nil
+}
+
+// apply runs one binding's policy over the object.
+func (m *Mutating) apply(ev *evaluation, bp boundMutating) error {
+	pol := bp.policy
+	spec := pol.policy.Spec
+	match, err := m.base.matches(ev.ctx, spec.MatchConstraints, ev.subject, ev.a.Name, ev.a.Kind)
+	if err != nil || match == nil {
+		return configErr("policy", err)
+	}
+	bm, err := m.base.matches(ev.ctx, bp.binding.Spec.MatchResources, ev.subject, ev.a.Name, ev.a.Kind)
+	if err != nil || bm == nil {
+		return configErr("binding", err)
+	}
+	params, err := m.base.collectParams(ev.ctx, spec.ParamKind, bp.binding.Spec.ParamRef, ev.a.Namespace)
+	if err != nil {
+		return configErr("binding", err)
+	}
+	for _, param := range params {
+		act, err := m.base.activation(ev, match, param, spec.ParamKind)
+		if err != nil {
+			return err
+		}
+		if ok, err := runConditions(pol.conditions, act); err != nil || !ok {
+			return err
+		}
+		runVariables(pol.variables, act)
+		for _, mu := range pol.mutations {
+			if mu.err != nil {
+				return mu.err
+			}
+			if err := m.mutate(ev, match, mu, act); err != nil {
+				return err
+			}
+			// Later mutations see the mutated object.
+			if act, err = m.base.activation(ev, match, param, spec.ParamKind); err != nil {
+				return err
+			}
+			runVariables(pol.variables, act)
+		}
+	}
+	return nil
+}
+
+func configErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("failed to configure %s: %w", what, err)
+}
+
+func runConditions(conds []namedProgram, act *celenv.Activation) (bool, error) {
+	var condErr error
+	for _, c := range conds {
+		if c.err != nil {
+			condErr = c.err
+			continue
+		}
+		ok, err := c.prg.EvalBool(act)
+		if err != nil {
+			condErr = err
+			continue
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return condErr == nil, condErr
+}
+
+func runVariables(vars []namedProgram, act *celenv.Activation) {
+	act.Variables = map[string]any{}
+	for _, v := range vars {
+		if v.err != nil {
+			continue
+		}
+		if out, err := v.prg.Eval(act); err == nil {
+			act.Variables[v.name] = out
+		}
+	}
+}
+
+// mutate evaluates one mutation and writes the patched object back into the
+// stored-type object the chain carries.
+func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv.Activation) error {
+	out, err := mu.prg.Eval(act)
+	if err != nil {
+		return err
+	}
+	native, err := celenv.Native(out)
+	if err != nil {
+		return err
+	}
+	versioned, err := m.base.versions.ToVersion(ev.a.Object, match.kind)
+	if err != nil {
+		return err
+	}
+	before, err := json.Marshal(versioned)
+	if err != nil {
+		return err
+	}
+	var after []byte
+	switch mu.patchType {
+	case admissionregistrationv1.PatchTypeJSONPatch:
+		raw, err := json.Marshal(native)
+		if err != nil {
+			return err
+		}
+		patch, err := jsonpatch.DecodePatch(raw)
+		if err != nil {
+			return fmt.Errorf("JSON Patch: %w", err)
+		}
+		if after, err = patch.Apply(before); err != nil {
+			return fmt.Errorf("JSON Patch: %w", err)
+		}
+	case admissionregistrationv1.PatchTypeApplyConfiguration:
+		cfg, ok := native.(map[string]any)
+		if !ok {
+			return errors.New("apply configuration must evaluate to an Object")
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(before, &obj); err != nil {
+			return err
+		}
+		if after, err = json.Marshal(mergeApply(obj, cfg)); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unsupported patch type %q", mu.patchType)
+	}
+	fresh, err := m.base.cfg.Scheme.New(match.kind)
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	if err := json.Unmarshal(after, fresh); err != nil {
+		return fmt.Errorf("mutation produced an invalid object: %w", err)
+	}
+	m.base.cfg.Scheme.Default(fresh)
+	kept := ev.a.Object.GetObjectKind().GroupVersionKind()
+	if err := m.base.versions.Into(fresh, ev.a.Object); err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	ev.a.Object.GetObjectKind().SetGroupVersionKind(kept)
+	ev.subject.Object = ev.a.Object
+	clear(ev.byKind)
+	return nil
+}
+
+// mergeApply merges an apply configuration into obj: maps merge key by key,
+// everything else (lists included) is replaced.
+func mergeApply(obj, cfg map[string]any) map[string]any {
+	for k, v := range cfg {
+		sub, isMap := v.(map[string]any)
+		cur, curMap := obj[k].(map[string]any)
+		if isMap && curMap {
+			obj[k] = mergeApply(cur, sub)
+			continue
+		}
+		obj[k] = v
+	}
+	return obj
+}
