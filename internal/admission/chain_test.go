@@ -148,7 +148,11 @@ func TestAdmissionFlagsAndConfigFile(t *testing.T) {
 // defaults run before ResourceQuota counts (upstream's order).
 func TestAlwaysDenyAndOrder(t *testing.T) {
 	t.Run("always deny", func(t *testing.T) {
-		in := servertest.StartWith(t, func(c *server.Config) { c.EnableAdmissionPlugins = []string{"AlwaysDeny"} })
+		// No controllers: AlwaysDeny would refuse their writes too.
+		in := servertest.StartWith(t, func(c *server.Config) {
+			c.EnableAdmissionPlugins = []string{"AlwaysDeny"}
+			c.Controllers = []string{}
+		})
 		cs := clientFor(t, in)
 		_, err := cs.CoreV1().ConfigMaps("default").Create(context.Background(), &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "x"}}, metav1.CreateOptions{})
 		wantStatus(t, err, http.StatusForbidden, `configmaps "x" is forbidden: admission control is denying all modifications`)

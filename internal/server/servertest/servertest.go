@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func StartWith(t testing.TB, configure func(*server.Config)) *Instance {
 	restCfg.QPS, restCfg.Burst = -1, 0
 	in := &Instance{URL: restCfg.Host, Kubeconfig: s.Kubeconfig, Config: restCfg, Etcd: client}
 	in.waitReady(t, done)
-	if serviceAccountsControlled(cfg.Controllers) {
+	if serviceAccountsControlled(cfg.Controllers) && controllersMayWrite(cfg) {
 		in.waitDefaultServiceAccount(t)
 	}
 	return in
@@ -166,6 +167,16 @@ func serviceAccountsControlled(sel []string) bool {
 		}
 	}
 	return on
+}
+
+// controllersMayWrite reports whether the configuration lets the built-in controllers
+// write: a deny-everything authorizer or admission plugin, or a custom authorization
+// chain, may not.
+func controllersMayWrite(cfg server.Config) bool {
+	if cfg.AuthorizationConfigFile != "" || slices.Contains(cfg.AuthorizationModes, "AlwaysDeny") {
+		return false
+	}
+	return !slices.Contains(cfg.EnableAdmissionPlugins, "AlwaysDeny")
 }
 
 // waitDefaultServiceAccount waits until default/default exists, so that tests can
