@@ -44,6 +44,7 @@ func TestAuthorizationConfigFile(t *testing.T) {
 			in := servertest.StartWith(t, func(c *server.Config) {
 				c.AuthorizationConfigFile = conf
 				c.TokenAuthFile = tokens
+				c.Controllers = []string{} // their writes are denied here
 			})
 			cfg := rest.AnonymousClientConfig(in.Config)
 			cfg.BearerToken = "alice-token"
@@ -110,6 +111,7 @@ func TestAuthorizationConfigReload(t *testing.T) {
 		c.AuthorizationConfigFile = conf
 		c.AuthorizationConfigReloadInterval = 50 * time.Millisecond
 		c.TokenAuthFile = tokens
+		c.Controllers = []string{} // their writes are denied here
 	})
 	cfg := rest.AnonymousClientConfig(in.Config)
 	cfg.BearerToken = "alice-token"
