@@ -2,22 +2,11 @@ package server
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"strconv"
-	"time"
 
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/informers"
@@ -32,6 +21,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/controlplane/namespace"
 	"github.com/kapi-dev/kapi/internal/controlplane/rootcacert"
 	"github.com/kapi-dev/kapi/internal/controlplane/serviceaccount"
+	"github.com/kapi-dev/kapi/internal/pki"
 )
 
 // The identities of the built-in controllers are upstream's: the shared informers
@@ -42,9 +32,6 @@ import (
 const (
 	controllerManagerUser = "system:kube-controller-manager"
 	controllerNamespace   = "kube-system"
-	// controllerCertValidity bounds the in-memory client certificates; they are
-	// minted again at every start.
-	controllerCertValidity = 365 * 24 * time.Hour
 )
 
 // controllerIdentity says who a controller is on the wire.
@@ -63,9 +50,7 @@ func serviceAccountIdentity(name string) controllerIdentity {
 // loopbackCA signs the controllers' client certificates. It exists only in the
 // self-contained mode, where kapi owns the CA that --client-ca-file would name.
 type loopbackCA struct {
-	cert   *x509.Certificate
-	key    crypto.Signer
-	caPEM  []byte
+	ca     *pki.CA
 	server string
 }
 
@@ -117,7 +102,7 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 		client, err := clientFor(serviceAccountIdentity("root-ca-cert-publisher"))
 		if err == nil {
 			var p *rootcacert.Publisher
-			if p, err = rootcacert.New(client, ca.caPEM, factory.Core().V1().Namespaces(), factory.Core().V1().ConfigMaps()); err == nil {
+			if p, err = rootcacert.New(client, ca.ca.CertPEM(), factory.Core().V1().Namespaces(), factory.Core().V1().ConfigMaps()); err == nil {
 				runs = append(runs, func(ctx context.Context) { p.Run(ctx, 2) })
 			}
 		}
@@ -183,20 +168,7 @@ func (s *Server) loopbackCA(addr net.Addr) (*loopbackCA, error) {
 	if s.cfg.TLSCertFile != "" || s.cfg.ClientCAFile != "" {
 		return nil, errors.New("the cluster CA is external (--tls-cert-file or --client-ca-file); run kube-controller-manager instead")
 	}
-	dir := filepath.Join(s.cfg.DataDir, "pki")
-	certPEM, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
-	if err != nil {
-		return nil, err
-	}
-	block, _ := pem.Decode(certPEM)
-	if block == nil || block.Type != "CERTIFICATE" {
-		return nil, errors.New("ca.crt holds no certificate")
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		return nil, err
-	}
-	key, err := readSignerPEM(filepath.Join(dir, "ca.key"))
+	ca, err := pki.LoadCA(filepath.Join(s.cfg.DataDir, "pki"))
 	if err != nil {
 		return nil, err
 	}
@@ -211,74 +183,14 @@ func (s *Server) loopbackCA(addr net.Addr) (*loopbackCA, error) {
 	if tcp, ok := addr.(*net.TCPAddr); ok {
 		port = tcp.Port
 	}
-	return &loopbackCA{cert: cert, key: key, caPEM: certPEM,
+	return &loopbackCA{ca: ca,
 		server: "https://" + net.JoinHostPort(host.String(), strconv.Itoa(port))}, nil
-}
-
-// readSignerPEM reads the first private key PEM block of a file (the formats
-// internal/pki writes and accepts).
-func readSignerPEM(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		var block *pem.Block
-		block, data = pem.Decode(data)
-		if block == nil {
-			return nil, fmt.Errorf("%s: no private key", path)
-		}
-		var key any
-		switch block.Type {
-		case "EC PRIVATE KEY":
-			key, err = x509.ParseECPrivateKey(block.Bytes)
-		case "RSA PRIVATE KEY":
-			key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
-		case "PRIVATE KEY":
-			key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
-		default:
-			continue
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		signer, ok := key.(crypto.Signer)
-		if !ok {
-			return nil, fmt.Errorf("%s: unsupported key %T", path, key)
-		}
-		return signer, nil
-	}
 }
 
 // restConfig mints an in-memory client certificate for id (CN user, O groups) and
 // returns a client configuration that presents it; the key never touches disk.
 func (ca *loopbackCA) restConfig(id controllerIdentity) (*rest.Config, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		return nil, err
-	}
-	now := time.Now()
-	notAfter := now.Add(controllerCertValidity)
-	if notAfter.After(ca.cert.NotAfter) {
-		notAfter = ca.cert.NotAfter
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: id.user, Organization: id.groups},
-		NotBefore:    now.Add(-5 * time.Minute),
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
-	if err != nil {
-		return nil, err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
+	certPEM, keyPEM, err := ca.ca.ClientCertPEM(id.user, id.groups)
 	if err != nil {
 		return nil, err
 	}
@@ -289,9 +201,9 @@ func (ca *loopbackCA) restConfig(id controllerIdentity) (*rest.Config, error) {
 		QPS:       200,
 		Burst:     400,
 		TLSClientConfig: rest.TLSClientConfig{
-			CAData:   ca.caPEM,
-			CertData: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-			KeyData:  pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}),
+			CAData:   ca.ca.CertPEM(),
+			CertData: certPEM,
+			KeyData:  keyPEM,
 		},
 	}, nil
 }

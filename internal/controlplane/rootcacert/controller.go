@@ -49,35 +49,10 @@ func New(client kubernetes.Interface, rootCA []byte, namespaces coreinformers.Na
 		synced:     []cache.InformerSynced{namespaces.Informer().HasSynced, configMaps.Informer().HasSynced},
 		queue:      controlplane.NewQueue(controlplane.RootCACertPublisher),
 	}
-	if _, err := namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    p.namespaceChanged,
-		UpdateFunc: func(_, obj any) { p.namespaceChanged(obj) },
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := configMaps.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		UpdateFunc: func(_, obj any) { p.configMapChanged(obj) },
-		DeleteFunc: p.configMapChanged,
-	}); err != nil {
+	if err := controlplane.QueueNamespaces(p.queue, namespaces.Informer(), configMaps.Informer(), ConfigMapName, true); err != nil {
 		return nil, err
 	}
 	return p, nil
-}
-
-func (p *Publisher) namespaceChanged(obj any) {
-	if ns, ok := obj.(*corev1.Namespace); ok {
-		p.queue.Add(ns.Name)
-	}
-}
-
-// configMapChanged requeues the namespace when someone edits or deletes the bundle.
-func (p *Publisher) configMapChanged(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if cm, ok := obj.(*corev1.ConfigMap); ok && cm.Name == ConfigMapName {
-		p.queue.Add(cm.Namespace)
-	}
 }
 
 // Run works until ctx ends; it returns early only if the caches never sync.
@@ -89,15 +64,8 @@ func (p *Publisher) Run(ctx context.Context, workers int) {
 }
 
 func (p *Publisher) sync(ctx context.Context, name string) error {
-	ns, err := p.namespaces.Get(name)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
+	if active, err := controlplane.ActiveNamespace(p.namespaces, name); !active || err != nil {
 		return err
-	}
-	if ns.Status.Phase != corev1.NamespaceActive {
-		return nil
 	}
 	want := map[string]string{DataKey: p.rootCA}
 	cm, err := p.configMaps.ConfigMaps(name).Get(ConfigMapName)

@@ -40,34 +40,10 @@ func New(client kubernetes.Interface, namespaces coreinformers.NamespaceInformer
 		synced:     []cache.InformerSynced{namespaces.Informer().HasSynced, accounts.Informer().HasSynced},
 		queue:      controlplane.NewQueue(controlplane.ServiceAccount),
 	}
-	if _, err := namespaces.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { c.enqueueNamespace(obj) },
-		UpdateFunc: func(_, obj any) { c.enqueueNamespace(obj) },
-	}); err != nil {
-		return nil, err
-	}
-	if _, err := accounts.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		DeleteFunc: c.accountDeleted,
-	}); err != nil {
+	if err := controlplane.QueueNamespaces(c.queue, namespaces.Informer(), accounts.Informer(), DefaultName, false); err != nil {
 		return nil, err
 	}
 	return c, nil
-}
-
-func (c *Controller) enqueueNamespace(obj any) {
-	if ns, ok := obj.(*corev1.Namespace); ok {
-		c.queue.Add(ns.Name)
-	}
-}
-
-// accountDeleted requeues the namespace of a deleted default account so it comes back.
-func (c *Controller) accountDeleted(obj any) {
-	if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
-		obj = tomb.Obj
-	}
-	if sa, ok := obj.(*corev1.ServiceAccount); ok && sa.Name == DefaultName {
-		c.queue.Add(sa.Namespace)
-	}
 }
 
 // Run works until ctx ends; it returns early only if the caches never sync.
@@ -80,15 +56,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 // sync creates the default account of one namespace when it is missing.
 func (c *Controller) sync(ctx context.Context, name string) error {
-	ns, err := c.namespaces.Get(name)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if ns.Status.Phase != corev1.NamespaceActive {
-		return nil // nothing is created in a terminating namespace
+	if active, err := controlplane.ActiveNamespace(c.namespaces, name); !active || err != nil {
+		return err // nothing is created in a missing or terminating namespace
 	}
 	if _, err := c.accounts.ServiceAccounts(name).Get(DefaultName); err == nil {
 		return nil
@@ -96,7 +65,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return err
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: DefaultName, Namespace: name}}
-	_, err = c.client.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{})
+	_, err := c.client.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{})
 	switch {
 	case err == nil, apierrors.IsAlreadyExists(err), apierrors.IsNotFound(err),
 		apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kapi-dev/kapi/internal/controlplane"
 	"github.com/kapi-dev/kapi/internal/server"
 	"github.com/kapi-dev/kapi/internal/storage/etcdtest"
 )
@@ -155,18 +156,10 @@ func freePort(t testing.TB) int {
 // runs with these --controllers values.
 func serviceAccountsControlled(sel []string) bool {
 	if sel == nil {
-		return true
+		sel = []string{"*"} // unset means every default controller, as in the server
 	}
-	on := false
-	for _, s := range sel {
-		switch s {
-		case "*", "serviceaccount-controller", "serviceaccount":
-			on = true
-		case "-serviceaccount-controller", "-serviceaccount":
-			return false
-		}
-	}
-	return on
+	parsed, err := controlplane.ParseSelection(sel)
+	return err == nil && parsed.Enabled(controlplane.ServiceAccount)
 }
 
 // controllersMayWrite reports whether the configuration lets the built-in controllers
