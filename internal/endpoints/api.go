@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -48,9 +49,13 @@ type API struct {
 	codecs serializer.CodecFactory
 	params runtime.ParameterCodec
 	// strict holds decoders that report unknown fields, by media type.
-	strict    map[string]runtime.Serializer
-	jsonInfo  runtime.SerializerInfo
-	endpoints map[schema.GroupVersionResource]*endpoint
+	strict   map[string]runtime.Serializer
+	jsonInfo runtime.SerializerInfo
+	// endpoints maps each served resource to its endpoint; resources registered at
+	// run time (custom resources) replace the map, so readers never lock.
+	endpoints atomic.Pointer[map[schema.GroupVersionResource]*endpoint]
+	// addMu serializes Add and Remove.
+	addMu     sync.Mutex
 	admission Admission
 	// fieldManagers track metadata.managedFields and serve server-side apply.
 	fieldManagers *fieldManagers
@@ -67,6 +72,16 @@ type endpoint struct {
 	api   *API
 	res   *registry.Resource
 	store *registry.Store
+	// types creates, defaults and converts the resource's objects: the scheme for
+	// built-in resources, the CRD's own for custom resources.
+	types ObjectTypes
+	// fieldManagers track managed fields and serve apply for this resource.
+	fieldManagers *fieldManagers
+	// afterDecode, when set, runs on every decoded request body (served version) and
+	// returns the unknown fields it dropped (custom resources' pruning).
+	afterDecode func(obj runtime.Object) (unknown []string, err error)
+	// custom marks a custom resource: no strategic merge patch, as upstream.
+	custom bool
 	// warning is sent with every request when the served kind is deprecated.
 	warning string
 }
@@ -80,7 +95,6 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 		codecs:        codecs,
 		params:        runtime.NewParameterCodec(scheme),
 		strict:        strictSerializers(scheme),
-		endpoints:     map[schema.GroupVersionResource]*endpoint{},
 		admission:     admission,
 		fieldManagers: &fieldManagers{build: types},
 		stopWatches:   make(chan struct{}),
@@ -90,14 +104,21 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 			a.jsonInfo = info
 		}
 	}
+	eps := map[schema.GroupVersionResource]*endpoint{}
 	for _, st := range stores {
-		e := &endpoint{api: a, res: st.Resource(), store: st}
+		e := &endpoint{api: a, res: st.Resource(), store: st, types: scheme, fieldManagers: a.fieldManagers}
 		if obj, err := scheme.New(e.res.GroupVersionKind()); err == nil {
 			e.warning = deprecationWarning(obj, e.res.GroupVersionKind())
 		}
-		a.endpoints[st.Resource().GroupVersionResource()] = e
+		eps[st.Resource().GroupVersionResource()] = e
 	}
+	a.endpoints.Store(&eps)
 	return a
+}
+
+// endpoint returns the endpoint serving gvr, or nil.
+func (a *API) endpoint(gvr schema.GroupVersionResource) *endpoint {
+	return (*a.endpoints.Load())[gvr]
 }
 
 // Codecs returns the codec factory responses are encoded with.
@@ -105,7 +126,7 @@ func (a *API) Codecs() serializer.CodecFactory { return a.codecs }
 
 // Store returns the store serving gvr.
 func (a *API) Store(gvr schema.GroupVersionResource) *registry.Store {
-	if e := a.endpoints[gvr]; e != nil {
+	if e := a.endpoint(gvr); e != nil {
 		return e.store
 	}
 	return nil
@@ -134,7 +155,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
-	e := a.endpoints[gvr]
+	e := a.endpoint(gvr)
 	if e == nil || (info.APIPrefix == "api") != (info.APIGroup == "") {
 		a.WriteError(w, r, NotFound())
 		return
@@ -242,8 +263,8 @@ func methodNotAllowed(r *http.Request) error {
 
 // writeRequest reads what every write needs from a request: the negotiated
 // response encoding, the dryRun flag and the body.
-func (a *API) writeRequest(r *http.Request) (out output, dry bool, body []byte, err error) {
-	if out, err = a.negotiateOutput(r, false); err != nil {
+func (e *endpoint) writeRequest(r *http.Request) (out output, dry bool, body []byte, err error) {
+	if out, err = e.negotiateOutput(r, false); err != nil {
 		return out, false, nil, err
 	}
 	if dry, err = dryRun(r); err != nil {

@@ -69,7 +69,7 @@ func (e *endpoint) serverSideApply(w http.ResponseWriter, r *http.Request, out o
 			gvk.GroupVersion(), e.res.GroupVersion)))
 		return
 	}
-	fm, err := e.api.fieldManagers.forResource(e.api.scheme, e.res, subresource)
+	fm, err := e.fieldManagers.forResource(e.types, e.res, subresource)
 	if err != nil || fm == nil {
 		e.api.WriteError(w, r, apierrors.NewInternalError(fmt.Errorf("server-side apply is not available: %v", err)))
 		return
@@ -85,7 +85,7 @@ func (e *endpoint) serverSideApply(w http.ResponseWriter, r *http.Request, out o
 			if subresource != "" {
 				return nil, apierrors.NewNotFound(e.res.GroupVersionResource().GroupResource(), name)
 			}
-			if live, err = e.api.scheme.New(e.res.StorageKind); err != nil {
+			if live, err = e.types.New(e.res.StorageKind); err != nil {
 				return nil, err
 			}
 			acc, _ := meta.Accessor(live)

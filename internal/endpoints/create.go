@@ -33,7 +33,7 @@ func (e *endpoint) decodeBody(w http.ResponseWriter, r *http.Request, body []byt
 // it to the storage type.
 func (e *endpoint) decode(info runtime.SerializerInfo, body []byte, mode string) (runtime.Object, []string, error) {
 	gvk := e.res.GroupVersionKind()
-	into, err := e.api.scheme.New(gvk)
+	into, err := e.types.New(gvk)
 	if err != nil {
 		return nil, nil, apierrors.NewInternalError(err)
 	}
@@ -41,16 +41,11 @@ func (e *endpoint) decode(info runtime.SerializerInfo, body []byte, mode string)
 	if strict := e.api.strict[info.MediaType]; strict != nil && mode != fieldValidationIgnore {
 		decoder = strict
 	}
-	var warnings []string
+	var strictErrs []error
 	obj, got, err := decoder.Decode(body, &gvk, into)
 	if err != nil && runtime.IsStrictDecodingError(err) {
-		if mode == fieldValidationStrict {
-			return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err))
-		}
 		if sde, ok := runtime.AsStrictDecodingError(err); ok {
-			for _, e := range sde.Errors() {
-				warnings = append(warnings, e.Error())
-			}
+			strictErrs = sde.Errors()
 		}
 		err = nil
 	}
@@ -63,7 +58,27 @@ func (e *endpoint) decode(info runtime.SerializerInfo, body []byte, mode string)
 	if got.Kind != gvk.Kind || obj != into {
 		return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: the object provided is unrecognized (must be of type %s)", got.Kind, got.Version, gvk.Kind, gvk.Kind))
 	}
-	e.api.scheme.Default(obj)
+	if e.afterDecode != nil {
+		unknown, err := e.afterDecode(obj)
+		if err != nil {
+			return nil, nil, err
+		}
+		if mode != fieldValidationIgnore {
+			for _, path := range unknown {
+				strictErrs = append(strictErrs, fmt.Errorf("unknown field %q", path))
+			}
+		}
+	}
+	var warnings []string
+	if len(strictErrs) > 0 {
+		if mode == fieldValidationStrict {
+			return nil, nil, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, runtime.NewStrictDecodingError(strictErrs)))
+		}
+		for _, e := range strictErrs {
+			warnings = append(warnings, e.Error())
+		}
+	}
+	e.types.Default(obj)
 	out, err := e.toStorage(obj)
 	return out, warnings, err
 }
@@ -93,7 +108,7 @@ func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool) (mutat
 }
 
 func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
-	out, dry, body, err := e.api.writeRequest(r)
+	out, dry, body, err := e.writeRequest(r)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -128,7 +143,7 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 
 // createSubresource serves POST to a subresource that creates (pods/binding).
 func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns, name string, sub *registry.Subresource) {
-	out, dry, body, err := e.api.writeRequest(r)
+	out, dry, body, err := e.writeRequest(r)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -142,7 +157,7 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 	if gvk.Version == "" {
 		gvk = e.res.GroupVersion.WithKind(sub.Kind.Kind)
 	}
-	into, err := e.api.scheme.New(gvk)
+	into, err := e.types.New(gvk)
 	if err != nil {
 		e.api.WriteError(w, r, apierrors.NewInternalError(err))
 		return
@@ -152,7 +167,7 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 		e.api.WriteError(w, r, apierrors.NewBadRequest(fmt.Sprintf("%s in version %q cannot be handled as a %s: %v", gvk.Kind, gvk.Version, gvk.Kind, err)))
 		return
 	}
-	e.api.scheme.Default(obj)
+	e.types.Default(obj)
 	result, err := sub.Create(r.Context(), ns, name, obj, dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)

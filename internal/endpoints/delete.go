@@ -40,7 +40,7 @@ func (e *endpoint) deleteOptions(r *http.Request) (*metav1.DeleteOptions, bool, 
 }
 
 func (e *endpoint) delete(w http.ResponseWriter, r *http.Request, ns, name string) {
-	out, err := e.api.negotiateOutput(r, false)
+	out, err := e.negotiateOutput(r, false)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -87,7 +87,7 @@ func successStatus(e *endpoint, obj runtime.Object, name string) *metav1.Status 
 }
 
 func (e *endpoint) deleteCollection(w http.ResponseWriter, r *http.Request, ns string) {
-	out, err := e.api.negotiateOutput(r, false)
+	out, err := e.negotiateOutput(r, false)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

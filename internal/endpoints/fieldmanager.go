@@ -28,6 +28,9 @@ type TypeConverterFunc func() (managedfields.TypeConverter, error)
 // first use, since building needs the type converter.
 type fieldManagers struct {
 	build TypeConverterFunc
+	// custom builds managers for custom resources, whose schemas may preserve
+	// unknown fields.
+	custom bool
 	// mu guards converter, convErr and managers.
 	mu        sync.Mutex
 	converter managedfields.TypeConverter
@@ -43,7 +46,7 @@ type fieldManagerKey struct {
 // forResource returns the field manager of a resource's storage kind for writes
 // through subresource ("" or "status"). The main resource does not own status and
 // the status subresource owns nothing else, as upstream resets those fields.
-func (f *fieldManagers) forResource(scheme *runtime.Scheme, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
+func (f *fieldManagers) forResource(types ObjectTypes, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
 	var reset map[fieldpath.APIVersion]fieldpath.Filter
 	if res.Status {
 		version := fieldpath.APIVersion(res.StorageKind.GroupVersion().String())
@@ -54,11 +57,11 @@ func (f *fieldManagers) forResource(scheme *runtime.Scheme, res *registry.Resour
 			reset = map[fieldpath.APIVersion]fieldpath.Filter{version: fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie("spec")))}
 		}
 	}
-	return f.forKind(scheme, res.StorageKind, subresource, reset)
+	return f.forKind(types, res.StorageKind, subresource, reset)
 }
 
 // forKind returns the field manager of kind for writes through subresource.
-func (f *fieldManagers) forKind(scheme *runtime.Scheme, kind schema.GroupVersionKind, subresource string, reset map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
+func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind, subresource string, reset map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
 	if f == nil || f.build == nil {
 		return nil, nil
 	}
@@ -74,7 +77,11 @@ func (f *fieldManagers) forKind(scheme *runtime.Scheme, kind schema.GroupVersion
 	if f.convErr != nil {
 		return nil, f.convErr
 	}
-	fm, err := managedfields.NewDefaultFieldManager(f.converter, scheme, scheme, scheme, kind, kind.GroupVersion(), subresource, reset)
+	newManager := managedfields.NewDefaultFieldManager
+	if f.custom {
+		newManager = managedfields.NewDefaultCRDFieldManager
+	}
+	fm, err := newManager(f.converter, types, types, types, kind, kind.GroupVersion(), subresource, reset)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +122,7 @@ func managerName(r *http.Request) (string, error) {
 // trackManagedFields returns an admission-style step that records manager's
 // ownership of obj's fields (an Update operation) in metadata.managedFields.
 func (e *endpoint) trackManagedFields(manager, subresource string) (registry.AdmitFunc, error) {
-	fm, err := e.api.fieldManagers.forResource(e.api.scheme, e.res, subresource)
+	fm, err := e.fieldManagers.forResource(e.types, e.res, subresource)
 	if err != nil || fm == nil {
 		return nil, err
 	}
@@ -123,7 +130,7 @@ func (e *endpoint) trackManagedFields(manager, subresource string) (registry.Adm
 		live := old
 		if live == nil {
 			var err error
-			if live, err = e.api.scheme.New(e.res.StorageKind); err != nil {
+			if live, err = e.types.New(e.res.StorageKind); err != nil {
 				return err
 			}
 		}

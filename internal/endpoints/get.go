@@ -8,7 +8,7 @@ import (
 )
 
 func (e *endpoint) get(w http.ResponseWriter, r *http.Request, ns, name string) {
-	out, err := e.api.negotiateOutput(r, true)
+	out, err := e.negotiateOutput(r, true)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -37,7 +37,7 @@ func (a *API) listOptions(r *http.Request, watch bool) (*metav1.ListOptions, err
 }
 
 func (e *endpoint) list(w http.ResponseWriter, r *http.Request, ns string) {
-	out, err := e.api.negotiateOutput(r, true)
+	out, err := e.negotiateOutput(r, true)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

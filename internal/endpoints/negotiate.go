@@ -31,6 +31,17 @@ type output struct {
 // negotiateOutput picks the response encoding from the Accept header. Transforms are
 // honoured only when allowed (resource GET/LIST/WATCH).
 func (a *API) negotiateOutput(r *http.Request, allowTransform bool) (output, error) {
+	return a.negotiate(r, allowTransform, false)
+}
+
+// negotiateOutput is the API's negotiation for the endpoint's own objects: custom
+// resources have no protobuf form, so a protobuf clause without a transform is
+// passed over for the next one, as upstream.
+func (e *endpoint) negotiateOutput(r *http.Request, allowTransform bool) (output, error) {
+	return e.api.negotiate(r, allowTransform, e.custom)
+}
+
+func (a *API) negotiate(r *http.Request, allowTransform, textOnly bool) (output, error) {
 	header := r.Header.Get("Accept")
 	pretty := isPretty(r)
 	if header == "" {
@@ -43,6 +54,9 @@ func (a *API) negotiateOutput(r *http.Request, allowTransform bool) (output, err
 		}
 		as := clause.Params["as"]
 		if as == "" {
+			if textOnly && info.MediaType == runtime.ContentTypeProtobuf {
+				continue
+			}
 			return output{info: info, pretty: pretty}, nil
 		}
 		if !allowTransform || clause.Params["g"] != "meta.k8s.io" {

@@ -22,7 +22,7 @@ import (
 const maxJSONPatchOperations = 10000
 
 func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subresource string) {
-	out, err := e.api.negotiateOutput(r, false)
+	out, err := e.negotiateOutput(r, false)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -33,6 +33,13 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 		return
 	}
 	pt := types.PatchType(mediaTypeOf(r.Header.Get("Content-Type")))
+	if e.custom && pt == types.StrategicMergePatchType {
+		// Custom resources have no patch strategies to merge by.
+		e.api.WriteError(w, r, statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
+			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s, %s, %s",
+				types.JSONPatchType, types.MergePatchType, types.ApplyYAMLPatchType)))
+		return
+	}
 	switch pt {
 	case types.ApplyYAMLPatchType:
 		e.serverSideApply(w, r, out, ns, name, subresource, dry)
@@ -100,7 +107,7 @@ func (e *endpoint) patchObject(pt types.PatchType, patch []byte, current runtime
 	if err != nil {
 		return nil, nil, err
 	}
-	schemaObj, err := e.api.scheme.New(e.res.GroupVersionKind())
+	schemaObj, err := e.types.New(e.res.GroupVersionKind())
 	if err != nil {
 		return nil, nil, apierrors.NewInternalError(err)
 	}

@@ -76,8 +76,15 @@ func (a *API) writeObject(w http.ResponseWriter, code int, out output, obj runti
 		ser = out.info.PrettySerializer
 	}
 	if err := ser.Encode(obj, &buf); err != nil {
-		utilruntime.HandleError(fmt.Errorf("encoding %T: %w", obj, err))
 		code = http.StatusInternalServerError
+		var apiErr apierrors.APIStatus
+		if errors.As(err, &apiErr) && apiErr.Status().Code != 0 {
+			// An object the format cannot carry (a custom resource in protobuf) is
+			// the client's 406, as upstream.
+			code = int(apiErr.Status().Code)
+		} else {
+			utilruntime.HandleError(fmt.Errorf("encoding %T: %w", obj, err))
+		}
 		buf.Reset()
 		st := errorStatus(err)
 		st.SetGroupVersionKind(statusGVK)
@@ -101,11 +108,11 @@ func (e *endpoint) toServed(obj runtime.Object) (runtime.Object, error) {
 		}
 		return obj, nil
 	}
-	out, err := e.api.scheme.New(gvk)
+	out, err := e.types.New(gvk)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.api.scheme.Convert(obj, out, nil); err != nil {
+	if err := e.types.Convert(obj, out, nil); err != nil {
 		return nil, err
 	}
 	out.GetObjectKind().SetGroupVersionKind(gvk)
@@ -117,11 +124,11 @@ func (e *endpoint) toStorage(obj runtime.Object) (runtime.Object, error) {
 	if e.res.StorageKind == e.res.GroupVersionKind() {
 		return obj, nil
 	}
-	out, err := e.api.scheme.New(e.res.StorageKind)
+	out, err := e.types.New(e.res.StorageKind)
 	if err != nil {
 		return nil, err
 	}
-	if err := e.api.scheme.Convert(obj, out, nil); err != nil {
+	if err := e.types.Convert(obj, out, nil); err != nil {
 		return nil, err
 	}
 	out.GetObjectKind().SetGroupVersionKind(e.res.StorageKind)
@@ -130,7 +137,7 @@ func (e *endpoint) toStorage(obj runtime.Object) (runtime.Object, error) {
 
 // listToServed converts a stored list to the served version's list type.
 func (e *endpoint) listToServed(list runtime.Object) (runtime.Object, error) {
-	listGVK := e.res.GroupVersion.WithKind(e.res.Kind + "List")
+	listGVK := e.res.GroupVersion.WithKind(e.res.ListKindName())
 	if e.res.StorageKind == e.res.GroupVersionKind() {
 		list.GetObjectKind().SetGroupVersionKind(listGVK)
 		return list, nil
@@ -139,18 +146,26 @@ func (e *endpoint) listToServed(list runtime.Object) (runtime.Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.api.scheme.New(listGVK)
+	out, err := e.types.New(listGVK)
 	if err != nil {
 		return nil, err
 	}
-	converted := make([]runtime.Object, 0, len(items))
-	for _, item := range items {
-		c, err := e.toServed(item)
-		if err != nil {
+	var converted []runtime.Object
+	if batch, ok := e.types.(ItemsConverter); ok {
+		// Custom resources keep apiVersion and kind on every item.
+		if converted, err = batch.ConvertItems(items, e.res.GroupVersion); err != nil {
 			return nil, err
 		}
-		c.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
-		converted = append(converted, c)
+	} else {
+		converted = make([]runtime.Object, 0, len(items))
+		for _, item := range items {
+			c, err := e.toServed(item)
+			if err != nil {
+				return nil, err
+			}
+			c.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+			converted = append(converted, c)
+		}
 	}
 	if err := meta.SetList(out, converted); err != nil {
 		return nil, err

@@ -122,7 +122,15 @@ func (e *endpoint) newScale(r *http.Request, verb string, body []byte, current r
 // replicasPath maps the parent's group version to where it keeps its replica count,
 // so that ownership of spec.replicas moves between the parent and its Scale.
 func (e *endpoint) replicasPath() managedfields.ResourcePathMappings {
-	return managedfields.ResourcePathMappings{e.res.StorageKind.GroupVersion().String(): fieldpath.MakePathOrDie("spec", "replicas")}
+	path := fieldpath.MakePathOrDie("spec", "replicas")
+	if p := e.res.Scale.ReplicasPath; len(p) > 0 {
+		elems := make([]any, len(p))
+		for i, name := range p {
+			elems[i] = name
+		}
+		path = fieldpath.MakePathOrDie(elems...)
+	}
+	return managedfields.ResourcePathMappings{e.res.StorageKind.GroupVersion().String(): path}
 }
 
 // trackScaleFields records manager's update of scale in the parent's managed

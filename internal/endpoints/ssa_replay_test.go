@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -88,6 +89,13 @@ func normalize(v map[string]any) map[string]any {
 					delete(m, "time")
 				}
 			}
+			// Entries are ordered by time, then manager: with times left out, the
+			// order of two writes a second apart differs from two within one.
+			sort.SliceStable(mf, func(i, j int) bool {
+				mi, _ := mf[i].(map[string]any)
+				mj, _ := mf[j].(map[string]any)
+				return fmt.Sprint(mi["operation"], mi["manager"]) < fmt.Sprint(mj["operation"], mj["manager"])
+			})
 		}
 	}
 	return v

@@ -21,7 +21,7 @@ import (
 const MinRequestTimeout = 1800 * time.Second
 
 func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string) {
-	out, err := e.api.negotiateOutput(r, true)
+	out, err := e.negotiateOutput(r, true)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -16,6 +16,14 @@
 // schema defaults and v3 keeps them. Definitions exposes every registered kind's
 // schema for server-side apply.
 //
+// SetCustomResourceDefinitions publishes CRDs as upstream's CRD OpenAPI controllers
+// do: every served version's paths (no watch paths, JSON and YAML only) and its
+// kind and list definitions (built by internal/apiextensions/crdopenapi) join
+// /openapi/v2, and each group version served only by CRDs gets its own v3 document
+// titled "Kubernetes CRD Swagger". Only the documents of changed group versions are
+// rebuilt, lazily; a CRD that serves a resource also passed to Update describes it,
+// and a CRD whose definition name would replace a built-in one is left out.
+//
 // Differences from kube-apiserver: CBOR media types are not advertised because kapi
 // does not serve CBOR; the /logs, /openid and /.well-known paths and subresources
 // other than status and scale (log, exec, binding, eviction, finalize, proxy, ...)

@@ -7,7 +7,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/kube-openapi/pkg/builder"
 	"k8s.io/kube-openapi/pkg/builder3"
 	"k8s.io/kube-openapi/pkg/cached"
 	"k8s.io/kube-openapi/pkg/common"
@@ -37,11 +36,26 @@ type Service struct {
 	// v3 serves /openapi/v3 and the per group version documents.
 	v3 *handler3.OpenAPIService
 
+	// generatedV2 and generatedV3 are the generated definitions with references in
+	// v2 and v3 form, built once, for documents that add custom kinds to them;
+	// crdBaseV3 is the part of generatedV3 that documents of custom kinds alone use.
+	generatedV2, generatedV3, crdBaseV3 func() map[string]common.OpenAPIDefinition
+
 	mu sync.Mutex // guards the fields below
+	// resources are the resources of the last Update.
+	resources []*registry.Resource
+	// static holds the route containers of resources by document name, less the
+	// resources a published CRD serves; staticErr is why some could not be built.
+	static    map[string]*container
+	staticErr error
+	// resourceGVRs are the resources of the last Update, claimed or not.
+	resourceGVRs map[schema.GroupVersionResource]bool
+	// crds are the published CRDs by name (SetCustomResourceDefinitions).
+	crds map[string]*publishedCRD
 	// v3Docs is the set of served v3 document names ("api/v1", "apis/apps").
 	v3Docs map[string]bool
-	// generation counts Updates; it is the etag of the built specs, so the caches
-	// downstream of them rebuild after an Update.
+	// generation counts changes; it is the etag of the built specs, so the caches
+	// downstream of them rebuild after a change.
 	generation int
 }
 
@@ -64,7 +78,11 @@ func New(resources []*registry.Resource, scheme *runtime.Scheme, opts ...Option)
 		v2:      newV2Handler(),
 		v3:      handler3.NewOpenAPIService(),
 		v3Docs:  map[string]bool{},
+		crds:    map[string]*publishedCRD{},
 	}
+	s.generatedV2 = sync.OnceValue(func() map[string]common.OpenAPIDefinition { return s.generatedDefinitions("#/definitions/") })
+	s.generatedV3 = sync.OnceValue(func() map[string]common.OpenAPIDefinition { return s.generatedDefinitions("#/components/schemas/") })
+	s.crdBaseV3 = sync.OnceValue(func() map[string]common.OpenAPIDefinition { return crdBaseDefinitions(s.generatedV3()) })
 	for _, o := range opts {
 		o(s)
 	}
@@ -76,49 +94,69 @@ func New(resources []*registry.Resource, scheme *runtime.Scheme, opts ...Option)
 	return s
 }
 
-// Update replaces the served resources (CRDs and aggregated APIs change them at run
-// time). The documents are rebuilt lazily on their next request; documents of group
-// versions that are gone stop being served.
+// Update replaces the served resources (aggregated APIs change them at run time).
+// The documents are rebuilt lazily on their next request; documents of group
+// versions that are gone stop being served. Custom resources are published with
+// SetCustomResourceDefinitions; a resource listed here that a published CRD serves
+// is described by the CRD.
 func (s *Service) Update(resources []*registry.Resource) {
 	// Copy so the caller may keep changing its slice.
 	resources = append([]*registry.Resource(nil), resources...)
-	containers, routeErr := buildContainers(resources, s.scheme)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	affected := map[string]bool{}
+	for name := range s.static {
+		affected[name] = true
+	}
+	s.resources = resources
+	s.rebuildStatic()
+	for name := range s.static {
+		affected[name] = true
+	}
+	s.publish(affected)
+}
+
+// rebuildStatic recomputes the route containers of the resources of the last
+// Update, leaving out those a published CRD serves. Callers hold mu.
+func (s *Service) rebuildStatic() {
+	claimed := s.claimedResources()
+	var kept []*registry.Resource
+	s.resourceGVRs = map[schema.GroupVersionResource]bool{}
+	for _, r := range s.resources {
+		gvr := r.GroupVersionResource()
+		s.resourceGVRs[gvr] = true
+		if !claimed[gvr] {
+			kept = append(kept, r)
+		}
+	}
+	containers, err := buildContainers(kept, s.scheme)
+	s.static = make(map[string]*container, len(containers))
+	for _, c := range containers {
+		s.static[strings.TrimPrefix(c.RootPath(), "/")] = c.(*container)
+	}
+	s.staticErr = err
+}
+
+// publish replaces /openapi/v2 and the v3 documents named in affected with lazily
+// built ones; an affected document with nothing left to describe is removed.
+// Callers hold mu.
+func (s *Service) publish(affected map[string]bool) {
 	s.generation++
 	generation := strconv.Itoa(s.generation)
-
-	// A resource the scheme cannot describe fails the v2 document, which is served
-	// as a 503 so the error is seen rather than a document missing it.
-	s.v2.update(cached.Once(cached.Func(func() (*spec.Swagger, string, error) {
-		if routeErr != nil {
-			return nil, "", routeErr
+	s.v2.update(s.v2Value(generation))
+	for name := range affected {
+		c, crds := s.static[name], s.crdsFor(name)
+		if c == nil && len(crds) == 0 {
+			if s.v3Docs[name] {
+				s.v3.DeleteGroupVersion(name)
+				delete(s.v3Docs, name)
+			}
+			continue
 		}
-		sw, err := builder.BuildOpenAPISpecFromRoutes(containers, s.v2Config())
-		if err != nil {
-			return nil, "", err
-		}
-		pruneDefaults(sw.Definitions)
-		return sw, generation, nil
-	})))
-
-	docs := map[string]bool{}
-	for _, c := range containers {
-		name := strings.TrimPrefix(c.RootPath(), "/")
-		docs[name] = true
-		single := []common.RouteContainer{c}
-		s.v3.UpdateGroupVersionLazy(name, cached.Once(cached.Func(func() (*spec3.OpenAPI, string, error) {
-			doc, err := builder3.BuildOpenAPISpecFromRoutes(single, s.v3Config())
-			return doc, generation, err
-		})))
+		s.v3Docs[name] = true
+		s.v3.UpdateGroupVersionLazy(name, s.v3Value(name, c, crds, generation))
 	}
-	for name := range s.v3Docs {
-		if !docs[name] {
-			s.v3.DeleteGroupVersion(name)
-		}
-	}
-	s.v3Docs = docs
 }
 
 // Definitions returns the OpenAPI v3 schema of every kind the scheme registers and

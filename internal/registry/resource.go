@@ -22,9 +22,11 @@ type Resource struct {
 	Name         string
 	SingularName string
 	Kind         string
-	ShortNames   []string
-	Categories   []string
-	Namespaced   bool
+	// ListKind is the kind of lists; empty means Kind+"List" (CRDs may name another).
+	ListKind   string
+	ShortNames []string
+	Categories []string
+	Namespaced bool
 	// Verbs lists the verbs for discovery; nil means the full set.
 	Verbs []string
 
@@ -142,6 +144,14 @@ func (r *Resource) GroupVersionResource() schema.GroupVersionResource {
 	return r.GroupVersion.WithResource(r.Name)
 }
 
+// ListKindName returns the kind of the resource's lists.
+func (r *Resource) ListKindName() string {
+	if r.ListKind != "" {
+		return r.ListKind
+	}
+	return r.Kind + "List"
+}
+
 // GroupVersionKind returns the served kind.
 func (r *Resource) GroupVersionKind() schema.GroupVersionKind {
 	return r.GroupVersion.WithKind(r.Kind)
@@ -165,6 +175,9 @@ type Scale struct {
 	Get func(obj runtime.Object) (specReplicas, statusReplicas int32, selector string)
 	// SetReplicas sets spec.replicas.
 	SetReplicas func(obj runtime.Object, replicas int32)
+	// ReplicasPath is where the parent keeps its desired replica count, for managed
+	// fields; nil means spec.replicas. Custom resources name it in their CRD.
+	ReplicasPath []string
 }
 
 // Subresource is a subresource beyond status and scale.

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -417,7 +418,8 @@ func (s *Store) validateUpdate(obj, old runtime.Object, acc, oldAcc metav1.Objec
 	switch {
 	case subresource == "status" && s.res.ValidateStatusUpdate != nil:
 		return s.res.ValidateStatusUpdate(obj, old)
-	case subresource == "" && s.res.ValidateUpdate != nil:
+	case (subresource == "" || subresource == "scale") && s.res.ValidateUpdate != nil:
+		// A scale change is a change of the parent, validated as one (upstream).
 		return s.res.ValidateUpdate(obj, old)
 	}
 	return ValidateObjectMetaUpdate(acc, oldAcc, s.res.Namespaced, s.nameValidator())
@@ -658,6 +660,10 @@ func UID(obj runtime.Object) types.UID { return mustAccessor(obj).GetUID() }
 
 // specEqual compares everything but TypeMeta, ObjectMeta and Status.
 func specEqual(a, b runtime.Object) bool {
+	if ua, ok := a.(*unstructured.Unstructured); ok {
+		ub, ok := b.(*unstructured.Unstructured)
+		return ok && unstructuredSpecEqual(ua.Object, ub.Object)
+	}
 	va, vb := reflect.ValueOf(a).Elem(), reflect.ValueOf(b).Elem()
 	t := va.Type()
 	for i := 0; i < t.NumField(); i++ {
@@ -672,8 +678,33 @@ func specEqual(a, b runtime.Object) bool {
 	return true
 }
 
+// unstructuredSpecEqual compares two custom resources outside apiVersion, kind,
+// metadata and status, the fields whose change bumps generation.
+func unstructuredSpecEqual(a, b map[string]any) bool {
+	skip := func(k string) bool { return k == "apiVersion" || k == "kind" || k == "metadata" || k == "status" }
+	for k, va := range a {
+		if skip(k) {
+			continue
+		}
+		vb, ok := b[k]
+		if !ok || !apiequality.Semantic.DeepEqual(va, vb) {
+			return false
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && !skip(k) {
+			return false
+		}
+	}
+	return true
+}
+
 // resetStatus zeroes obj.Status.
 func resetStatus(obj runtime.Object) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		delete(u.Object, "status")
+		return
+	}
 	if f := reflect.ValueOf(obj).Elem().FieldByName("Status"); f.IsValid() && f.CanSet() {
 		f.Set(reflect.Zero(f.Type()))
 	}
@@ -681,6 +712,16 @@ func resetStatus(obj runtime.Object) {
 
 // copyStatus sets dst.Status to src.Status.
 func copyStatus(src, dst runtime.Object) {
+	if us, ok := src.(*unstructured.Unstructured); ok {
+		if ud, ok := dst.(*unstructured.Unstructured); ok {
+			if status, ok := us.Object["status"]; ok {
+				ud.Object["status"] = runtime.DeepCopyJSONValue(status)
+			} else {
+				delete(ud.Object, "status")
+			}
+		}
+		return
+	}
 	sf := reflect.ValueOf(src).Elem().FieldByName("Status")
 	df := reflect.ValueOf(dst).Elem().FieldByName("Status")
 	if sf.IsValid() && df.IsValid() && df.CanSet() {

@@ -70,19 +70,9 @@ func (e *encryption) storeOption(gr schema.GroupResource) etcd3.Option {
 	return etcd3.WithTransformer(e.transformers.For(gr))
 }
 
-// resourceStoreOption is storeOption for a built-in resource.
-func (e *encryption) resourceStoreOption(res *registry.Resource) etcd3.Option {
-	return e.storeOption(storageGroupResource(res))
-}
-
-// cacheClient is the etcd client the watch cache of res reads with: the watch cache
-// decodes values itself, so with encryption configured it reads through a
+// cacheClientFor is the etcd client the watch cache of gr reads with: the watch
+// cache decodes values itself, so with encryption configured it reads through a
 // decrypting view.
-func (e *encryption) cacheClient(c *clientv3.Client, res *registry.Resource) *clientv3.Client {
-	return e.cacheClientFor(c, storageGroupResource(res))
-}
-
-// cacheClientFor is cacheClient for any group-resource (custom resources too).
 func (e *encryption) cacheClientFor(c *clientv3.Client, gr schema.GroupResource) *clientv3.Client {
 	if !e.configured {
 		return c

@@ -53,8 +53,8 @@ func (s *Server) observeCache(res *registry.Resource, c *cacher.Cacher) {
 // servedResource reports whether info addresses a served resource and subresource:
 // only those get request metrics, as only they have routes upstream.
 func (s *Server) servedResource(info *request.Info) bool {
-	store, ok := s.stores[schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}]
-	if !ok {
+	store := s.api.Store(schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource})
+	if store == nil {
 		return false
 	}
 	res := store.Resource()

@@ -21,7 +21,7 @@ func versionHandler() http.Handler {
 
 // installDiscovery routes /api and /apis trees: resource requests go to the API,
 // the rest to the discovery documents.
-func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Resource) {
+func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Resource) *discovery.Handler {
 	addr := net.JoinHostPort(s.cfg.AdvertiseAddress.String(), strconv.Itoa(s.cfg.SecurePort))
 	var subs []discovery.Subresource
 	for _, r := range resources {
@@ -41,4 +41,5 @@ func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Reso
 	mux.Handle("/apis", disc)
 	mux.Handle("/api/", route)
 	mux.Handle("/apis/", route)
+	return disc
 }

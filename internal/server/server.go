@@ -18,6 +18,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	networkingv1 "k8s.io/api/networking/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kjson "k8s.io/apimachinery/pkg/runtime/serializer/json"
@@ -27,6 +28,7 @@ import (
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
 	"github.com/kapi-dev/kapi/internal/admission"
+	"github.com/kapi-dev/kapi/internal/apiextensions"
 	"github.com/kapi-dev/kapi/internal/apis"
 	"github.com/kapi-dev/kapi/internal/authz/node"
 	"github.com/kapi-dev/kapi/internal/authz/rbac"
@@ -69,7 +71,9 @@ type Server struct {
 	handler        http.Handler
 	tls            *tls.Config
 	api            *endpoints.API
-	stores         map[schema.GroupVersionResource]*registry.Store
+	// customResources serves the resources the CRDs define.
+	customResources *apiextensions.Manager
+	stores          map[schema.GroupVersionResource]*registry.Store
 	// nodePorts allocates Service node ports (repaired at start).
 	nodePorts *portalloc.Allocator
 	caches    []*cacher.Cacher
@@ -266,15 +270,7 @@ func (s *Server) buildHandler() error {
 			if !res.EncodeAs.Empty() {
 				valueCodec = etcd3.NewVersionCodec(valueCodec, scheme, res.EncodeAs)
 			}
-			st, err = cacher.New(cacher.Config{
-				Storage:          s.instrumentStorage(res, etcd3.New(s.client, valueCodec, res.StorageKind, newFunc, newList, prefix, enc.resourceStoreOption(res))),
-				Client:           enc.cacheClient(s.client, res),
-				ResourcePrefix:   prefix,
-				GroupVersionKind: res.StorageKind,
-				NewFunc:          newFunc,
-				NewListFunc:      newList,
-				OnList:           s.listObserver(res),
-			})
+			st, err = s.newCache(res, enc, valueCodec, prefix, newFunc, newList)
 			if err != nil {
 				return err
 			}
@@ -316,7 +312,11 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/readyz/", healthHandler("readyz", readyChecks))
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
-	s.installDiscovery(mux, resources)
+	disc := s.installDiscovery(mux, resources)
+	s.customResources = s.newCustomResources(jsonCodec, enc, func(custom []*registry.Resource, crds []*apiextensionsv1.CustomResourceDefinition) {
+		disc.Set(append(slices.Clone(resources), custom...))
+		oapi.SetCustomResourceDefinitions(crds)
+	})
 	s.installObservability(mux)
 	s.apiServices = localAPIServices(resources)
 	mux.Handle("/openapi/v2", oapi.HandlerV2())
@@ -351,6 +351,21 @@ func (s *Server) buildHandler() error {
 	}
 	s.handler = h
 	return nil
+}
+
+// newCache returns the watch cache of res over etcd values under prefix, encrypted
+// as the encryption configuration says.
+func (s *Server) newCache(res *registry.Resource, enc *encryption, codec runtime.Codec, prefix string, newFunc, newList func() runtime.Object) (*cacher.Cacher, error) {
+	gr := storageGroupResource(res)
+	return cacher.New(cacher.Config{
+		Storage:          s.instrumentStorage(res, etcd3.New(s.client, codec, res.StorageKind, newFunc, newList, prefix, enc.storeOption(gr))),
+		Client:           enc.cacheClientFor(s.client, gr),
+		ResourcePrefix:   prefix,
+		GroupVersionKind: res.StorageKind,
+		NewFunc:          newFunc,
+		NewListFunc:      newList,
+		OnList:           s.listObserver(res),
+	})
 }
 
 func newFuncFor(scheme *runtime.Scheme, gvk schema.GroupVersionKind) func() runtime.Object {
@@ -419,6 +434,10 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("bootstrap RBAC policy: %w", err)
 	}
 	s.rbacBootstrapped.Store(true)
+	if err := s.customResources.Start(bgCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("serving custom resources: %w", err)
+	}
 	syncCtx, cancelSync := context.WithTimeout(ctx, time.Minute)
 	err = s.startRBAC(bgCtx, syncCtx)
 	cancelSync()

@@ -222,8 +222,14 @@ func reviewVersions(versions []string, requireKnown bool, p *field.Path) field.E
 	if len(versions) == 0 {
 		return field.ErrorList{field.Required(p, fmt.Sprintf("must specify one of %v", strings.Join(admReviewVersions, ", ")))}
 	}
+	return reviewVersionList(versions, admReviewVersions, requireKnown, p)
+}
+
+// reviewVersionList checks a webhook's review versions: unique DNS labels, and at
+// least one of known when requireKnown.
+func reviewVersionList(versions, known []string, requireKnown bool, p *field.Path) field.ErrorList {
 	var allErrs field.ErrorList
-	seen, known := map[string]bool{}, false
+	seen, found := map[string]bool{}, false
 	for i, v := range versions {
 		if seen[v] {
 			allErrs = append(allErrs, field.Invalid(p.Index(i), v, "duplicate version"))
@@ -233,10 +239,10 @@ func reviewVersions(versions []string, requireKnown bool, p *field.Path) field.E
 		for _, msg := range utilvalidation.IsDNS1035Label(v) {
 			allErrs = append(allErrs, field.Invalid(p.Index(i), v, msg))
 		}
-		known = known || slices.Contains(admReviewVersions, v)
+		found = found || slices.Contains(known, v)
 	}
-	if requireKnown && !known {
-		allErrs = append(allErrs, field.Invalid(p, versions, fmt.Sprintf("must include at least one of %v", strings.Join(admReviewVersions, ", "))))
+	if requireKnown && !found {
+		allErrs = append(allErrs, field.Invalid(p, versions, fmt.Sprintf("must include at least one of %v", strings.Join(known, ", "))))
 	}
 	return allErrs
 }

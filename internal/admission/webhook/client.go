@@ -153,3 +153,10 @@ func (r resolver) serviceHost(ctx context.Context, ns, name string, port int32) 
 	}
 	return "", fmt.Errorf("service %s/%s has no ready endpoints for port %d", ns, name, port)
 }
+
+// ServiceHost returns a resolver of service ports to host:port the way webhooks are
+// reached: the cluster IP, or a ready endpoint with aggregatorRouting. CRD conversion
+// webhooks use it too.
+func ServiceHost(services ServiceGetter, endpointSlices EndpointSliceLister, aggregatorRouting bool) func(ctx context.Context, ns, name string, port int32) (string, error) {
+	return resolver{services: services, endpointSlices: endpointSlices, aggregatorRouting: aggregatorRouting}.serviceHost
+}

@@ -1,6 +1,8 @@
 package builtin
 
 import (
+	"slices"
+
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsv1beta1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -25,7 +27,8 @@ func apiExtensions() []*registry.Resource {
 		StorageKind: gv.WithKind("CustomResourceDefinition"), EncodeAs: apiextensionsv1beta1.SchemeGroupVersion.WithKind("CustomResourceDefinition"),
 		StoreAsJSON: true, KeyPrefix: "apiextensions.k8s.io/customresourcedefinitions",
 		Status: true, Validate: v.ValidateCustomResourceDefinition, ValidateUpdate: v.ValidateCustomResourceDefinitionUpdate,
-		Table: printers.Default(),
+		ValidateStatusUpdate: v.ValidateCustomResourceDefinitionStatus,
+		Table:                printers.Default(),
 	}
 	crd.PrepareForCreate = func(obj runtime.Object) {
 		c := obj.(*apiextensionsv1.CustomResourceDefinition)
@@ -44,20 +47,13 @@ func apiExtensions() []*registry.Resource {
 	return []*registry.Resource{crd}
 }
 
-// addStoredVersion records the storage version in status.storedVersions, which lists
-// every version objects may be stored in.
+// addStoredVersion records the storage versions in status.storedVersions, which
+// lists every version objects may be stored in.
 func addStoredVersion(c *apiextensionsv1.CustomResourceDefinition) {
 	for _, ver := range c.Spec.Versions {
-		if !ver.Storage {
-			continue
+		if ver.Storage && !slices.Contains(c.Status.StoredVersions, ver.Name) {
+			c.Status.StoredVersions = append(c.Status.StoredVersions, ver.Name)
 		}
-		for _, s := range c.Status.StoredVersions {
-			if s == ver.Name {
-				return
-			}
-		}
-		c.Status.StoredVersions = append(c.Status.StoredVersions, ver.Name)
-		return
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
-	"github.com/google/cel-go/ext"
 )
 
 // PerCallLimit is the runtime cost budget of one expression evaluation, upstream's
@@ -36,7 +35,7 @@ var (
 // concurrent use.
 func Env() (*cel.Env, error) {
 	baseOnce.Do(func() {
-		base, baseErr = cel.NewEnv(
+		base, baseErr = cel.NewEnv(append(LibraryOptions(),
 			cel.Variable(VarObject, cel.DynType),
 			cel.Variable(VarOldObject, cel.DynType),
 			cel.Variable(VarRequest, cel.DynType),
@@ -44,22 +43,8 @@ func Env() (*cel.Env, error) {
 			cel.Variable(VarNamespaceObject, cel.DynType),
 			cel.Variable(VarVariables, cel.MapType(cel.StringType, cel.DynType)),
 			cel.Variable(VarAuthorizer, authorizerType),
-			cel.OptionalTypes(),
-			cel.HomogeneousAggregateLiterals(),
-			cel.DefaultUTCTimeZone(true),
-			cel.CrossTypeNumericComparisons(true),
-			ext.Strings(ext.StringsVersion(2)),
-			ext.Lists(),
-			ext.Sets(),
-			ext.Math(),
-			ext.Encoders(),
-			ext.Regex(),
-			ext.TwoVarComprehensions(),
-			ext.Network(),
-			ext.Bindings(),
 			authorizerLibrary(),
-			kubernetesLibrary(),
-		)
+		)...)
 	})
 	return base, baseErr
 }
