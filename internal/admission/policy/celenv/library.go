@@ -25,5 +25,8 @@ func LibraryOptions() []cel.EnvOption {
 		ext.Network(),
 		ext.Bindings(),
 		kubernetesLibrary(),
+		formatLibrary(),
+		semverLibrary(),
+		regexLibrary(),
 	}
 }
