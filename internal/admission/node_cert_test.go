@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"math/big"
 	"net/http"
 	"testing"
 	"time"
@@ -156,7 +157,8 @@ func TestCertificatePlugins(t *testing.T) {
 	ctx := context.Background()
 	_, err := admin.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "csr-writer"}, Rules: []rbacv1.PolicyRule{
 		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"certificatesigningrequests", "certificatesigningrequests/approval", "certificatesigningrequests/status"}, Verbs: []string{"*"}},
-		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"signers"}, ResourceNames: []string{"example.com/*"}, Verbs: []string{"approve"}},
+		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"signers"}, ResourceNames: []string{"example.com/*"}, Verbs: []string{"approve", "attest"}},
+		{APIGroups: []string{"certificates.k8s.io"}, Resources: []string{"clustertrustbundles"}, Verbs: []string{"*"}},
 	}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +215,18 @@ func TestCertificatePlugins(t *testing.T) {
 			}
 			return approve(bob, "theirs")
 		}, `certificatesigningrequests.certificates.k8s.io "theirs" is forbidden: user not permitted to approve requests with signerName "other.io/issuer"`},
+		{"attest with wildcard permission", func() error {
+			_, err := bob.CertificatesV1().ClusterTrustBundles().Create(ctx, trustBundle("example.com:issuer:a", "example.com/issuer"), metav1.CreateOptions{})
+			return err
+		}, ""},
+		{"attest without permission", func() error {
+			_, err := bob.CertificatesV1().ClusterTrustBundles().Create(ctx, trustBundle("other.io:issuer:a", "other.io/issuer"), metav1.CreateOptions{})
+			return err
+		}, `clustertrustbundles.certificates.k8s.io "other.io:issuer:a" is forbidden: user not permitted to attest for signerName "other.io/issuer"`},
+		{"bundle without signer needs no attest", func() error {
+			_, err := bob.CertificatesV1().ClusterTrustBundles().Create(ctx, trustBundle("plain", ""), metav1.CreateOptions{})
+			return err
+		}, ""},
 		{"sign without permission", func() error {
 			csr, err := bob.CertificatesV1().CertificateSigningRequests().Get(ctx, "mine", metav1.GetOptions{})
 			if err != nil {
@@ -234,5 +248,48 @@ func TestCertificatePlugins(t *testing.T) {
 			}
 			wantStatus(t, err, http.StatusForbidden, tc.msg)
 		})
+	}
+}
+
+// trustBundle returns a ClusterTrustBundle of one self-signed certificate.
+func trustBundle(name, signer string) *certificatesv1.ClusterTrustBundle {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test-ca"}, IsCA: true,
+		BasicConstraintsValid: true, NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageCertSign}
+	der, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	return &certificatesv1.ClusterTrustBundle{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: certificatesv1.ClusterTrustBundleSpec{
+		SignerName: signer, TrustBundle: string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))}}
+}
+
+// TestPodTopologyLabels: a pod created on a node, or bound to one, gets the node's
+// zone and region labels.
+func TestPodTopologyLabels(t *testing.T) {
+	in := servertest.StartWith(t, func(c *server.Config) { c.DisableAdmissionPlugins = []string{"ServiceAccount"} })
+	admin := clientFor(t, in)
+	ctx := context.Background()
+	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "zoned", Labels: map[string]string{
+		"topology.kubernetes.io/zone": "z1", "topology.kubernetes.io/region": "r1", "other": "x"}}}
+	if _, err := admin.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	onNode, err := admin.CoreV1().Pods("default").Create(ctx, pod("on-node", func(p *corev1.Pod) { p.Spec.NodeName = "zoned" }), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.CoreV1().Pods("default").Create(ctx, pod("bound"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.CoreV1().Pods("default").Bind(ctx, &corev1.Binding{ObjectMeta: metav1.ObjectMeta{Name: "bound"},
+		Target: corev1.ObjectReference{Kind: "Node", Name: "zoned"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	bound, err := admin.CoreV1().Pods("default").Get(ctx, "bound", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []*corev1.Pod{onNode, bound} {
+		if p.Labels["topology.kubernetes.io/zone"] != "z1" || p.Labels["topology.kubernetes.io/region"] != "r1" || p.Labels["other"] != "" {
+			t.Errorf("pod %s labels %v", p.Name, p.Labels)
+		}
 	}
 }

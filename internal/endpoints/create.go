@@ -168,6 +168,20 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 		return
 	}
 	e.types.Default(obj)
+	// The body is admitted as a create of the subresource (pods/binding,
+	// pods/eviction), in its own kind, before the subresource acts on it.
+	if e.api.admission != nil {
+		attrs := &Attributes{Operation: "CREATE", Resource: e.res.GroupVersionResource(), Kind: gvk, Subresource: sub.Name,
+			Namespace: ns, Name: name, Object: obj, DryRun: dry}
+		if err := e.api.admission.Mutate(r.Context(), attrs); err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+		if err := e.api.admission.Validate(r.Context(), attrs); err != nil {
+			e.api.WriteError(w, r, err)
+			return
+		}
+	}
 	result, err := sub.Create(r.Context(), ns, name, obj, dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)
