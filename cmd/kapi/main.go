@@ -86,6 +86,9 @@ func newCommand() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
+			// The first signal starts a graceful shutdown (which --shutdown-delay-duration
+			// may prolong); a second one ends the process at once, as upstream's.
+			context.AfterFunc(ctx, stop)
 			s, err := server.New(ctx, cfg)
 			if err != nil {
 				return err
@@ -136,6 +139,9 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.AdmissionControlConfigFile, "admission-control-config-file", "", "file with admission control configuration (AdmissionConfiguration)")
 	addAuthenticationFlags(f, &cfg.AuthenticationOptions, &oidcClaims)
 	addAuditFlags(f, &cfg.AuditOptions)
+	addFlowControlFlags(f, &cfg.FlowControlOptions)
+	addServingFlags(f, &cfg.ServingOptions)
+	addAggregationFlags(f, &cfg.AggregationOptions)
 	f.StringVar(&cfg.KubeletClientCertificate, "kubelet-client-certificate", "", "Path to a client cert file for TLS.")
 	f.StringVar(&cfg.KubeletClientKey, "kubelet-client-key", "", "Path to a client key file for TLS.")
 	f.StringVar(&cfg.KubeletCertificateAuthority, "kubelet-certificate-authority", "", "Path to a cert file for the certificate authority.")

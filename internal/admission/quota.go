@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +43,9 @@ type resourceQuota struct {
 	// charged is when each namespace was last charged: the reconciler leaves a
 	// namespace alone while charged objects may still be on their way to storage.
 	charged sync.Map // namespace -> time.Time
+	// recountOff is set once the resource-quota controller keeps status.used
+	// current; the plugin's own recount then stands aside.
+	recountOff atomic.Bool
 }
 
 func (p *resourceQuota) Validate(ctx context.Context, a *endpoints.Attributes) error {
@@ -394,40 +398,30 @@ func (p *resourceQuota) sync(ctx context.Context, q *corev1.ResourceQuota) (core
 	return out, err
 }
 
-// usage counts what the namespace's stored objects use of q's hard resources.
+// usage counts what the namespace's stored objects use of q's hard resources; a
+// name no stored resource backs counts zero.
 func (p *resourceQuota) usage(ctx context.Context, q *corev1.ResourceQuota) (corev1.ResourceList, error) {
-	used := corev1.ResourceList{}
-	for name := range q.Spec.Hard {
-		used[name] = *resource.NewQuantity(0, resource.DecimalSI)
-	}
-	hard := resourceNames(q.Spec.Hard)
-	for _, gr := range quotaResources(hard) {
-		ev := evaluatorFor(gr)
+	used, err := QuotaUsage(q, func(gr schema.GroupResource) ([]runtime.Object, bool, error) {
 		var r Reader
 		if p.d.ResourceReaders != nil {
 			r = p.d.ResourceReaders(gr)
 		}
 		if r == nil {
-			continue
+			return nil, false, nil
 		}
 		obj, err := r.List(ctx, q.Namespace, &metav1.ListOptions{})
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		items, err := meta.ExtractList(obj)
-		if err != nil {
-			return nil, err
-		}
-		probe := *q
-		probe.Status.Hard = q.Spec.Hard
-		for _, item := range items {
-			if !objectFits(ev, item) {
-				continue
-			}
-			if ok, err := matches(ev, &probe, item); err != nil || !ok {
-				continue
-			}
-			used = addLists(used, mask(ev.usage(item), ev.matching(hard)))
+		return items, err == nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for name := range q.Spec.Hard {
+		if _, ok := used[name]; !ok {
+			used[name] = *resource.NewQuantity(0, resource.DecimalSI)
 		}
 	}
 	return used, nil

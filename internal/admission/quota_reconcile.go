@@ -11,8 +11,8 @@ import (
 )
 
 // quotaRecountInterval is how often status.used is recounted from the stored
-// objects, so deleted objects give their usage back (upstream's quota controller in
-// kube-controller-manager does this; kapi has none).
+// objects, so deleted objects give their usage back while the resource-quota
+// controller (internal/controlplane/resourcequota) does not run.
 var quotaRecountInterval = 10 * time.Second
 
 // quotaQuietPeriod is how long after a charge a namespace is left alone: the
@@ -28,7 +28,9 @@ func (p *resourceQuota) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.recountAll(ctx)
+			if !p.recountOff.Load() {
+				p.recountAll(ctx)
+			}
 		}
 	}
 }
@@ -74,4 +76,15 @@ func (p *resourceQuota) recount(ctx context.Context, ns, name string) error {
 		q.Status.Hard, q.Status.Used = q.Spec.Hard.DeepCopy(), used
 		return nil
 	})
+}
+
+// HandOverQuotaRecount turns off the ResourceQuota plugin's own recount in chain:
+// the resource-quota controller keeps status.used current from then on, as in
+// upstream, where only kube-controller-manager recounts.
+func HandOverQuotaRecount(chain Chain) {
+	for _, p := range chain {
+		if rq, ok := p.Plugin.(*resourceQuota); ok {
+			rq.recountOff.Store(true)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sort"
 	"sync"
-	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -15,7 +14,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/kapi-dev/kapi/internal/controlplane"
 	"github.com/kapi-dev/kapi/internal/endpoints"
@@ -140,59 +138,31 @@ func (m *Manager) relist(ctx context.Context) (string, error) {
 	return list.ResourceVersion, nil
 }
 
-// follow watches the CRDs and queues every change; a broken watch relists.
+// follow watches the CRDs and queues every change; a broken watch relists and
+// queues every CRD.
 func (m *Manager) follow(ctx context.Context, rv string) {
-	for ctx.Err() == nil {
-		w, err := m.cfg.CRDs.Watch(ctx, "", &metav1.ListOptions{ResourceVersion: rv, AllowWatchBookmarks: true})
-		if err == nil {
-			rv = m.consume(ctx, w, rv)
-			w.Stop()
-		}
-		if ctx.Err() != nil {
+	m.cfg.CRDs.Follow(ctx, rv, func(obj runtime.Object, deleted bool) {
+		crd, ok := obj.(*apiextensionsv1.CustomResourceDefinition)
+		if !ok {
 			return
 		}
-		time.Sleep(100 * time.Millisecond)
-		if newRV, err := m.relist(ctx); err == nil {
-			rv = newRV
+		m.mu.Lock()
+		if deleted {
+			delete(m.crds, crd.Name)
+		} else {
+			m.crds[crd.Name] = crd
+		}
+		m.mu.Unlock()
+		m.names.Add(crd.Name)
+	}, func(ctx context.Context) (string, error) {
+		rv, err := m.relist(ctx)
+		if err == nil {
 			for _, name := range m.crdNames() {
 				m.names.Add(name)
 			}
 		}
-	}
-}
-
-// consume handles watch events until the watch ends and returns the last
-// resourceVersion seen.
-func (m *Manager) consume(ctx context.Context, w watch.Interface, rv string) string {
-	for {
-		select {
-		case <-ctx.Done():
-			return rv
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return rv
-			}
-			crd, isCRD := ev.Object.(*apiextensionsv1.CustomResourceDefinition)
-			if !isCRD {
-				if ev.Type == watch.Error {
-					return rv
-				}
-				continue
-			}
-			rv = crd.ResourceVersion
-			if ev.Type == watch.Bookmark {
-				continue
-			}
-			m.mu.Lock()
-			if ev.Type == watch.Deleted {
-				delete(m.crds, crd.Name)
-			} else {
-				m.crds[crd.Name] = crd
-			}
-			m.mu.Unlock()
-			m.names.Add(crd.Name)
-		}
-	}
+		return rv, err
+	})
 }
 
 // sync brings one CRD's names, conditions and serving up to date.

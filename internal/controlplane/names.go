@@ -14,6 +14,7 @@ const (
 	RootCACertPublisher    = "root-ca-certificate-publisher-controller"
 	ClusterRoleAggregation = "clusterrole-aggregation-controller"
 	GarbageCollector       = "garbage-collector-controller"
+	ResourceQuota          = "resourcequota-controller"
 )
 
 // aliases maps kube-controller-manager's older names to the current ones.
@@ -23,11 +24,12 @@ var aliases = map[string]string{
 	"root-ca-cert-publisher":  RootCACertPublisher,
 	"clusterrole-aggregation": ClusterRoleAggregation,
 	"garbagecollector":        GarbageCollector,
+	"resourcequota":           ResourceQuota,
 }
 
 // Known lists the controllers kapi can run, in start order.
 func Known() []string {
-	return []string{ServiceAccount, RootCACertPublisher, Namespace, ClusterRoleAggregation, GarbageCollector}
+	return []string{ServiceAccount, RootCACertPublisher, Namespace, ClusterRoleAggregation, GarbageCollector, ResourceQuota}
 }
 
 // Selection is a parsed --controllers value: which controllers run.

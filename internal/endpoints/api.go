@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -62,6 +63,8 @@ type API struct {
 	// stopWatches is closed at shutdown to end every open watch.
 	stopWatches chan struct{}
 	stopOnce    sync.Once
+	// minRequestTimeout is --min-request-timeout (see SetMinRequestTimeout).
+	minRequestTimeout time.Duration
 }
 
 // StopWatches ends every open watch; called when the server shuts down.
@@ -91,13 +94,14 @@ type endpoint struct {
 func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, types TypeConverterFunc) *API {
 	codecs := serializer.NewCodecFactory(scheme)
 	a := &API{
-		scheme:        scheme,
-		codecs:        codecs,
-		params:        runtime.NewParameterCodec(scheme),
-		strict:        strictSerializers(scheme),
-		admission:     admission,
-		fieldManagers: &fieldManagers{build: types},
-		stopWatches:   make(chan struct{}),
+		scheme:            scheme,
+		codecs:            codecs,
+		params:            runtime.NewParameterCodec(scheme),
+		strict:            strictSerializers(scheme),
+		admission:         admission,
+		fieldManagers:     &fieldManagers{build: types},
+		stopWatches:       make(chan struct{}),
+		minRequestTimeout: MinRequestTimeout,
 	}
 	for _, info := range codecs.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {

@@ -20,6 +20,22 @@ import (
 // none: a random duration between it and twice it, as upstream's --min-request-timeout.
 const MinRequestTimeout = 1800 * time.Second
 
+// SetMinRequestTimeout sets --min-request-timeout; 0 lets a watch whose client set no
+// timeoutSeconds run until the client or shutdown ends it. Call it before serving.
+func (a *API) SetMinRequestTimeout(d time.Duration) { a.minRequestTimeout = d }
+
+// watchTimeout is how long a watch runs: the client's timeoutSeconds, else a random
+// duration in [min, 2*min) that spreads reconnections out; 0 means no end.
+func (a *API) watchTimeout(timeoutSeconds *int64) time.Duration {
+	if timeoutSeconds != nil && *timeoutSeconds > 0 {
+		return time.Duration(*timeoutSeconds) * time.Second
+	}
+	if a.minRequestTimeout <= 0 {
+		return 0
+	}
+	return time.Duration(float64(a.minRequestTimeout) * (1 + rand.Float64()))
+}
+
 func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string) {
 	out, err := e.negotiateOutput(r, true)
 	if err != nil {
@@ -44,10 +60,7 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 		}
 		opts.FieldSelector = sel.String()
 	}
-	timeout := time.Duration(float64(MinRequestTimeout) * (1 + rand.Float64()))
-	if opts.TimeoutSeconds != nil && *opts.TimeoutSeconds > 0 {
-		timeout = time.Duration(*opts.TimeoutSeconds) * time.Second
-	}
+	timeout := e.api.watchTimeout(opts.TimeoutSeconds)
 	ctx := r.Context()
 	watcher, err := e.store.Watch(ctx, ns, opts)
 	if err != nil {
@@ -73,14 +86,18 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 	framer := out.info.StreamSerializer.Framer.NewFrameWriter(w)
 	streamEnc := out.info.StreamSerializer.Serializer
 	var buf bytes.Buffer
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
+	var expired <-chan time.Time // nil: never
+	if timeout > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		expired = timer.C
+	}
 	headers := true
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-expired:
 			return
 		case <-e.api.stopWatches:
 			return

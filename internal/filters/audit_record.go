@@ -64,7 +64,7 @@ func newAuditRecord(cfg *AuditConfig, r *http.Request) *auditRecord {
 	}
 	// Long-running requests (upstream's check, shared with the metrics filter) get a
 	// ResponseStarted event and never a responseObject.
-	long := isLongRunning(info)
+	long := IsLongRunning(info)
 	rec := &auditRecord{cfg: cfg, r: r, ctx: r.Context(), info: info, received: time.Now(), longRunning: long}
 	if !long {
 		// Until the level is known, keep what a Status needs (a 401 is written before).

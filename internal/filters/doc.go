@@ -1,6 +1,7 @@
 // Package filters holds the HTTP filters of the request path, one WithX per file, in
 // the order internal/server chains them: panic recovery, request info, audit ID,
-// authentication, authorization. Filters write errors through an ErrorWriter so that
+// audit, access log, cache control, request deadline and timeout, authentication,
+// impersonation, (flow control, in internal/flowcontrol), authorization, metrics. Filters write errors through an ErrorWriter so that
 // every failure is a metav1.Status.
 package filters
 

@@ -37,7 +37,7 @@ func WithRequestMetrics(next http.Handler, m *metrics.Metrics, served ServedReso
 		if info == nil {
 			info = &request.Info{Path: r.URL.Path, Verb: strings.ToLower(r.Method)}
 		}
-		if isLongRunning(info) {
+		if IsLongRunning(info) {
 			labels, record := requestLabels(r, info, served)
 			if !record {
 				next.ServeHTTP(w, r)
@@ -64,22 +64,6 @@ func serveRecorded(next http.Handler, w http.ResponseWriter, r *http.Request, m 
 	rec, wrapped := recordResponse(w)
 	next.ServeHTTP(wrapped, r)
 	m.ObserveRequest(labels, rec.Status(), int(rec.written), time.Since(start))
-}
-
-// longRunningSubresources are the subresources kube-apiserver treats as long-running
-// besides the watch verb.
-var longRunningSubresources = map[string]bool{"attach": true, "exec": true, "proxy": true, "log": true, "portforward": true}
-
-// isLongRunning matches kube-apiserver's long-running request check: watches,
-// proxies, streaming subresources and profiles.
-func isLongRunning(info *request.Info) bool {
-	if info.Verb == "watch" || info.Verb == "proxy" {
-		return true
-	}
-	if info.IsResourceRequest {
-		return longRunningSubresources[info.Subresource]
-	}
-	return strings.HasPrefix(info.Path, "/debug/pprof/")
 }
 
 // isMutating is false for the read-only verbs upstream's max-in-flight limit counts

@@ -45,6 +45,9 @@ type Config struct {
 	ServicesOptions
 	ObservabilityOptions
 	ControlPlaneOptions
+	FlowControlOptions
+	AggregationOptions
+	ServingOptions
 
 	ServiceClusterIPRange *net.IPNet
 
@@ -93,6 +96,12 @@ func (c *Config) Complete() error {
 		return fmt.Errorf("--tls-cert-file and --tls-private-key-file must be set together")
 	}
 	if err := c.completeControlPlane(); err != nil {
+		return err
+	}
+	if err := c.completeServing(); err != nil {
+		return err
+	}
+	if err := c.completeFlowControl(); err != nil {
 		return err
 	}
 	if c.Out == nil {

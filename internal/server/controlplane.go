@@ -15,10 +15,12 @@ import (
 	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
 
+	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/controlplane"
 	"github.com/kapi-dev/kapi/internal/controlplane/clusterroleaggregation"
 	"github.com/kapi-dev/kapi/internal/controlplane/garbagecollector"
 	"github.com/kapi-dev/kapi/internal/controlplane/namespace"
+	"github.com/kapi-dev/kapi/internal/controlplane/resourcequota"
 	"github.com/kapi-dev/kapi/internal/controlplane/rootcacert"
 	"github.com/kapi-dev/kapi/internal/controlplane/serviceaccount"
 	"github.com/kapi-dev/kapi/internal/pki"
@@ -152,6 +154,13 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 			slog.Warn("garbage collector not started", "err", err)
 		}
 	}
+	if sel.Enabled(controlplane.ResourceQuota) {
+		if err := startResourceQuota(ca, factory, &runs); err != nil {
+			slog.Warn("resourcequota controller not started", "err", err)
+		} else {
+			admission.HandOverQuotaRecount(s.admission)
+		}
+	}
 	factory.Start(ctx.Done())
 	for _, run := range runs {
 		go run(ctx)
@@ -233,5 +242,29 @@ func (s *Server) startGarbageCollector(ctx context.Context, ca *loopbackCA, runs
 	}
 	gc := garbagecollector.New(writer, disc, metadatainformer.NewSharedInformerFactory(reader, 0))
 	*runs = append(*runs, func(ctx context.Context) { gc.Run(ctx, 5) })
+	return nil
+}
+
+// startResourceQuota builds the quota status updater: it reads through the shared
+// informers and its own metadata watches, and writes status as the
+// resourcequota-controller account.
+func startResourceQuota(ca *loopbackCA, factory informers.SharedInformerFactory, runs *[]func(context.Context)) error {
+	cfg, err := ca.restConfig(serviceAccountIdentity("resourcequota-controller"))
+	if err != nil {
+		return err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	c, err := resourcequota.New(resourcequota.Config{Client: client, Metadata: meta, Discovery: client.Discovery(), Informers: factory})
+	if err != nil {
+		return err
+	}
+	*runs = append(*runs, func(ctx context.Context) { c.Run(ctx, 5) })
 	return nil
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/controllers/rbacpolicy"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
+	"github.com/kapi-dev/kapi/internal/flowcontrol"
 	"github.com/kapi-dev/kapi/internal/metrics"
 	"github.com/kapi-dev/kapi/internal/openapi"
 	"github.com/kapi-dev/kapi/internal/pki"
@@ -73,7 +74,11 @@ type Server struct {
 	api            *endpoints.API
 	// customResources serves the resources the CRDs define.
 	customResources *apiextensions.Manager
-	stores          map[schema.GroupVersionResource]*registry.Store
+	// flowControl is API Priority and Fairness (nil when it is off).
+	flowControl *flowcontrol.Controller
+	// aggregation proxies the group versions of extension API servers.
+	aggregation *aggregation
+	stores      map[schema.GroupVersionResource]*registry.Store
 	// nodePorts allocates Service node ports (repaired at start).
 	nodePorts *portalloc.Allocator
 	caches    []*cacher.Cacher
@@ -90,6 +95,8 @@ type Server struct {
 	clientCAPEM []byte
 	// certs reloads the serving certificates and client CA behind tls.
 	certs *servingCerts
+	// shuttingDown is true once the server was told to stop: /readyz fails.
+	shuttingDown atomic.Bool
 	// rbacBootstrapped is true once the bootstrap RBAC policy is in storage.
 	rbacBootstrapped atomic.Bool
 	// ready is true once bootstrap finished and false again from shutdown on.
@@ -124,6 +131,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.client = client
 	if err := s.setupTLS(); err != nil {
+		s.closeEtcd()
+		return nil, err
+	}
+	if err := s.setupFrontProxy(); err != nil {
 		s.closeEtcd()
 		return nil, err
 	}
@@ -297,6 +308,7 @@ func (s *Server) buildHandler() error {
 	}
 	s.admission = admissionChain
 	s.api = endpoints.New(scheme, stores, admissionChain, types)
+	s.api.SetMinRequestTimeout(cfg.watchMinTimeout())
 	mux := http.NewServeMux()
 	s.installServiceAccountIssuerDiscovery(mux)
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
@@ -305,7 +317,12 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks))
 	mux.Handle("/livez", healthHandler("livez", checks))
 	mux.Handle("/livez/", healthHandler("livez", checks))
-	readyChecks := append(slices.Clone(healthzChecks), healthCheck{"shutdown", flagCheck(&s.ready, "process is shutting down")},
+	readyChecks := append(slices.Clone(healthzChecks), healthCheck{"shutdown", func(*http.Request) error {
+		if s.shuttingDown.Load() {
+			return fmt.Errorf("process is shutting down")
+		}
+		return nil
+	}},
 		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")},
 		healthCheck{"poststarthook/rbac/bootstrap-roles", flagCheck(&s.rbacBootstrapped, "not finished")})
 	mux.Handle("/readyz", healthHandler("readyz", readyChecks))
@@ -320,8 +337,9 @@ func (s *Server) buildHandler() error {
 	s.installObservability(mux)
 	s.apiServices = localAPIServices(resources)
 	mux.Handle("/openapi/v2", oapi.HandlerV2())
-	mux.Handle("/openapi/v3", oapi.HandlerV3())
-	mux.Handle("/openapi/v3/", oapi.HandlerV3())
+	s.aggregation = s.newAggregation(disc)
+	mux.Handle("/openapi/v3", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
+	mux.Handle("/openapi/v3/", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 
 	if err := s.setupAudit(); err != nil {
 		return err
@@ -334,18 +352,25 @@ func (s *Server) buildHandler() error {
 		s.withAudit,
 		func(h http.Handler) http.Handler { return filters.WithAccessLog(h, cfg.logger()) },
 		filters.WithCacheControl,
+		// Where upstream times requests out: before authentication, so that slow
+		// authentication (webhooks) counts against the request's deadline too.
+		func(h http.Handler) http.Handler {
+			return filters.WithRequestDeadline(h, cfg.RequestTimeout, s.api.WriteError)
+		},
+		filters.WithTimeout,
 		func(h http.Handler) http.Handler {
 			return filters.WithAuthentication(h, authenticator, cfg.AnonymousAuth, s.api.WriteError)
 		},
 		filters.WithAuditAuthenticated,
 		func(h http.Handler) http.Handler { return filters.WithImpersonation(h, authorizer, s.api.WriteError) },
 		filters.WithAuditImpersonated,
+		s.withFlowControl,
 		func(h http.Handler) http.Handler { return filters.WithAuthorization(h, authorizer, s.api.WriteError) },
 		func(h http.Handler) http.Handler {
 			return filters.WithRequestMetrics(h, s.observability(), s.servedResource)
 		},
 	}
-	var h http.Handler = mux
+	h := s.aggregatedHandler(mux)
 	for i := len(chain) - 1; i >= 0; i-- {
 		h = chain[i](h)
 	}
@@ -434,9 +459,18 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("bootstrap RBAC policy: %w", err)
 	}
 	s.rbacBootstrapped.Store(true)
+	if err := s.startFlowControl(ctx, bgCtx); err != nil {
+		_ = srv.Close()
+		return err
+	}
 	if err := s.customResources.Start(bgCtx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("serving custom resources: %w", err)
+	}
+	defer s.aggregation.shutdown()
+	if err := s.aggregation.Start(bgCtx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("starting the aggregator: %w", err)
 	}
 	syncCtx, cancelSync := context.WithTimeout(ctx, time.Minute)
 	err = s.startRBAC(bgCtx, syncCtx)
@@ -460,7 +494,16 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.ready.Store(false)
+	s.shuttingDown.Store(true)
+	// --shutdown-delay-duration: keep serving with /readyz failing, so that load
+	// balancers take this instance out before its listener closes.
+	if d := s.cfg.ShutdownDelayDuration; d > 0 {
+		select {
+		case err := <-serveErr:
+			return err
+		case <-time.After(d):
+		}
+	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)

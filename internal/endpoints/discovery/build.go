@@ -65,7 +65,7 @@ type aggregatedDoc struct {
 
 // build computes the documents. A resource registered twice for the same group
 // version keeps its first registration, as does a subresource.
-func build(resources []*registry.Resource, extra []Subresource) *snapshot {
+func build(resources []*registry.Resource, extra []Subresource, remote []Remote) *snapshot {
 	entries := map[schema.GroupVersion][]metav1.APIResource{}
 	seen := map[string]bool{}
 	add := func(gv schema.GroupVersion, ar metav1.APIResource) {
@@ -131,10 +131,12 @@ func build(resources []*registry.Resource, extra []Subresource) *snapshot {
 		}
 		versions[gv.Group] = append(versions[gv.Group], gv.Version)
 	}
+	// Remote group versions are listed, never served here: the aggregator proxies them.
+	aggregatedLists, prio := addRemote(remote, snap.lists, versions, &groups)
 	for g := range versions {
-		sortVersions(g, versions[g])
+		sortVersions(g, versions[g], prio)
 	}
-	sortGroups(groups, versions)
+	sortGroups(groups, versions, prio)
 	snap.coreVersions = versions[""]
 	if snap.coreVersions == nil {
 		snap.coreVersions = []string{}
@@ -151,14 +153,14 @@ func build(resources []*registry.Resource, extra []Subresource) *snapshot {
 		snap.groups = append(snap.groups, group)
 	}
 
-	legacy := []apidiscoveryv2.APIGroupDiscovery{groupDiscovery("", snap.coreVersions, snap.lists)}
+	legacy := []apidiscoveryv2.APIGroupDiscovery{groupDiscovery("", snap.coreVersions, aggregatedLists)}
 	if len(snap.coreVersions) == 0 {
 		legacy = []apidiscoveryv2.APIGroupDiscovery{}
 	}
 	snap.legacy = newAggregatedDoc(legacy)
 	apis := []apidiscoveryv2.APIGroupDiscovery{}
 	for _, g := range groups {
-		apis = append(apis, groupDiscovery(g, versions[g], snap.lists))
+		apis = append(apis, groupDiscovery(g, versions[g], aggregatedLists))
 	}
 	snap.apis = newAggregatedDoc(apis)
 	return snap
@@ -189,6 +191,12 @@ func groupDiscovery(group string, versions []string, lists map[schema.GroupVersi
 	for _, v := range versions {
 		list := lists[schema.GroupVersion{Group: group, Version: v}]
 		ver := apidiscoveryv2.APIVersionDiscovery{Version: v, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent}
+		if list == nil {
+			// A remote version whose resources could not be fetched: listed, stale.
+			ver.Freshness = apidiscoveryv2.DiscoveryFreshnessStale
+			out.Versions = append(out.Versions, ver)
+			continue
+		}
 		index := map[string]int{}
 		// Lists are sorted by name, so a parent precedes its "parent/sub" entries.
 		for _, ar := range list.APIResources {

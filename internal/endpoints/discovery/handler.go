@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/munnerz/goautoneg"
@@ -45,8 +46,14 @@ type Handler struct {
 	extra []Subresource
 	// formats are the encodings offered, JSON first; read-only after New.
 	formats []format
-	// docs is the current snapshot, replaced whole by Set.
+	// docs is the current snapshot, replaced whole by Set and SetRemote.
 	docs atomic.Pointer[snapshot]
+
+	// inputs guards resources and remote, the inputs of the current snapshot, so
+	// that Set and SetRemote rebuild from a consistent pair.
+	inputs    sync.Mutex
+	resources []*registry.Resource
+	remote    []Remote
 }
 
 // format is one response encoding.
@@ -91,7 +98,10 @@ func New(resources []*registry.Resource, serverAddress func(r *http.Request) str
 
 // Set replaces the served resources, for when CRDs or APIServices change.
 func (h *Handler) Set(resources []*registry.Resource) {
-	h.docs.Store(build(resources, h.extra))
+	h.inputs.Lock()
+	defer h.inputs.Unlock()
+	h.resources = slices.Clone(resources)
+	h.docs.Store(build(h.resources, h.extra, h.remote))
 }
 
 // ResourceList returns the APIResourceList of gv as /api/v1 or /apis/<group>/<version>

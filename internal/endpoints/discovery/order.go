@@ -99,11 +99,14 @@ func Priority(gv schema.GroupVersion) (group, version int) {
 	return unknownGroupPriority, unknownVersionPriority
 }
 
+// priorityFunc gives a group version's group and version priority.
+type priorityFunc func(schema.GroupVersion) (group, version int)
+
 // sortVersions orders the versions of one group, preferred first.
-func sortVersions(group string, versions []string) {
+func sortVersions(group string, versions []string, prio priorityFunc) {
 	sort.SliceStable(versions, func(i, j int) bool {
-		_, pi := Priority(schema.GroupVersion{Group: group, Version: versions[i]})
-		_, pj := Priority(schema.GroupVersion{Group: group, Version: versions[j]})
+		_, pi := prio(schema.GroupVersion{Group: group, Version: versions[i]})
+		_, pj := prio(schema.GroupVersion{Group: group, Version: versions[j]})
 		if pi != pj {
 			return pi > pj
 		}
@@ -112,10 +115,10 @@ func sortVersions(group string, versions []string) {
 }
 
 // groupPriority is the priority a group sorts by: its best version's group priority.
-func groupPriority(group string, versions []string) int {
+func groupPriority(group string, versions []string, prio priorityFunc) int {
 	best := -1
 	for _, v := range versions {
-		if p, _ := Priority(schema.GroupVersion{Group: group, Version: v}); p > best {
+		if p, _ := prio(schema.GroupVersion{Group: group, Version: v}); p > best {
 			best = p
 		}
 	}
@@ -123,9 +126,9 @@ func groupPriority(group string, versions []string) int {
 }
 
 // sortGroups orders group names as /apis lists them.
-func sortGroups(groups []string, versions map[string][]string) {
+func sortGroups(groups []string, versions map[string][]string, prio priorityFunc) {
 	sort.SliceStable(groups, func(i, j int) bool {
-		pi, pj := groupPriority(groups[i], versions[groups[i]]), groupPriority(groups[j], versions[groups[j]])
+		pi, pj := groupPriority(groups[i], versions[groups[i]], prio), groupPriority(groups[j], versions[groups[j]], prio)
 		if pi != pj {
 			return pi > pj
 		}

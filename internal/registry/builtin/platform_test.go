@@ -23,6 +23,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/kapi-dev/kapi/internal/server/servertest"
 )
@@ -243,19 +244,30 @@ func TestPlatformResources(t *testing.T) {
 				ri = dyn.Resource(c.gvr).Namespace("default")
 			}
 			name := "x-" + c.gvr.Resource
-			created, err := ri.Create(ctx, platformObject(t, c, name, c.valid), metav1.CreateOptions{})
+			_, err := ri.Create(ctx, platformObject(t, c, name, c.valid), metav1.CreateOptions{})
 			if err != nil {
 				t.Fatalf("create: %v", err)
 			}
 			if _, err := ri.Get(ctx, name, metav1.GetOptions{}); err != nil {
 				t.Fatalf("get: %v", err)
 			}
-			list, err := ri.List(ctx, metav1.ListOptions{})
+			// Flow control lists hold the bootstrap objects too: select the one created.
+			list, err := ri.List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
 			if err != nil || len(list.Items) != 1 {
 				t.Fatalf("list: %v, %d items", err, len(list.Items))
 			}
-			created.SetAnnotations(map[string]string{"updated": "yes"})
-			updated, err := ri.Update(ctx, created, metav1.UpdateOptions{})
+			// Controllers may write the object meanwhile (flow control sets a
+			// FlowSchema's status): update the latest version.
+			var updated *unstructured.Unstructured
+			err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+				cur, err := ri.Get(ctx, name, metav1.GetOptions{})
+				if err != nil {
+					return err
+				}
+				cur.SetAnnotations(map[string]string{"updated": "yes"})
+				updated, err = ri.Update(ctx, cur, metav1.UpdateOptions{})
+				return err
+			})
 			if err != nil || updated.GetAnnotations()["updated"] != "yes" {
 				t.Fatalf("update: %v", err)
 			}

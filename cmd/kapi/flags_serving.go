@@ -1,0 +1,15 @@
+package main
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/kapi-dev/kapi/internal/server"
+)
+
+// addServingFlags registers kube-apiserver's request-timeout and shutdown flags with
+// upstream's defaults.
+func addServingFlags(f *pflag.FlagSet, o *server.ServingOptions) {
+	f.DurationVar(&o.RequestTimeout, "request-timeout", server.DefaultRequestTimeout, "the duration a handler must keep a request open before timing it out; the default for requests, which flags such as --min-request-timeout override for specific kinds of requests")
+	o.MinRequestTimeout = f.Int("min-request-timeout", server.DefaultMinRequestTimeout, "the minimum number of seconds a handler must keep a request open before timing it out; only honored by the watch handler, which picks a randomized value above this number as the connection timeout, to spread out load")
+	f.DurationVar(&o.ShutdownDelayDuration, "shutdown-delay-duration", 0, "time to delay the termination: the server keeps serving requests normally while /readyz fails, then stops accepting and lets in-flight requests finish; lets load balancers stop sending traffic to this server")
+}

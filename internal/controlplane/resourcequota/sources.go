@@ -1,0 +1,222 @@
+package resourcequota
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/metadata/metadatainformer"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/kapi-dev/kapi/internal/admission"
+)
+
+// errNotSynced says a watch on a counted resource has not listed yet.
+var errNotSynced = errors.New("a counted resource is not synced yet")
+
+// sources lists a namespace's objects of one resource from informer caches: typed
+// informers for the resources whose usage reads their content, metadata informers
+// (started the first time a quota counts them) for the object counts.
+type sources struct {
+	typed       map[schema.GroupResource]func(ns string) ([]runtime.Object, error)
+	typedSynced []cache.InformerSynced
+	meta        metadata.Interface
+	mapper      *restmapper.DeferredDiscoveryRESTMapper
+	changed     func(gr schema.GroupResource, obj any)
+
+	mu sync.Mutex // guards ctx and watched
+	// ctx is Run's context, the lifetime of the metadata informers.
+	ctx     context.Context
+	watched map[schema.GroupResource]cache.SharedIndexInformer
+}
+
+func newSources(cfg Config, changed func(schema.GroupResource, any)) (*sources, error) {
+	s := &sources{
+		typed:   map[schema.GroupResource]func(string) ([]runtime.Object, error){},
+		meta:    cfg.Metadata,
+		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.Discovery)),
+		changed: changed,
+		watched: map[schema.GroupResource]cache.SharedIndexInformer{},
+	}
+	core := cfg.Informers.Core().V1()
+	pods, services, claims, quotas := core.Pods(), core.Services(), core.PersistentVolumeClaims(), core.ResourceQuotas()
+	s.typed[schema.GroupResource{Resource: "pods"}] = func(ns string) ([]runtime.Object, error) {
+		l, err := pods.Lister().Pods(ns).List(labels.Everything())
+		return objects(l), err
+	}
+	s.typed[schema.GroupResource{Resource: "services"}] = func(ns string) ([]runtime.Object, error) {
+		l, err := services.Lister().Services(ns).List(labels.Everything())
+		return objects(l), err
+	}
+	s.typed[schema.GroupResource{Resource: "persistentvolumeclaims"}] = func(ns string) ([]runtime.Object, error) {
+		l, err := claims.Lister().PersistentVolumeClaims(ns).List(labels.Everything())
+		return objects(l), err
+	}
+	s.typed[resourceQuotas] = func(ns string) ([]runtime.Object, error) {
+		l, err := quotas.Lister().ResourceQuotas(ns).List(labels.Everything())
+		return objects(l), err
+	}
+	for gr, inf := range map[schema.GroupResource]cache.SharedIndexInformer{
+		{Resource: "pods"}:                   pods.Informer(),
+		{Resource: "services"}:               services.Informer(),
+		{Resource: "persistentvolumeclaims"}: claims.Informer(),
+	} {
+		if _, err := inf.AddEventHandler(s.handler(gr)); err != nil {
+			return nil, err
+		}
+		s.typedSynced = append(s.typedSynced, inf.HasSynced)
+	}
+	return s, nil
+}
+
+func objects[T runtime.Object](items []T) []runtime.Object {
+	out := make([]runtime.Object, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out
+}
+
+// handler reports the changes that can lower usage, as upstream's replenishment
+// does: deletions, and updates that change what the object costs (a pod that
+// finished, a service that lost its node ports). Creations are not reported: the
+// ResourceQuota admission plugin charged them already, and a recount then could
+// miss objects charged but not yet stored.
+func (s *sources) handler(gr schema.GroupResource) cache.ResourceEventHandler {
+	return cache.ResourceEventHandlerFuncs{
+		UpdateFunc: func(oldObj, newObj any) {
+			if costChanged(gr, oldObj, newObj) {
+				s.changed(gr, newObj)
+			}
+		},
+		DeleteFunc: func(obj any) { s.changed(gr, obj) },
+	}
+}
+
+// costChanged reports whether an update changed what the object costs or which
+// scopes it falls in.
+func costChanged(gr schema.GroupResource, oldObj, newObj any) bool {
+	o, ok1 := oldObj.(runtime.Object)
+	n, ok2 := newObj.(runtime.Object)
+	if !ok1 || !ok2 {
+		return false
+	}
+	if op, ok := o.(*corev1.Pod); ok {
+		if np, ok := n.(*corev1.Pod); ok && !equality.Semantic.DeepEqual(op.Spec.ActiveDeadlineSeconds, np.Spec.ActiveDeadlineSeconds) {
+			return true
+		}
+	}
+	return !sameList(admission.QuotaObjectUsage(gr, o), admission.QuotaObjectUsage(gr, n))
+}
+
+// start lets metadata informers run, for as long as ctx lasts.
+func (s *sources) start(ctx context.Context) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ctx = ctx
+}
+
+// list returns the namespace's objects of gr. ok is false when gr is not a
+// namespaced resource the API serves (or is never charged, like events), and
+// errNotSynced when its watch is still listing.
+func (s *sources) list(gr schema.GroupResource, ns string) ([]runtime.Object, bool, error) {
+	if admission.QuotaIgnored(gr) {
+		return nil, false, nil
+	}
+	if fn, ok := s.typed[gr]; ok {
+		items, err := fn(ns)
+		return items, err == nil, err
+	}
+	inf, err := s.watch(gr)
+	if err != nil || inf == nil {
+		return nil, false, err
+	}
+	if !inf.HasSynced() {
+		return nil, false, errNotSynced
+	}
+	items, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, ns)
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]runtime.Object, 0, len(items))
+	for _, it := range items {
+		if obj, ok := it.(runtime.Object); ok {
+			out = append(out, obj)
+		}
+	}
+	return out, true, nil
+}
+
+// watch returns the metadata informer of gr, starting it on first use; nil when
+// discovery does not know gr as a namespaced resource.
+func (s *sources) watch(gr schema.GroupResource) (cache.SharedIndexInformer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if inf, ok := s.watched[gr]; ok {
+		return inf, nil
+	}
+	if s.ctx == nil {
+		return nil, errNotSynced
+	}
+	gvr, ok := s.resolve(gr)
+	if !ok {
+		return nil, nil
+	}
+	inf := metadatainformer.NewFilteredMetadataInformer(s.meta, gvr, metav1.NamespaceAll, 0,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, nil).Informer()
+	if _, err := inf.AddEventHandler(s.handler(gr)); err != nil {
+		return nil, err
+	}
+	s.watched[gr] = inf
+	go inf.Run(s.ctx.Done())
+	return inf, nil
+}
+
+// resolve finds the served version of gr through discovery, refreshing it once
+// when gr is unknown (a CRD established a moment ago).
+func (s *sources) resolve(gr schema.GroupResource) (schema.GroupVersionResource, bool) {
+	for attempt := range 2 {
+		if attempt > 0 {
+			s.mapper.Reset()
+		}
+		gvr, err := s.mapper.ResourceFor(gr.WithVersion(""))
+		if err != nil {
+			continue
+		}
+		gvk, err := s.mapper.KindFor(gvr)
+		if err != nil {
+			continue
+		}
+		mapping, err := s.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			continue
+		}
+		return gvr, mapping.Scope.Name() == apimeta.RESTScopeNameNamespace
+	}
+	return schema.GroupVersionResource{}, false
+}
+
+// unknown reports whether gr was looked for and not found: the sync tries again
+// later, when the resource may be served.
+func (s *sources) unknown(gr schema.GroupResource) bool {
+	if admission.QuotaIgnored(gr) {
+		return false
+	}
+	if _, ok := s.typed[gr]; ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.watched[gr]
+	return !ok
+}

@@ -1,0 +1,54 @@
+package server
+
+import (
+	"errors"
+	"time"
+)
+
+// Serving defaults, kube-apiserver's.
+const (
+	DefaultRequestTimeout    = time.Minute
+	DefaultMinRequestTimeout = 1800
+)
+
+// ServingOptions bound how long requests may take and how the server stops.
+type ServingOptions struct {
+	// RequestTimeout (--request-timeout) ends requests that are not long-running
+	// with a 504; clients may shorten it with ?timeout=. 0 means the default, 1m.
+	RequestTimeout time.Duration
+	// MinRequestTimeout (--min-request-timeout, in seconds) is the base of a watch's
+	// randomized server-side timeout, in [min, 2*min), when the client asks for none.
+	// nil means 1800; 0 lets such watches run until the client or shutdown ends them.
+	MinRequestTimeout *int
+	// ShutdownDelayDuration (--shutdown-delay-duration) is how long the server keeps
+	// serving after SIGTERM with /readyz failing, so that load balancers stop sending
+	// it traffic before it stops listening.
+	ShutdownDelayDuration time.Duration
+}
+
+// completeServing fills the defaults and rejects negative values with upstream's
+// messages.
+func (o *ServingOptions) completeServing() error {
+	var errs []error
+	if o.RequestTimeout < 0 {
+		errs = append(errs, errors.New("--request-timeout can not be negative value"))
+	}
+	if o.MinRequestTimeout != nil && *o.MinRequestTimeout < 0 {
+		errs = append(errs, errors.New("--min-request-timeout can not be negative value"))
+	}
+	if o.ShutdownDelayDuration < 0 {
+		errs = append(errs, errors.New("--shutdown-delay-duration can not be negative value"))
+	}
+	if o.RequestTimeout == 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	return errors.Join(errs...)
+}
+
+// watchMinTimeout is --min-request-timeout as a duration.
+func (o *ServingOptions) watchMinTimeout() time.Duration {
+	if o.MinRequestTimeout == nil {
+		return DefaultMinRequestTimeout * time.Second
+	}
+	return time.Duration(*o.MinRequestTimeout) * time.Second
+}
