@@ -65,6 +65,10 @@ func (p *resourceQuota) Validate(ctx context.Context, a *endpoints.Attributes) e
 	}
 	quotas, err := p.quotas(ctx, a.Namespace)
 	if err != nil {
+		// As upstream, a failed lookup's own Status (a 504 while etcd is down) passes.
+		if _, ok := err.(apierrors.APIStatus); ok {
+			return err
+		}
 		return apierrors.NewInternalError(err)
 	}
 	for i := range quotas {

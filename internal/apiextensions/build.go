@@ -49,7 +49,7 @@ func (m *Manager) build(crd *apiextensionsv1.CustomResourceDefinition) (*served,
 		types.schemas[v.Name] = ver.schema
 	}
 	storageVer := storageVersion(crd)
-	s := &served{crd: crd, stores: map[string]*registry.Store{}, types: types, versions: versions, manager: m}
+	s := &served{crd: crd, def: crd, stores: map[string]*registry.Store{}, types: types, versions: versions, manager: m}
 	codec := &storageCodec{Codec: m.cfg.Codec, schema: versions[storageVer].schemaOrNil()}
 	newFunc := func() runtime.Object { return &unstructured.Unstructured{} }
 	newList := func() runtime.Object { return &unstructured.UnstructuredList{} }
@@ -117,9 +117,9 @@ func (s *served) custom(st *registry.Store) endpoints.Custom {
 	v := st.Resource().GroupVersion.Version
 	ver := s.versions[v]
 	c := endpoints.Custom{Types: s.types, TypeConverter: s.typeConverter}
-	for _, cv := range s.crd.Spec.Versions {
+	for _, cv := range s.def.Spec.Versions {
 		if cv.Name == v && cv.Deprecated {
-			c.Warning = deprecationWarning(s.crd, &cv)
+			c.Warning = deprecationWarning(s.def, &cv)
 		}
 	}
 	c.AfterDecode = func(obj runtime.Object) ([]string, error) {
@@ -150,7 +150,7 @@ func (s *served) custom(st *registry.Store) endpoints.Custom {
 // typeConverter builds the server-side apply schema of every version, or, as
 // upstream, a deduced one when the schema cannot be converted.
 func (s *served) typeConverter() (managedfields.TypeConverter, error) {
-	defs, preserve, err := crdopenapi.SSADefinitionsAllVersions(s.crd)
+	defs, preserve, err := crdopenapi.SSADefinitionsAllVersions(s.def)
 	if err != nil {
 		return managedfields.NewDeducedTypeConverter(), nil
 	}

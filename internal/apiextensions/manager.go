@@ -60,7 +60,10 @@ type served struct {
 	manager *Manager
 	// crd is the definition served; the manager replaces it (under its lock) when
 	// only conditions change.
-	crd      *apiextensionsv1.CustomResourceDefinition
+	crd *apiextensionsv1.CustomResourceDefinition
+	// def is the definition the endpoints were built from; it never changes, so
+	// request paths read it without the lock.
+	def      *apiextensionsv1.CustomResourceDefinition
 	types    *objectTypes
 	versions map[string]*servedVersion
 	stores   map[string]*registry.Store // by served version

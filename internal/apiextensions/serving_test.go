@@ -56,8 +56,10 @@ func createCRD(t *testing.T, dyn dynamic.Interface, file string) *unstructured.U
 		t.Fatal(err)
 	}
 	waitEstablished(t, dyn, crd.GetName())
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("CRD established after %v, want within a second", d)
+	// Established comes within a second on an idle machine; the bound leaves room
+	// for the race detector on a loaded CI machine.
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("CRD established after %v, want within seconds", d)
 	}
 	return crd
 }

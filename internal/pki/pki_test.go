@@ -3,7 +3,6 @@ package pki
 import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
-	"crypto/rsa"
 	"crypto/x509"
 	"io/fs"
 	"net"
@@ -163,15 +162,15 @@ func TestSAKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rsaKey, ok := key.(*rsa.PrivateKey)
-	if !ok || rsaKey.N.BitLen() != saKeyBits {
-		t.Fatalf("sa.key is %T, want RSA %d", key, saKeyBits)
+	ecKey, ok := key.(*ecdsa.PrivateKey)
+	if !ok || ecKey.Curve != elliptic.P256() {
+		t.Fatalf("sa.key is %T, want ECDSA P-256", key)
 	}
 	pub, err := readPublicKey(b.SAPubFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rsaKey.PublicKey.Equal(pub) {
+	if !ecKey.PublicKey.Equal(pub) {
 		t.Error("sa.pub does not match sa.key")
 	}
 }

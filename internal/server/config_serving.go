@@ -24,6 +24,11 @@ type ServingOptions struct {
 	// serving after SIGTERM with /readyz failing, so that load balancers stop sending
 	// it traffic before it stops listening.
 	ShutdownDelayDuration time.Duration
+	// ShutdownSendRetryAfter (--shutdown-send-retry-after) keeps the listener open
+	// after the delay until in-flight requests drained, answering new requests 429
+	// with Retry-After, instead of closing it at once (clients then see refused
+	// connections rather than a reason to retry elsewhere).
+	ShutdownSendRetryAfter bool
 }
 
 // completeServing fills the defaults and rejects negative values with upstream's

@@ -101,6 +101,12 @@ type Server struct {
 	rbacBootstrapped atomic.Bool
 	// ready is true once bootstrap finished and false again from shutdown on.
 	ready atomic.Bool
+	// notAccepting is closed once the shutdown delay is over; with
+	// --shutdown-send-retry-after new requests are then refused with a 429.
+	notAccepting chan struct{}
+	// inFlight counts the requests a --shutdown-send-retry-after shutdown drains
+	// before it closes the listener.
+	inFlight filters.InFlight
 	// Kubeconfig is the admin kubeconfig written in self-contained mode.
 	Kubeconfig string
 }
@@ -111,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := cfg.Complete(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, notAccepting: make(chan struct{})}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -348,6 +354,8 @@ func (s *Server) buildHandler() error {
 	chain := []func(http.Handler) http.Handler{
 		func(h http.Handler) http.Handler { return filters.WithPanicRecovery(h, s.api.WriteError) },
 		filters.WithRequestInfo,
+		// Before audit: upstream's refused requests leave no audit events.
+		s.withRetryAfter,
 		filters.WithAuditID,
 		s.withAudit,
 		func(h http.Handler) http.Handler { return filters.WithAccessLog(h, cfg.logger()) },
@@ -376,6 +384,15 @@ func (s *Server) buildHandler() error {
 	}
 	s.handler = h
 	return nil
+}
+
+// withRetryAfter refuses new requests once the shutdown delay is over when
+// --shutdown-send-retry-after is set, and counts the in-flight ones it drains.
+func (s *Server) withRetryAfter(h http.Handler) http.Handler {
+	if !s.cfg.ShutdownSendRetryAfter {
+		return h
+	}
+	return filters.WithRetryAfter(filters.WithInFlight(h, &s.inFlight), s.notAccepting)
 }
 
 // newCache returns the watch cache of res over etcd values under prefix, encrypted
@@ -444,6 +461,10 @@ func (s *Server) Run(ctx context.Context) error {
 		LocalAPIServices: s.apiServices,
 		// The front proxy's requestheader-* keys.
 		AuthenticationData: s.extensionAuthenticationData(),
+		// The master leases behind the kubernetes Service's endpoints.
+		Etcd:       s.client,
+		EtcdPrefix: s.cfg.EtcdPrefix,
+		Ready:      s.ready.Load,
 	})
 	if err := boot.Start(ctx); err != nil {
 		_ = srv.Close()
@@ -495,6 +516,11 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.shuttingDown.Store(true)
+	// Leave the kubernetes Service's endpoints now rather than when the lease expires;
+	// bounded as upstream, by two reconcile intervals.
+	removeCtx, cancelRemove := context.WithTimeout(context.Background(), 2*bootstrap.DefaultEndpointInterval)
+	_ = boot.RemoveEndpoints(removeCtx)
+	cancelRemove()
 	// --shutdown-delay-duration: keep serving with /readyz failing, so that load
 	// balancers take this instance out before its listener closes.
 	if d := s.cfg.ShutdownDelayDuration; d > 0 {
@@ -504,7 +530,19 @@ func (s *Server) Run(ctx context.Context) error {
 		case <-time.After(d):
 		}
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	shutdownTimeout := s.cfg.ShutdownTimeout
+	if s.cfg.ShutdownSendRetryAfter {
+		// The listener stays open, refusing new requests with a 429, until the
+		// in-flight ones finished; Shutdown then only has idle connections (and
+		// watches, which it ends) to close, with 2s for HTTP/2's GOAWAY.
+		close(s.notAccepting)
+		select {
+		case <-s.inFlight.Drained():
+		case <-time.After(s.cfg.ShutdownTimeout):
+		}
+		shutdownTimeout = 2 * time.Second
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if errors.Is(err, context.DeadlineExceeded) {

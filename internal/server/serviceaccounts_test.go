@@ -195,7 +195,7 @@ func TestServiceAccountTokens(t *testing.T) {
 		if code != 200 || json.Unmarshal(body, &set) != nil || len(set.Keys) != 1 {
 			t.Fatalf("%d %s", code, body)
 		}
-		jws, err := jose.ParseSignedCompact(plainToken, []jose.SignatureAlgorithm{jose.RS256})
+		jws, err := jose.ParseSignedCompact(plainToken, []jose.SignatureAlgorithm{jose.ES256})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,12 +15,12 @@ import (
 	"strings"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
-	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -51,6 +51,16 @@ type Config struct {
 	LocalAPIServices []*apiregistrationv1.APIService
 	// Now returns the current time (tests fix it).
 	Now func() time.Time
+
+	// Etcd holds the master leases (<EtcdPrefix>/masterleases/<ip>) from which the
+	// kubernetes Service's endpoints are computed; nil publishes no endpoints.
+	Etcd       *clientv3.Client
+	EtcdPrefix string
+	// EndpointInterval and EndpointLeaseTTL default to upstream's 10 s and 15 s.
+	EndpointInterval, EndpointLeaseTTL time.Duration
+	// Ready reports whether the server serves; this instance's address is published
+	// only from then on. Nil means ready.
+	Ready func() bool
 }
 
 // Controller reconciles the bootstrap objects.
@@ -58,6 +68,7 @@ type Controller struct {
 	cfg Config
 	// identity is this instance's Lease name and holder.
 	identity, holder string
+	ep               endpointReconciler
 }
 
 // New returns a Controller for cfg.
@@ -67,7 +78,20 @@ func New(cfg Config) *Controller {
 	}
 	sum := sha256.Sum256([]byte(cfg.Hostname))
 	id := "apiserver-" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(sum[:16]))
-	return &Controller{cfg: cfg, identity: id, holder: id + "_" + string(uuid.NewUUID())}
+	if cfg.EndpointInterval <= 0 {
+		cfg.EndpointInterval = DefaultEndpointInterval
+	}
+	if cfg.EndpointLeaseTTL <= 0 {
+		cfg.EndpointLeaseTTL = DefaultEndpointLeaseTTL
+	}
+	if cfg.EtcdPrefix == "" {
+		cfg.EtcdPrefix = "/registry"
+	}
+	c := &Controller{cfg: cfg, identity: id, holder: id + "_" + string(uuid.NewUUID())}
+	if cfg.Etcd != nil {
+		c.ep.leases = &masterLeases{client: cfg.Etcd, dir: strings.TrimSuffix(cfg.EtcdPrefix, "/") + "/masterleases/", ttl: cfg.EndpointLeaseTTL}
+	}
+	return c
 }
 
 // Identity is this instance's identity Lease name.
@@ -96,7 +120,7 @@ func (c *Controller) Start(ctx context.Context) error {
 		{"namespaces", c.namespaces},
 		{"service CIDR", c.serviceCIDR},
 		{"kubernetes service", c.kubernetesService},
-		{"kubernetes endpoints", c.endpoints},
+		{"kubernetes endpoints", func(ctx context.Context) error { return c.withdrawEndpoints(ctx, false) }},
 		{"priority classes", c.priorityClasses},
 		{"identity lease", c.renewLease},
 		{"configmaps", c.configMaps},
@@ -121,8 +145,10 @@ func (c *Controller) Start(ctx context.Context) error {
 	return nil
 }
 
-// Run keeps the identity lease renewed and the endpoints current until ctx ends.
+// Run keeps the identity lease renewed and, once the server is ready, this
+// instance's master lease and the endpoints current until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
+	go c.runEndpoints(ctx)
 	t := time.NewTicker(10 * time.Second)
 	defer t.Stop()
 	for {
@@ -131,7 +157,6 @@ func (c *Controller) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			_ = c.renewLease(ctx)
-			_ = c.endpoints(ctx)
 		}
 	}
 }
@@ -230,54 +255,6 @@ func (c *Controller) kubernetesService(ctx context.Context) error {
 			IPFamilyPolicy: &single, InternalTrafficPolicy: &cluster,
 		},
 	})
-}
-
-// endpoints points the kubernetes Service at this instance. A loopback advertise
-// address (the zero-config default) is not a valid endpoint, so nothing is published
-// then; upstream's reconciler fails on it the same way.
-func (c *Controller) endpoints(ctx context.Context) error {
-	if c.cfg.AdvertiseAddress.IsLoopback() {
-		return nil
-	}
-	addr := c.cfg.AdvertiseAddress.String()
-	port := int32(c.cfg.SecurePort)
-	subsets := []corev1.EndpointSubset{{
-		Addresses: []corev1.EndpointAddress{{IP: addr}},
-		Ports:     []corev1.EndpointPort{{Name: "https", Port: port, Protocol: corev1.ProtocolTCP}},
-	}}
-	ep := &corev1.Endpoints{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
-			Labels: map[string]string{discoveryv1.LabelSkipMirror: "true"}},
-		Subsets: subsets,
-	}
-	err := ensureEqual(ctx, c.cfg.Stores(endpointsGVR), ep,
-		func(cur runtime.Object) bool {
-			return apiequality.Semantic.DeepEqual(cur.(*corev1.Endpoints).Subsets, subsets)
-		},
-		func(cur runtime.Object) { cur.(*corev1.Endpoints).Subsets = subsets })
-	if err != nil {
-		return err
-	}
-	ready := true
-	name, tcp := "https", corev1.ProtocolTCP
-	endpoints := []discoveryv1.Endpoint{{Addresses: []string{addr}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}}}
-	ports := []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &tcp}}
-	slice := &discoveryv1.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: metav1.NamespaceDefault,
-			Labels: map[string]string{discoveryv1.LabelServiceName: "kubernetes"}},
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints:   endpoints,
-		Ports:       ports,
-	}
-	return ensureEqual(ctx, c.cfg.Stores(sliceGVR), slice,
-		func(cur runtime.Object) bool {
-			s := cur.(*discoveryv1.EndpointSlice)
-			return apiequality.Semantic.DeepEqual(s.Endpoints, endpoints) && apiequality.Semantic.DeepEqual(s.Ports, ports)
-		},
-		func(cur runtime.Object) {
-			s := cur.(*discoveryv1.EndpointSlice)
-			s.Endpoints, s.Ports = endpoints, ports
-		})
 }
 
 func (c *Controller) priorityClasses(ctx context.Context) error {

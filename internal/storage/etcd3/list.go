@@ -114,7 +114,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		if fetch > 0 {
 			getOpts = append(getOpts, clientv3.WithLimit(fetch))
 		}
-		resp, err := s.client.Get(ctx, startKey, getOpts...)
+		resp, err := s.get(ctx, startKey, getOpts...)
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
 				return &storage.Error{Code: storage.CodeExpired, Key: key, Message: "resource version expired"}

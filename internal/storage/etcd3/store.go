@@ -101,10 +101,10 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 	if err != nil {
 		return err
 	}
-	resp, err := s.client.Txn(ctx).
-		If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(stored))).
-		Commit()
+	resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
+		return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
+			Then(clientv3.OpPut(key, string(stored)))
+	})
 	if err != nil {
 		return unreachable(key, err)
 	}
@@ -115,7 +115,7 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 }
 
 func (s *Store) Get(ctx context.Context, key string, opts storage.GetOptions, out runtime.Object) error {
-	resp, err := s.client.Get(ctx, key)
+	resp, err := s.get(ctx, key)
 	if err != nil {
 		return unreachable(key, err)
 	}
@@ -134,7 +134,7 @@ func (s *Store) Get(ctx context.Context, key string, opts storage.GetOptions, ou
 
 // CurrentRevision asks etcd for its current revision with a cheap, linearizable read.
 func (s *Store) CurrentRevision(ctx context.Context) (uint64, error) {
-	resp, err := s.client.Get(ctx, "/kapi-revision-probe", clientv3.WithCountOnly())
+	resp, err := s.get(ctx, "/kapi-revision-probe", clientv3.WithCountOnly())
 	if err != nil {
 		return 0, unreachable("", err)
 	}
@@ -143,7 +143,7 @@ func (s *Store) CurrentRevision(ctx context.Context) (uint64, error) {
 
 func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.Object, ignoreNotFound bool,
 	preconditions *storage.Preconditions, tryUpdate storage.UpdateFunc) error {
-	getResp, err := s.client.Get(ctx, key)
+	getResp, err := s.get(ctx, key)
 	if err != nil {
 		return unreachable(key, err)
 	}
@@ -188,10 +188,11 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 		if err != nil {
 			return err
 		}
-		txn := s.client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", origRev)).
-			Then(clientv3.OpPut(key, string(stored))).
-			Else(clientv3.OpGet(key))
-		resp, err := txn.Commit()
+		resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
+			return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", origRev)).
+				Then(clientv3.OpPut(key, string(stored))).
+				Else(clientv3.OpGet(key))
+		})
 		if err != nil {
 			return unreachable(key, err)
 		}
@@ -204,7 +205,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 
 func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, preconditions *storage.Preconditions,
 	validate storage.ValidateDeleteFunc) error {
-	getResp, err := s.client.Get(ctx, key)
+	getResp, err := s.get(ctx, key)
 	if err != nil {
 		return unreachable(key, err)
 	}
@@ -225,9 +226,11 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 				return err
 			}
 		}
-		resp, err := s.client.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision)).
-			Then(clientv3.OpDelete(key)).
-			Else(clientv3.OpGet(key)).Commit()
+		resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
+			return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", kv.ModRevision)).
+				Then(clientv3.OpDelete(key)).
+				Else(clientv3.OpGet(key))
+		})
 		if err != nil {
 			return unreachable(key, err)
 		}
