@@ -30,7 +30,7 @@ type Aggregator struct {
 	mu sync.Mutex // guards the fields below
 	// services are the APIServices that name a Service, by name.
 	services map[string]*apiregistrationv1.APIService
-	// fetched are the remotes' resource lists and OpenAPI v3 documents from the
+	// fetched are the remotes' resource lists and OpenAPI documents from the
 	// last successful check, by group version.
 	fetched map[schema.GroupVersion]*fetched
 
@@ -43,6 +43,9 @@ type fetched struct {
 	// openAPI is the remote's /openapi/v3/apis/<group>/<version>, nil when it
 	// serves none.
 	openAPI []byte
+	// openAPIV2 is this group version's part of the remote's /openapi/v2, nil
+	// when it serves none.
+	openAPIV2 *remoteV2
 }
 
 // New returns an aggregator over cfg.

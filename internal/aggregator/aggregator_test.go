@@ -175,6 +175,7 @@ func TestAggregatedAPI(t *testing.T) {
 	t.Run("discovery", func(t *testing.T) { testDiscovery(t, s) })
 	t.Run("identity", func(t *testing.T) { testForwardedIdentity(t, s) })
 	t.Run("openapi v3", func(t *testing.T) { testOpenAPIV3(t, s) })
+	t.Run("openapi v2", func(t *testing.T) { testOpenAPIV2(t, s) })
 	t.Run("availability", func(t *testing.T) { testAvailability(t, s) })
 }
 
@@ -316,6 +317,78 @@ func testOpenAPIV3(t *testing.T, s *aggregatedServer) {
 	doc := s.do(t, admin, http.MethodGet, entry.URL, "", nil)
 	if doc.code != http.StatusOK || !strings.Contains(doc.body, `"title":"wardle"`) {
 		t.Errorf("document: %d %s", doc.code, doc.body)
+	}
+}
+
+func testOpenAPIV2(t *testing.T, s *aggregatedServer) {
+	admin := s.in.HTTPClient(t)
+	resp := s.do(t, admin, http.MethodGet, "/openapi/v2", "", http.Header{"Accept": {"application/json"}})
+	if resp.code != http.StatusOK {
+		t.Fatalf("/openapi/v2: %d %.300s", resp.code, resp.body)
+	}
+	var doc struct {
+		Paths       map[string]json.RawMessage `json:"paths"`
+		Definitions map[string]json.RawMessage `json:"definitions"`
+	}
+	if err := json.Unmarshal([]byte(resp.body), &doc); err != nil {
+		t.Fatalf("%v: %.300s", err, resp.body)
+	}
+	for _, tc := range []struct {
+		name, kind, key string
+		want            bool
+	}{
+		{"remote path", "path", fakeV2Path, true},
+		{"remote definition", "definition", fakeV2Definition, true},
+		{"local path", "path", "/apis/apps/v1/namespaces/{namespace}/deployments", true},
+		{"local core path", "path", "/api/v1/namespaces", true},
+		{"local definition", "definition", "io.k8s.api.apps.v1.Deployment", true},
+		{"other group's path", "path", foreignV2Path, false},
+		{"other group's definition", "definition", foreignV2Def, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := doc.Paths
+			if tc.kind == "definition" {
+				m = doc.Definitions
+			}
+			if _, ok := m[tc.key]; ok != tc.want {
+				t.Errorf("%s %q present %v, want %v", tc.kind, tc.key, ok, tc.want)
+			}
+		})
+	}
+	if !strings.Contains(string(doc.Definitions[fakeV2Definition]), "wardle flunders") {
+		t.Errorf("definition %s", doc.Definitions[fakeV2Definition])
+	}
+
+	etag := resp.header.Get("Etag")
+	if etag == "" {
+		t.Fatal("no Etag")
+	}
+	local := s.in.HTTPClient(t)
+	for _, tc := range []struct {
+		name   string
+		header http.Header
+		code   int
+		ctype  string
+	}{
+		{"revalidated", http.Header{"Accept": {"application/json"}, "If-None-Match": {etag}}, http.StatusNotModified, ""},
+		{"stale etag", http.Header{"Accept": {"application/json"}, "If-None-Match": {`"0"`}}, http.StatusOK, "application/json"},
+		{"protobuf", http.Header{"Accept": {"application/com.github.proto-openapi.spec.v2.v1.0+protobuf"}}, http.StatusOK, "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := s.do(t, local, http.MethodGet, "/openapi/v2", "", tc.header)
+			if got.code != tc.code {
+				t.Fatalf("code %d, want %d", got.code, tc.code)
+			}
+			if tc.ctype != "" && got.header.Get("Content-Type") != tc.ctype {
+				t.Errorf("Content-Type %q, want %q", got.header.Get("Content-Type"), tc.ctype)
+			}
+			if got.header.Get("Etag") != etag {
+				t.Errorf("Etag %q, want %q", got.header.Get("Etag"), etag)
+			}
+			if tc.code == http.StatusOK && !strings.Contains(got.body, fakeV2Path) {
+				t.Error("merged document lacks the remote path")
+			}
+		})
 	}
 }
 

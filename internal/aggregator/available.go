@@ -118,7 +118,7 @@ func hasReadyEndpoint(portName string, list []discoveryv1.EndpointSlice) bool {
 
 // fetch asks the extension server for its group version document (the discovery
 // check), trying a few times, then for its OpenAPI v3 document of that group
-// version, which it need not serve.
+// version and its OpenAPI v2 document, which it need not serve.
 func (a *Aggregator) fetch(ctx context.Context, svc *apiregistrationv1.APIService, port int32) (*fetched, error) {
 	tlsCfg, err := a.tlsConfigFor(svc)
 	if err != nil {
@@ -161,6 +161,10 @@ func (a *Aggregator) fetch(ctx context.Context, svc *apiregistrationv1.APIServic
 		loc.Path = "/openapi/v3/apis/" + svc.Spec.Group + "/" + svc.Spec.Version
 		if doc, err := a.get(ctx, client, loc); err == nil && json.Valid(doc) {
 			f.openAPI = doc
+		}
+		loc.Path = "/openapi/v2"
+		if doc, err := a.get(ctx, client, loc); err == nil {
+			f.openAPIV2 = parseRemoteV2(doc, svc.Spec.Group, svc.Spec.Version)
 		}
 		return f, nil
 	}

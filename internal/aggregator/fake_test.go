@@ -26,6 +26,37 @@ const (
 	fakeVersion = "v1alpha1"
 )
 
+// The fake's /openapi/v2 names one path of its group version, with one
+// definition, and one path of another group that kapi must not take from it.
+const (
+	fakeV2Path       = "/apis/" + fakeGroup + "/" + fakeVersion + "/namespaces/{namespace}/flunders"
+	fakeV2Definition = "com.example.wardle.v1alpha1.FlunderList"
+	foreignV2Path    = "/apis/other.example.com/v1/things"
+	foreignV2Def     = "com.example.other.v1.ThingList"
+)
+
+var fakeOpenAPIV2 = map[string]any{
+	"swagger": "2.0",
+	"info":    map[string]string{"title": "wardle", "version": "v0"},
+	"paths": map[string]any{
+		fakeV2Path: map[string]any{"get": map[string]any{
+			"operationId": "listWardleV1alpha1NamespacedFlunder",
+			"responses": map[string]any{"200": map[string]any{
+				"description": "OK", "schema": map[string]string{"$ref": "#/definitions/" + fakeV2Definition}}},
+		}},
+		foreignV2Path: map[string]any{"get": map[string]any{
+			"operationId": "listOtherV1Thing",
+			"responses": map[string]any{"200": map[string]any{
+				"description": "OK", "schema": map[string]string{"$ref": "#/definitions/" + foreignV2Def}}},
+		}},
+	},
+	"definitions": map[string]any{
+		fakeV2Definition: map[string]any{"type": "object", "description": "wardle flunders",
+			"properties": map[string]any{"kind": map[string]string{"type": "string"}}},
+		foreignV2Def: map[string]any{"type": "object"},
+	},
+}
+
 // seenRequest is what the fake extension server recorded of a request.
 type seenRequest struct {
 	Path          string
@@ -53,7 +84,7 @@ func (f *fakeExtension) requests() []seenRequest {
 	return append([]seenRequest(nil), f.seen...)
 }
 
-// startFakeExtension serves discovery, OpenAPI v3 and a flunders list whose
+// startFakeExtension serves discovery, OpenAPI v2 and v3 and a flunders list whose
 // items echo the caller's forwarded identity.
 func startFakeExtension(t *testing.T, frontProxyCAFile, serverName string) *fakeExtension {
 	t.Helper()
@@ -78,6 +109,9 @@ func startFakeExtension(t *testing.T, frontProxyCAFile, serverName string) *fake
 	})
 	mux.HandleFunc("/openapi/v3/apis/"+gv, func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, map[string]any{"openapi": "3.0.0", "info": map[string]string{"title": "wardle", "version": "v0"}, "paths": map[string]any{}})
+	})
+	mux.HandleFunc("/openapi/v2", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, fakeOpenAPIV2)
 	})
 	mux.HandleFunc("/apis/"+gv+"/namespaces/{ns}/flunders", func(w http.ResponseWriter, r *http.Request) {
 		seen := seenRequest{

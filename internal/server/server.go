@@ -342,8 +342,8 @@ func (s *Server) buildHandler() error {
 	})
 	s.installObservability(mux)
 	s.apiServices = localAPIServices(resources)
-	mux.Handle("/openapi/v2", oapi.HandlerV2())
 	s.aggregation = s.newAggregation(disc)
+	mux.Handle("/openapi/v2", s.aggregation.OpenAPIV2(oapi.HandlerV2()))
 	mux.Handle("/openapi/v3", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 	mux.Handle("/openapi/v3/", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 
