@@ -60,6 +60,9 @@ type API struct {
 	admission Admission
 	// fieldManagers track metadata.managedFields and serve server-side apply.
 	fieldManagers *fieldManagers
+	// encoded keeps recent watch event objects' encodings for the watchers that
+	// share them.
+	encoded encodeCache
 	// stopWatches is closed at shutdown to end every open watch.
 	stopWatches chan struct{}
 	stopOnce    sync.Once

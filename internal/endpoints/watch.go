@@ -113,15 +113,24 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 			if ev.Type != watch.Error && ev.Type != watch.Bookmark && out.as == asTable {
 				headers = false
 			}
-			buf.Reset()
-			if err := out.info.Serializer.Encode(obj, &buf); err != nil {
-				return
+			var raw []byte
+			if out.as == "" && ev.Type != watch.Error && ev.Type != watch.Bookmark {
+				// The object is the one every watcher of the event shares: encode once.
+				if raw, err = e.api.encoded.encode(obj, ev.Type == watch.Deleted, out.info.MediaType, out.info.Serializer); err != nil {
+					return
+				}
+			} else {
+				buf.Reset()
+				if err := out.info.Serializer.Encode(obj, &buf); err != nil {
+					return
+				}
+				raw = buf.Bytes()
 			}
-			we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: buf.Bytes()}}
+			we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: raw}}
 			if err := streamEnc.Encode(we, framer); err != nil {
 				return
 			}
-			metrics.RecordWatchEvent(ctx, buf.Len())
+			metrics.RecordWatchEvent(ctx, len(raw))
 			if len(watcher.ResultChan()) == 0 {
 				flusher.Flush()
 			}
