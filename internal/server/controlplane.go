@@ -114,15 +114,7 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 	}
 	if sel.Enabled(controlplane.Namespace) {
 		err := func() error {
-			cfg, err := ca.restConfig(serviceAccountIdentity("namespace-controller"))
-			if err != nil {
-				return err
-			}
-			client, err := kubernetes.NewForConfig(cfg)
-			if err != nil {
-				return err
-			}
-			meta, err := metadata.NewForConfig(cfg)
+			client, meta, err := ca.clientsFor(serviceAccountIdentity("namespace-controller"))
 			if err != nil {
 				return err
 			}
@@ -249,15 +241,7 @@ func (s *Server) startGarbageCollector(ctx context.Context, ca *loopbackCA, runs
 // informers and its own metadata watches, and writes status as the
 // resourcequota-controller account.
 func startResourceQuota(ca *loopbackCA, factory informers.SharedInformerFactory, runs *[]func(context.Context)) error {
-	cfg, err := ca.restConfig(serviceAccountIdentity("resourcequota-controller"))
-	if err != nil {
-		return err
-	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	meta, err := metadata.NewForConfig(cfg)
+	client, meta, err := ca.clientsFor(serviceAccountIdentity("resourcequota-controller"))
 	if err != nil {
 		return err
 	}
@@ -267,4 +251,22 @@ func startResourceQuota(ca *loopbackCA, factory informers.SharedInformerFactory,
 	}
 	*runs = append(*runs, func(ctx context.Context) { c.Run(ctx, 5) })
 	return nil
+}
+
+// clientsFor returns a typed and a metadata client acting as id, for
+// controllers that read and delete objects of every kind.
+func (ca *loopbackCA) clientsFor(id controllerIdentity) (*kubernetes.Clientset, metadata.Interface, error) {
+	cfg, err := ca.restConfig(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	meta, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return client, meta, nil
 }
