@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	psapi "k8s.io/pod-security-admission/api"
 )
 
 // FuzzParseConfigs feeds arbitrary bytes to the configuration parsers: they must
@@ -27,6 +28,10 @@ func FuzzParseConfigs(f *testing.F) {
 func FuzzPodChecks(f *testing.F) {
 	f.Add([]byte(`{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}],"hostNetwork":true}}`))
 	f.Add([]byte(`{"spec":{"initContainers":[{"name":"i","restartPolicy":"Always","resources":{"requests":{"cpu":"1"}}}],"volumes":[{"name":"v","hostPath":{"path":"/"}}]}}`))
+	checks, err := newPodSecurityChecks()
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pod := &corev1.Pod{}
 		if err := pod.Unmarshal(data); err != nil {
@@ -34,8 +39,10 @@ func FuzzPodChecks(f *testing.F) {
 				return
 			}
 		}
-		for _, level := range []string{"baseline", "restricted"} {
-			_ = evaluatePSS(level, pod.Annotations, &pod.Spec)
+		for _, level := range []psapi.Level{psapi.LevelBaseline, psapi.LevelRestricted} {
+			for _, version := range []psapi.Version{psapi.MajorMinorVersion(1, 22), psapi.LatestVersion()} {
+				_ = checks.evaluate(psapi.LevelVersion{Level: level, Version: version}, &pod.ObjectMeta, &pod.Spec)
+			}
 		}
 		_ = podUsage(pod, pod.CreationTimestamp.Time)
 		_ = podConstraints([]string{"cpu", "limits.memory"}, pod)

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 
 	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/admission/policy"
@@ -24,8 +25,9 @@ var externalAdmissionPlugins = []string{
 }
 
 // newAdmissionChain builds the admission chain the flags ask for, in upstream's
-// order.
-func (s *Server) newAdmissionChain(authorizer authz.Authorizer, scheme *runtime.Scheme, resources []*registry.Resource) (admission.Chain, error) {
+// order. types is the built-in kinds' server-side apply schema, built on first use.
+func (s *Server) newAdmissionChain(authorizer authz.Authorizer, scheme *runtime.Scheme, resources []*registry.Resource,
+	types func() (managedfields.TypeConverter, error)) (admission.Chain, error) {
 	cfg := s.cfg.AdmissionOptions
 	names, err := admission.EnabledPlugins(cfg.EnableAdmissionPlugins, cfg.DisableAdmissionPlugins)
 	if err != nil {
@@ -79,7 +81,7 @@ func (s *Server) newAdmissionChain(authorizer authz.Authorizer, scheme *runtime.
 	}
 	external := policy.BuildExternal(policy.ServerDeps{Scheme: scheme, Resources: resources,
 		Store: func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] }, Authorizer: authorizer,
-		MutatingCredentials: creds[0], ValidatingCredentials: creds[1],
+		MutatingCredentials: creds[0], ValidatingCredentials: creds[1], TypeConverter: types,
 	}, func(n string) bool { return slices.Contains(names, n) })
 	for _, p := range external {
 		chain = chain.Insert(admission.NamedPlugin{Name: p.Name, Plugin: p.Plugin})

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -301,14 +302,16 @@ func (s *Server) buildHandler() error {
 	}
 
 	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
-	types := func() (managedfields.TypeConverter, error) {
+	// Built once, on the first apply or ApplyConfiguration mutation, and shared by
+	// the endpoints and the MutatingAdmissionPolicy plugin.
+	types := sync.OnceValues(func() (managedfields.TypeConverter, error) {
 		defs, err := oapi.Definitions()
 		if err != nil {
 			return nil, err
 		}
 		return managedfields.NewTypeConverter(defs, false)
-	}
-	admissionChain, err := s.newAdmissionChain(authorizer, scheme, resources)
+	})
+	admissionChain, err := s.newAdmissionChain(authorizer, scheme, resources, types)
 	if err != nil {
 		return err
 	}

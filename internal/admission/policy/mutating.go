@@ -10,8 +10,11 @@ import (
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/admission/policy/celenv"
@@ -27,6 +30,8 @@ type Mutating struct {
 	policies *webhook.Cache
 	bindings *webhook.Cache
 	runOnce  sync.Once
+	// converters give ApplyConfiguration mutations their merge schema.
+	converters *typeConverters
 
 	// mu guards the derived state below.
 	mu         sync.Mutex
@@ -58,10 +63,13 @@ type boundMutating struct {
 var _ endpoints.Admission = (*Mutating)(nil)
 
 // NewMutating returns the plugin for cfg.Policies (MutatingAdmissionPolicies) and
-// cfg.Bindings (their bindings); cfg.PolicyStatus is not used. Run starts it.
+// cfg.Bindings (their bindings); cfg.PolicyStatus is not used. ApplyConfigurations
+// merge by cfg.TypeConverter's schemas and, for custom resources, by those of
+// cfg.CRDs (without either, by the deduced schema). Run starts it.
 func NewMutating(cfg Config) *Mutating {
 	return &Mutating{base: &Plugin{cfg: cfg, versions: webhook.Versioner{Scheme: cfg.Scheme, Resources: cfg.Resources}},
-		policies: webhook.NewCache(), bindings: webhook.NewCache(), compiled: map[string]*compiledMutating{}}
+		policies: webhook.NewCache(), bindings: webhook.NewCache(), compiled: map[string]*compiledMutating{},
+		converters: &typeConverters{builtin: cfg.TypeConverter, crds: cfg.CRDs}}
 }
 
 // Run follows the policies and bindings until ctx ends; it returns at once.
@@ -146,7 +154,10 @@ func (m *Mutating) current() []boundMutating {
 }
 
 // Mutate implements endpoints.Admission: bound policies run in policy-name order,
-// each mutation on the result of the previous one.
+// each mutation on the result of the previous one. Invocations of policies with
+// reinvocationPolicy IfNeeded then run once more when the object changed after
+// them. Failures are gathered; those of policies that fail closed refuse the
+// request at the end of the round.
 func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if a.Object == nil || webhook.Exempt(a.Resource) {
 		return nil
@@ -165,66 +176,98 @@ func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if m.base.cfg.Authorizer != nil {
 		ev.authz = m.base.cfg.Authorizer(ctx)
 	}
-	for _, bp := range bound {
-		if err := m.apply(ev, bp); err != nil {
-			if bp.policy.policy.Spec.FailurePolicy != nil && *bp.policy.policy.Spec.FailurePolicy == admissionregistrationv1.Ignore {
-				continue
+	rounds := &reinvocation{}
+	for {
+		var errs []mutationError
+		for _, bp := range bound {
+			more, err := m.apply(ev, bp, rounds)
+			if err != nil {
+				return err
 			}
-			var se *apierrors.StatusError
-			if errors.As(err, &se) {
-				return se
-			}
-			msg := fmt.Sprintf("policy '%s' with binding '%s' denied request: %v", bp.policy.policy.Name, bp.binding.Name, err)
-			st := apierrors.NewForbidden(a.Resource.GroupResource(), a.Name, err)
-			st.ErrStatus.Message = msg
-			st.ErrStatus.Reason = metav1.StatusReasonInvalid
-			st.ErrStatus.Details.Causes = append(st.ErrStatus.Details.Causes, metav1.StatusCause{Message: msg})
-			return st
+			errs = append(errs, more...)
 		}
+		if err := denial(a, errs); err != nil {
+			return err
+		}
+		if !rounds.endRound() {
+			return nil
+		}
+		rounds.reinvoking = true
 	}
-	return nil
 }
 
-// apply runs one binding's policy over the object.
-func (m *Mutating) apply(ev *evaluation, bp boundMutating) error {
+// apply runs one binding's policy over the object, once per param. A
+// StatusError of a mutation ends admission at once whatever the failure policy,
+// as upstream; other failures are returned for the failure policy to judge.
+func (m *Mutating) apply(ev *evaluation, bp boundMutating, rounds *reinvocation) ([]mutationError, error) {
 	pol := bp.policy
 	spec := pol.policy.Spec
+	fail := func(err error, binding string, reason metav1.StatusReason) []mutationError {
+		return []mutationError{{policy: pol.policy, binding: binding, err: err, reason: reason}}
+	}
 	match, err := m.base.matches(ev.ctx, spec.MatchConstraints, ev.subject, ev.a.Name, ev.a.Kind)
-	if err != nil || match == nil {
-		return configErr("policy", err)
+	if err != nil {
+		return fail(configErr("policy", err), "", ""), nil
+	}
+	if match == nil {
+		return nil, nil
 	}
 	bm, err := m.base.matches(ev.ctx, bp.binding.Spec.MatchResources, ev.subject, ev.a.Name, ev.a.Kind)
-	if err != nil || bm == nil {
-		return configErr("binding", err)
+	if err != nil {
+		return fail(configErr("binding", err), bp.binding.Name, ""), nil
+	}
+	if bm == nil {
+		return nil, nil
 	}
 	params, err := m.base.collectParams(ev.ctx, spec.ParamKind, bp.binding.Spec.ParamRef, ev.a.Namespace)
 	if err != nil {
-		return configErr("binding", err)
+		return fail(configErr("binding", err), bp.binding.Name, ""), nil
 	}
+	var errs []mutationError
 	for _, param := range params {
 		act, err := m.base.activation(ev, match, param, spec.ParamKind)
 		if err != nil {
-			return err
-		}
-		if ok, err := runConditions(pol.conditions, act); err != nil || !ok {
-			return err
+			errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
+			continue
 		}
 		runVariables(pol.variables, act)
+		if ok, err := runConditions(pol.conditions, act); err != nil || !ok {
+			if err != nil {
+				errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
+			}
+			continue
+		}
+		ns, name := paramKey(param)
+		key := invocationKey{policy: pol.policy.Name, binding: bp.binding.Name, paramNamespace: ns, paramName: name}
+		if rounds.skip(key) {
+			continue
+		}
+		before := ev.a.Object.DeepCopyObject()
 		for _, mu := range pol.mutations {
 			if mu.err != nil {
-				return mu.err
+				errs = append(errs, fail(mu.err, bp.binding.Name, metav1.StatusReasonInvalid)...)
+				continue
 			}
 			if err := m.mutate(ev, match, mu, act); err != nil {
-				return err
+				var se *apierrors.StatusError
+				if errors.As(err, &se) {
+					return nil, se
+				}
+				errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
+				continue
 			}
+			rounds.applied = true
 			// Later mutations see the mutated object.
 			if act, err = m.base.activation(ev, match, param, spec.ParamKind); err != nil {
-				return err
+				errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
+				break
 			}
 			runVariables(pol.variables, act)
 		}
+		rounds.ran(key, !apiequality.Semantic.DeepEqual(before, ev.a.Object),
+			spec.ReinvocationPolicy == admissionregistrationv1.IfNeededReinvocationPolicy)
 	}
-	return nil
+	return errs, nil
 }
 
 func configErr(what string, err error) error {
@@ -280,13 +323,13 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 	if err != nil {
 		return err
 	}
-	before, err := json.Marshal(versioned)
-	if err != nil {
-		return err
-	}
 	var after []byte
 	switch mu.patchType {
 	case admissionregistrationv1.PatchTypeJSONPatch:
+		before, err := json.Marshal(versioned)
+		if err != nil {
+			return err
+		}
 		raw, err := json.Marshal(native)
 		if err != nil {
 			return err
@@ -303,17 +346,21 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 		if !ok {
 			return errors.New("apply configuration must evaluate to an Object")
 		}
-		var obj map[string]any
-		if err := json.Unmarshal(before, &obj); err != nil {
+		tc, err := m.converters.forObject(ev.ctx, versioned, match.gvr)
+		if err != nil {
 			return err
 		}
-		if after, err = json.Marshal(mergeApply(obj, cfg)); err != nil {
+		merged, err := mergeApplyConfiguration(tc, versioned, cfg)
+		if err != nil {
+			return fmt.Errorf("error applying patch: %w", err)
+		}
+		if after, err = json.Marshal(merged); err != nil {
 			return err
 		}
 	default:
 		return fmt.Errorf("unsupported patch type %q", mu.patchType)
 	}
-	fresh, err := m.base.cfg.Scheme.New(match.kind)
+	fresh, err := m.newLike(versioned)
 	if err != nil {
 		return apierrors.NewInternalError(err)
 	}
@@ -331,17 +378,11 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 	return nil
 }
 
-// mergeApply merges an apply configuration into obj: maps merge key by key,
-// everything else (lists included) is replaced.
-func mergeApply(obj, cfg map[string]any) map[string]any {
-	for k, v := range cfg {
-		sub, isMap := v.(map[string]any)
-		cur, curMap := obj[k].(map[string]any)
-		if isMap && curMap {
-			obj[k] = mergeApply(cur, sub)
-			continue
-		}
-		obj[k] = v
+// newLike returns an empty object of obj's kind: unstructured for a custom
+// resource, the registered type otherwise.
+func (m *Mutating) newLike(obj runtime.Object) (runtime.Object, error) {
+	if _, ok := obj.(*unstructured.Unstructured); ok {
+		return &unstructured.Unstructured{}, nil
 	}
-	return obj
+	return m.base.cfg.Scheme.New(obj.GetObjectKind().GroupVersionKind())
 }

@@ -7,6 +7,7 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 
 	"github.com/kapi-dev/kapi/internal/admission/webhook"
 	"github.com/kapi-dev/kapi/internal/endpoints"
@@ -31,6 +32,13 @@ type Config struct {
 	Namespaces   webhook.NamespaceGetter
 	Params       ParamResolver
 	Authorizer   webhook.AuthorizerFor
+	// TypeConverter returns the server-side apply schema of the built-in kinds,
+	// which MutatingAdmissionPolicy's ApplyConfigurations merge by; it is called on
+	// first use and should build once. nil: no schemas (see NewMutating).
+	TypeConverter func() (managedfields.TypeConverter, error)
+	// CRDs reads CustomResourceDefinitions, whose schemas merge custom resources'
+	// ApplyConfigurations; nil when not served.
+	CRDs webhook.Reader
 }
 
 // Plugin is the ValidatingAdmissionPolicy admission plugin.

@@ -5,6 +5,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 
 	"github.com/kapi-dev/kapi/internal/admission/webhook"
 	"github.com/kapi-dev/kapi/internal/authz"
@@ -24,6 +25,9 @@ type ServerDeps struct {
 	// webhooks: webhook.LoadCredentials of each plugin's configuration in
 	// --admission-control-config-file (nil: anonymous).
 	MutatingCredentials, ValidatingCredentials *webhook.Credentials
+	// TypeConverter is the server-side apply schema of the built-in kinds, built
+	// on its first call and shared with the endpoints (Config.TypeConverter).
+	TypeConverter func() (managedfields.TypeConverter, error)
 }
 
 // NamedPlugin is one plugin BuildExternal made, under its upstream name.
@@ -78,7 +82,10 @@ func BuildExternal(d ServerDeps, enabled func(name string) bool) []NamedPlugin {
 	}
 	var out []NamedPlugin
 	if enabled("MutatingAdmissionPolicy") {
-		p := NewMutating(policyCfg("mutatingadmissionpolicies", "mutatingadmissionpolicybindings"))
+		cfg := policyCfg("mutatingadmissionpolicies", "mutatingadmissionpolicybindings")
+		cfg.TypeConverter = d.TypeConverter
+		cfg.CRDs = reader(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"})
+		p := NewMutating(cfg)
 		out = append(out, NamedPlugin{Name: "MutatingAdmissionPolicy", Plugin: p, WaitForSync: p.WaitForSync})
 	}
 	if enabled("MutatingAdmissionWebhook") {
