@@ -76,7 +76,7 @@ func (a X509) AuthenticateRequest(r *http.Request) (*request.User, bool, error) 
 	for _, c := range certs[1:] {
 		opts.Intermediates.AddCert(c)
 	}
-	if _, err := certs[0].Verify(opts); err != nil {
+	if err := clientChains.verify(certs, opts); err != nil {
 		return nil, false, ErrInvalidCredentials
 	}
 	leaf := certs[0]

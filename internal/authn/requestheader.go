@@ -70,6 +70,11 @@ func (a *RequestHeader) AuthenticateRequest(r *http.Request) (*request.User, boo
 	if roots == nil {
 		return nil, false, nil
 	}
+	if firstHeaderValue(r.Header, a.UsernameHeaders) == "" {
+		// Without a user name this authenticator has nothing to say, whoever the
+		// certificate names: skip verifying it.
+		return nil, false, nil
+	}
 	certs := r.TLS.PeerCertificates
 	opts := x509.VerifyOptions{Roots: roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	if len(certs) > 1 {
@@ -78,7 +83,7 @@ func (a *RequestHeader) AuthenticateRequest(r *http.Request) (*request.User, boo
 			opts.Intermediates.AddCert(c)
 		}
 	}
-	if _, err := certs[0].Verify(opts); err != nil {
+	if err := clientChains.verify(certs, opts); err != nil {
 		return nil, false, fmt.Errorf("request header proxy certificate: %w", err)
 	}
 	if cn := certs[0].Subject.CommonName; len(a.AllowedNames) > 0 && !slices.Contains(a.AllowedNames, cn) {

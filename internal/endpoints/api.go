@@ -63,6 +63,8 @@ type API struct {
 	// encoded keeps recent watch event objects' encodings for the watchers that
 	// share them.
 	encoded encodeCache
+	// listItemBytes is the size of the list item encodings every endpoint keeps.
+	listItemBytes atomic.Int64
 	// stopWatches is closed at shutdown to end every open watch.
 	stopWatches chan struct{}
 	stopOnce    sync.Once
@@ -90,6 +92,9 @@ type endpoint struct {
 	custom bool
 	// warning is sent with every request when the served kind is deprecated.
 	warning string
+	// lists keeps the encodings of listed objects (see listEncoder).
+	listOnce sync.Once
+	lists    *listEncoder
 }
 
 // New returns the API for stores. admission may be nil; types builds the schema of

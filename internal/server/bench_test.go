@@ -170,3 +170,55 @@ func BenchmarkApply50ContainerDeployment(b *testing.B) {
 		apply(i + 1)
 	}
 }
+
+// BenchmarkList2000Pods lists 2,000 stored Pods (the load command's shape) in JSON
+// and protobuf, decoded by client-go ("typed") and as raw bytes ("raw"), so the
+// server's share of a LIST shows apart from the client's decoding.
+func BenchmarkList2000Pods(b *testing.B) {
+	in := servertest.Start(b)
+	ctx := context.Background()
+	cs := clientset(b, in, true)
+	const n = 2000
+	for i := 0; i < n; i++ {
+		node := fmt.Sprintf("node-%03d", i%100)
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("pod-%05d", i),
+				Labels: map[string]string{"app": "bench", "node": node, "shard": fmt.Sprintf("s%d", i%10)}},
+			Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "pause", Image: "registry.k8s.io/pause:3.10"}}},
+		}
+		if _, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		protobuf bool
+		raw      bool
+	}{
+		{"json/typed", false, false},
+		{"json/raw", false, true},
+		{"protobuf/typed", true, false},
+		{"protobuf/raw", true, true},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			c := clientset(b, in, tc.protobuf)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if tc.raw {
+					body, err := c.CoreV1().RESTClient().Get().Namespace("default").Resource("pods").DoRaw(ctx)
+					if err != nil || len(body) < n*100 {
+						b.Fatalf("raw list: %d bytes, %v", len(body), err)
+					}
+					continue
+				}
+				list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(list.Items) != n {
+					b.Fatalf("listed %d, want %d", len(list.Items), n)
+				}
+			}
+		})
+	}
+}

@@ -293,6 +293,10 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 		return err
 	}
 	pred := c.withAttrs(opts.Predicate)
+	if pred.Empty() {
+		// Every object is returned: size the slice once rather than growing it.
+		items.Set(reflect.MakeSlice(items.Type(), 0, len(objs)))
+	}
 	returned := 0
 	for _, e := range objs {
 		ok, err := pred.Matches(e.obj)
