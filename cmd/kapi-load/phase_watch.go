@@ -80,6 +80,12 @@ func (l *load) watchFanOut(ctx context.Context) error {
 		}()
 	}
 
+	// The server's memory with every watch open and idle (the watches stay open
+	// while it settles).
+	if err := l.sampleRSS(ctx, "rss_after_watchers_mib"); err != nil {
+		return err
+	}
+
 	fmt.Fprintf(l.log, "# creating %d ConfigMaps, one after the other\n", creates)
 	for seq := range creates {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
