@@ -30,16 +30,21 @@ type Chain []NamedPlugin
 
 var _ endpoints.Admission = Chain(nil)
 
-// Mutate implements endpoints.Admission.
+// Mutate implements endpoints.Admission. When a webhook or policy changed the
+// object, every mutating plugin runs a second time, as upstream's reinvoker does:
+// built-in plugins are idempotent, and webhooks and policies only rerun the
+// invocations with reinvocationPolicy IfNeeded that a later change concerns.
 func (c Chain) Mutate(ctx context.Context, a *endpoints.Attributes) error {
-	for _, p := range c {
-		if m, ok := p.Plugin.(Mutator); ok {
-			if err := m.Admit(ctx, a); err != nil {
-				return err
+	return Reinvoke(ctx, a, func(ctx context.Context, _ *Reinvocation) error {
+		for _, p := range c {
+			if m, ok := p.Plugin.(Mutator); ok {
+				if err := m.Admit(ctx, a); err != nil {
+					return err
+				}
 			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Validate implements endpoints.Admission.

@@ -33,7 +33,7 @@ type Admission interface {
 
 // Attributes describe one admission request.
 type Attributes struct {
-	Operation   string // CREATE, UPDATE, DELETE
+	Operation   string // CREATE, UPDATE, DELETE, CONNECT
 	Resource    schema.GroupVersionResource
 	Kind        schema.GroupVersionKind
 	Subresource string
@@ -42,6 +42,11 @@ type Attributes struct {
 	Object      runtime.Object
 	OldObject   runtime.Object
 	DryRun      bool
+	// Options are the operation's options as upstream hands them to admission
+	// (request.options of an AdmissionReview): *metav1.CreateOptions,
+	// *metav1.UpdateOptions or *metav1.DeleteOptions with their type meta set; nil
+	// for CONNECT, whose options object is the Object.
+	Options runtime.Object
 }
 
 // API serves the resource endpoints of every registered resource.

@@ -42,8 +42,15 @@ func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request
 		Error:     a.WriteError,
 	}
 	if connecting && a.admission != nil {
+		// Upstream admits the connect options as the object, with no operation
+		// options.
+		opts, err := connectOptions(sub.Kind, req.Query, req.Path)
+		if err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
 		attrs := &Attributes{Operation: "CONNECT", Resource: e.res.GroupVersionResource(), Kind: sub.Kind,
-			Subresource: sub.Name, Namespace: ns, Name: info.Name}
+			Subresource: sub.Name, Namespace: ns, Name: info.Name, Object: opts}
 		if err := a.admission.Mutate(r.Context(), attrs); err != nil {
 			a.WriteError(w, r, err)
 			return

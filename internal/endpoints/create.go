@@ -83,8 +83,9 @@ func (e *endpoint) decode(info runtime.SerializerInfo, body []byte, mode string)
 	return out, warnings, err
 }
 
-// admitFuncs wraps the admission chain for one request.
-func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool) (mutate, validate registry.AdmitFunc) {
+// admitFuncs wraps the admission chain for one request; opts are the request's
+// options (see writeOptions and admittedDeleteOptions).
+func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool, opts runtime.Object) (mutate, validate registry.AdmitFunc) {
 	if e.api.admission == nil {
 		return nil, nil
 	}
@@ -95,8 +96,22 @@ func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool) (mutat
 				n = acc.GetName()
 			}
 		}
-		return &Attributes{Operation: op, Resource: e.res.GroupVersionResource(), Kind: e.res.GroupVersionKind(),
-			Subresource: subresource, Namespace: ns, Name: n, Object: obj, OldObject: old, DryRun: dry}
+		operation, options := op, opts
+		switch {
+		case op == "UPDATE" && old == nil:
+			// A PUT or an apply that creates the object is admitted as a create.
+			operation, options = "CREATE", asCreateOptions(opts)
+		case op == "DELETE" && old != nil:
+			// Admission may not change the object the delete goes on with.
+			old = old.DeepCopyObject()
+			if name != "" {
+				// A single delete's options as the registry left them; each
+				// item of a collection sees the request's as they came.
+				options = e.deleteOptionsFor(opts, old)
+			}
+		}
+		return &Attributes{Operation: operation, Resource: e.res.GroupVersionResource(), Kind: e.res.GroupVersionKind(),
+			Subresource: subresource, Namespace: ns, Name: n, Object: obj, OldObject: old, DryRun: dry, Options: options}
 	}
 	mutate = func(ctx context.Context, obj, old runtime.Object) error {
 		return e.api.admission.Mutate(ctx, attrs(obj, old))
@@ -172,7 +187,7 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 	// pods/eviction), in its own kind, before the subresource acts on it.
 	if e.api.admission != nil {
 		attrs := &Attributes{Operation: "CREATE", Resource: e.res.GroupVersionResource(), Kind: gvk, Subresource: sub.Name,
-			Namespace: ns, Name: name, Object: obj, DryRun: dry}
+			Namespace: ns, Name: name, Object: obj, DryRun: dry, Options: writeOptions(r, "CREATE")}
 		if err := e.api.admission.Mutate(r.Context(), attrs); err != nil {
 			e.api.WriteError(w, r, err)
 			return

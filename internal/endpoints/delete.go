@@ -50,15 +50,10 @@ func (e *endpoint) delete(w http.ResponseWriter, r *http.Request, ns, name strin
 		e.api.WriteError(w, r, err)
 		return
 	}
-	mutate, validate := e.admitFuncs("DELETE", ns, name, "", dry)
-	if mutate != nil {
-		// Mutating admission sees a delete too, without objects, as upstream.
-		if err := mutate(r.Context(), nil, nil); err != nil {
-			e.api.WriteError(w, r, err)
-			return
-		}
-	}
-	obj, gone, err := e.store.Delete(r.Context(), ns, name, opts, validate, dry)
+	// Mutating then validating admission run once the object is read, both with it
+	// as the old object, as upstream's delete admission does.
+	mutate, validate := e.admitFuncs("DELETE", ns, name, "", dry, admittedDeleteOptions(opts, dry))
+	obj, gone, err := e.store.Delete(r.Context(), ns, name, opts, chain(mutate, validate), dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -102,14 +97,8 @@ func (e *endpoint) deleteCollection(w http.ResponseWriter, r *http.Request, ns s
 		e.api.WriteError(w, r, err)
 		return
 	}
-	mutate, validate := e.admitFuncs("DELETE", ns, "", "", dry)
-	if mutate != nil {
-		if err := mutate(r.Context(), nil, nil); err != nil {
-			e.api.WriteError(w, r, err)
-			return
-		}
-	}
-	list, err := e.store.DeleteCollection(r.Context(), ns, opts, lopts, validate, dry)
+	mutate, validate := e.admitFuncs("DELETE", ns, "", "", dry, admittedDeleteOptions(opts, dry))
+	list, err := e.store.DeleteCollection(r.Context(), ns, opts, lopts, chain(mutate, validate), dry)
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -166,7 +166,7 @@ func chain(steps ...registry.AdmitFunc) registry.AdmitFunc {
 // writeFuncs are the mutating and validating steps of a write: managed fields
 // tracking (unless manager is ""), then admission.
 func (e *endpoint) writeFuncs(r *http.Request, op, ns, name, subresource string, dry bool, track bool) (mutate, validate registry.AdmitFunc, err error) {
-	admitMutate, admitValidate := e.admitFuncs(op, ns, name, subresource, dry)
+	admitMutate, admitValidate := e.admitFuncs(op, ns, name, subresource, dry, writeOptions(r, op))
 	if !track {
 		return admitMutate, admitValidate, nil
 	}

@@ -57,7 +57,7 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			e.api.WriteError(w, r, apierrors.NewInternalError(err))
 			return
 		}
-		mutate, validate := e.admitFuncs("UPDATE", ns, name, "scale", dry)
+		mutate, validate := e.admitFuncs("UPDATE", ns, name, "scale", dry, writeOptions(r, "UPDATE"))
 		result, _, err := e.store.Update(ctx, ns, name, "scale", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			if current == nil {
 				return nil, apierrors.NewNotFound(e.res.GroupVersionResource().GroupResource(), name)

@@ -1,6 +1,8 @@
 package validation
 
 import (
+	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -46,8 +48,37 @@ func validateNode(n *corev1.Node) field.ErrorList {
 			allErrs = append(allErrs, quantityValue(name, list.res[name], field.NewPath("status", list.name, string(name)))...)
 		}
 	}
+	allErrs = append(allErrs, nodeDeclaredFeatures(n.Status.DeclaredFeatures, field.NewPath("status", "declaredFeatures"))...)
 	for i, cidr := range n.Spec.PodCIDRs {
 		allErrs = append(allErrs, utilvalidation.IsValidCIDRForLegacyField(field.NewPath("spec", "podCIDRs").Index(i), cidr, strictIP, nil)...)
+	}
+	return allErrs
+}
+
+// declaredFeatureName is a node feature's name: an UpperCamelCase segment, then
+// '/'-separated segments of letters and digits (MyFeature/mySubFeature).
+var declaredFeatureName = regexp.MustCompile(`^[A-Z][a-zA-Z0-9]*(/[a-zA-Z][a-zA-Z0-9]*)*$`)
+
+// nodeDeclaredFeatures checks status.declaredFeatures as upstream (the
+// NodeDeclaredFeatures gate is GA and locked on): valid names, kept sorted so that
+// a duplicate is always next to its twin.
+func nodeDeclaredFeatures(features []string, fldPath *field.Path) field.ErrorList {
+	var allErrs field.ErrorList
+	for i, f := range features {
+		switch {
+		case len(f) > utilvalidation.DNS1123SubdomainMaxLength:
+			allErrs = append(allErrs, field.Invalid(fldPath.Index(i), f, fmt.Sprintf("invalid feature name %q: must be no more than %d characters", f, utilvalidation.DNS1123SubdomainMaxLength)))
+		case !declaredFeatureName.MatchString(f):
+			allErrs = append(allErrs, field.Invalid(fldPath.Index(i), f, fmt.Sprintf("invalid feature name %q: must start with an UpperCamelCase segment, with subsequent segments separated by '/' (e.g., MyFeature or MyFeature/mySubFeature), and contain only alphanumeric characters and slashes", f)))
+		}
+		if i+1 < len(features) {
+			switch next := features[i+1]; {
+			case next == f:
+				allErrs = append(allErrs, field.Duplicate(fldPath.Index(i+1), next))
+			case next < f:
+				allErrs = append(allErrs, field.Invalid(fldPath.Index(i+1), next, "list must be sorted alphabetically"))
+			}
+		}
 	}
 	return allErrs
 }

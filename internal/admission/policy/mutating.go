@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/admission/policy/celenv"
 	"github.com/kapi-dev/kapi/internal/admission/webhook"
 	"github.com/kapi-dev/kapi/internal/endpoints"
@@ -154,10 +155,11 @@ func (m *Mutating) current() []boundMutating {
 }
 
 // Mutate implements endpoints.Admission: bound policies run in policy-name order,
-// each mutation on the result of the previous one. Invocations of policies with
-// reinvocationPolicy IfNeeded then run once more when the object changed after
-// them. Failures are gathered; those of policies that fail closed refuse the
-// request at the end of the round.
+// each mutation on the result of the previous one. Failures are gathered; those of
+// policies that fail closed refuse the request at the end of the pass. Inside the
+// admission chain it is one pass of the chain's mutating phase, in whose second
+// pass only invocations with reinvocationPolicy IfNeeded that a later change
+// concerns run again; used on its own it reinvokes itself as a chain of one would.
 func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if a.Object == nil || webhook.Exempt(a.Resource) {
 		return nil
@@ -165,6 +167,13 @@ func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if !m.policies.WaitReady(ctx) || !m.bindings.WaitReady(ctx) {
 		return apierrors.NewForbidden(a.Resource.GroupResource(), a.Name, errors.New("not yet ready to handle request"))
 	}
+	return admission.Reinvoke(ctx, a, func(ctx context.Context, r *admission.Reinvocation) error {
+		return m.pass(ctx, a, r)
+	})
+}
+
+// pass runs the bound policies once.
+func (m *Mutating) pass(ctx context.Context, a *endpoints.Attributes, r *admission.Reinvocation) error {
 	bound := m.current()
 	if len(bound) == 0 {
 		return nil
@@ -176,30 +185,23 @@ func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if m.base.cfg.Authorizer != nil {
 		ev.authz = m.base.cfg.Authorizer(ctx)
 	}
-	rounds := &reinvocation{}
-	for {
-		var errs []mutationError
-		for _, bp := range bound {
-			more, err := m.apply(ev, bp, rounds)
-			if err != nil {
-				return err
-			}
-			errs = append(errs, more...)
-		}
-		if err := denial(a, errs); err != nil {
+	ps := &policyPass{tracker: admission.TrackerFor[invocationKey](r, mutatingName)}
+	var errs []mutationError
+	for _, bp := range bound {
+		more, err := m.apply(ev, bp, ps)
+		if err != nil {
 			return err
 		}
-		if !rounds.endRound() {
-			return nil
-		}
-		rounds.reinvoking = true
+		errs = append(errs, more...)
 	}
+	ps.end(a.Object)
+	return denial(a, errs)
 }
 
 // apply runs one binding's policy over the object, once per param. A
 // StatusError of a mutation ends admission at once whatever the failure policy,
 // as upstream; other failures are returned for the failure policy to judge.
-func (m *Mutating) apply(ev *evaluation, bp boundMutating, rounds *reinvocation) ([]mutationError, error) {
+func (m *Mutating) apply(ev *evaluation, bp boundMutating, ps *policyPass) ([]mutationError, error) {
 	pol := bp.policy
 	spec := pol.policy.Spec
 	fail := func(err error, binding string, reason metav1.StatusReason) []mutationError {
@@ -225,6 +227,7 @@ func (m *Mutating) apply(ev *evaluation, bp boundMutating, rounds *reinvocation)
 	}
 	var errs []mutationError
 	for _, param := range params {
+		ps.begin(ev.a.Object)
 		act, err := m.base.activation(ev, match, param, spec.ParamKind)
 		if err != nil {
 			errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
@@ -239,8 +242,11 @@ func (m *Mutating) apply(ev *evaluation, bp boundMutating, rounds *reinvocation)
 		}
 		ns, name := paramKey(param)
 		key := invocationKey{policy: pol.policy.Name, binding: bp.binding.Name, paramNamespace: ns, paramName: name}
-		if rounds.skip(key) {
+		if ps.tracker.Skip(key) {
 			continue
+		}
+		if len(pol.mutations) > 0 {
+			ps.mutating(match.kind)
 		}
 		before := ev.a.Object.DeepCopyObject()
 		for _, mu := range pol.mutations {
@@ -256,7 +262,7 @@ func (m *Mutating) apply(ev *evaluation, bp boundMutating, rounds *reinvocation)
 				errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
 				continue
 			}
-			rounds.applied = true
+			ps.mutated(match.kind)
 			// Later mutations see the mutated object.
 			if act, err = m.base.activation(ev, match, param, spec.ParamKind); err != nil {
 				errs = append(errs, fail(err, bp.binding.Name, metav1.StatusReasonInvalid)...)
@@ -264,7 +270,7 @@ func (m *Mutating) apply(ev *evaluation, bp boundMutating, rounds *reinvocation)
 			}
 			runVariables(pol.variables, act)
 		}
-		rounds.ran(key, !apiequality.Semantic.DeepEqual(before, ev.a.Object),
+		ps.tracker.Ran(key, !apiequality.Semantic.DeepEqual(before, ev.a.Object),
 			spec.ReinvocationPolicy == admissionregistrationv1.IfNeededReinvocationPolicy)
 	}
 	return errs, nil

@@ -2,7 +2,14 @@ package policy
 
 import (
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kapi-dev/kapi/internal/admission"
 )
+
+// mutatingName is the plugin's upstream name; it keys the plugin's reinvocation
+// state in the admission chain's.
+const mutatingName = "MutatingAdmissionPolicy"
 
 // invocationKey names one invocation: a policy through one binding with one param.
 // Reinvocation is decided per invocation, as upstream does.
@@ -11,60 +18,50 @@ type invocationKey struct {
 	paramNamespace, paramName string
 }
 
-// reinvocation keeps reinvocationPolicy IfNeeded's bookkeeping over one request:
-// invocations of IfNeeded policies wait in pending until a later mutation changes
-// the object, then move to again; the second round runs only those. As upstream,
-// a round in which any mutation was applied also sends every pending invocation
-// to the second round, and there is never a third.
-type reinvocation struct {
-	// reinvoking is set for the second round.
-	reinvoking bool
-	pending    map[invocationKey]bool
-	again      map[invocationKey]bool
-	// applied records that a mutation was applied in the current round.
-	applied bool
+// policyPass is one pass of the plugin over a request within the admission chain's
+// reinvocation state. Besides the tracker's per-invocation bookkeeping it keeps
+// upstream's rule that a pass which applied a mutation to the kind its last
+// invocation worked in sends every pending invocation to reinvocation and asks
+// for a second pass, even when the mutation left the object as it was.
+type policyPass struct {
+	tracker *admission.Tracker[invocationKey]
+	// begun is set once an invocation matched: the tracker sees the pass from
+	// there, as upstream's dispatcher only runs when one did.
+	begun bool
+	// lastKind is the kind the last invocation that reached its mutations
+	// worked in; applied the kinds a mutation was applied in.
+	lastKind *schema.GroupVersionKind
+	applied  map[schema.GroupVersionKind]bool
 }
 
-// skip reports whether the second round leaves key out.
-func (r *reinvocation) skip(key invocationKey) bool {
-	return r.reinvoking && !r.again[key]
-}
-
-// ran records that key's mutations ran; changed says whether they changed the
-// object, ifNeeded whether the policy asks to be reinvoked.
-func (r *reinvocation) ran(key invocationKey, changed, ifNeeded bool) {
-	if changed {
-		r.requireAgain()
-	}
-	if ifNeeded {
-		if r.pending == nil {
-			r.pending = map[invocationKey]bool{}
-		}
-		r.pending[key] = true
+// begin starts the tracker's view of the pass at the first matching invocation.
+func (p *policyPass) begin(obj runtime.Object) {
+	if !p.begun {
+		p.begun = true
+		p.tracker.Begin(obj)
 	}
 }
 
-// endRound closes a round; it reports whether a second round is due.
-func (r *reinvocation) endRound() bool {
-	if r.applied {
-		r.requireAgain()
+// mutating notes that an invocation in kind reaches its mutations.
+func (p *policyPass) mutating(kind schema.GroupVersionKind) { p.lastKind = &kind }
+
+// mutated notes a mutation applied in kind.
+func (p *policyPass) mutated(kind schema.GroupVersionKind) {
+	if p.applied == nil {
+		p.applied = map[schema.GroupVersionKind]bool{}
 	}
-	r.applied = false
-	return !r.reinvoking && len(r.again) > 0
+	p.applied[kind] = true
 }
 
-// requireAgain sends the pending invocations to the second round.
-func (r *reinvocation) requireAgain() {
-	if len(r.pending) == 0 {
+// end closes the pass over obj.
+func (p *policyPass) end(obj runtime.Object) {
+	if !p.begun {
 		return
 	}
-	if r.again == nil {
-		r.again = map[invocationKey]bool{}
+	if p.lastKind != nil && p.applied[*p.lastKind] {
+		p.tracker.Changed()
 	}
-	for k := range r.pending {
-		r.again[k] = true
-	}
-	clear(r.pending)
+	p.tracker.End(obj)
 }
 
 // paramKey is the namespace and name of a param; empty for policies without one.

@@ -262,6 +262,7 @@ func (p *Plugin) admissionRequest(ev *evaluation, m *match) *admissionv1.Admissi
 		Namespace:          a.Namespace,
 		Operation:          admissionv1.Operation(a.Operation),
 		DryRun:             &dry,
+		Options:            runtime.RawExtension{Object: a.Options},
 	}
 	if u := ev.user; u != nil {
 		req.UserInfo.Username, req.UserInfo.UID, req.UserInfo.Groups = u.Name, u.UID, u.Groups

@@ -6,16 +6,23 @@ import (
 	"fmt"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
-	admissionv1 "k8s.io/api/admission/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
+// mutatingName is the plugin's upstream name; it keys the plugin's reinvocation
+// state in the admission chain's.
+const mutatingName = "MutatingAdmissionWebhook"
+
 // Mutating is the MutatingAdmissionWebhook plugin: it calls the matching mutating
-// webhooks in order, applies their JSONPatches and, once, re-invokes the webhooks
-// with reinvocationPolicy IfNeeded when a later webhook changed the object.
+// webhooks in order and applies their JSONPatches. Webhooks with
+// reinvocationPolicy IfNeeded are called again in the admission chain's second
+// pass when a later webhook, policy or plugin changed the object after them.
 type Mutating struct{ p *plugin }
 
 var _ endpoints.Admission = (*Mutating)(nil)
@@ -38,7 +45,9 @@ func (m *Mutating) Admit(ctx context.Context, a *endpoints.Attributes) error { r
 // Validate does nothing: mutating webhooks only run in the mutating phase.
 func (m *Mutating) Validate(context.Context, *endpoints.Attributes) error { return nil }
 
-// Mutate implements endpoints.Admission.
+// Mutate implements endpoints.Admission. Inside the admission chain it is one pass
+// of the chain's mutating phase; used on its own it reinvokes itself as a chain of
+// one would.
 func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if Exempt(a.Resource) {
 		return nil
@@ -46,47 +55,55 @@ func (m *Mutating) Mutate(ctx context.Context, a *endpoints.Attributes) error {
 	if err := m.p.notReady(ctx, a); err != nil {
 		return err
 	}
+	return admission.Reinvoke(ctx, a, func(ctx context.Context, r *admission.Reinvocation) error {
+		return m.pass(ctx, a, r)
+	})
+}
+
+// pass calls the webhooks once; in the second pass only those the tracker sent to
+// reinvocation. A webhook that did not match in the first pass is never called
+// in the second, as upstream.
+func (m *Mutating) pass(ctx context.Context, a *endpoints.Attributes, r *admission.Reinvocation) error {
 	hooks := m.p.currentHooks()
 	if len(hooks) == 0 {
 		return nil
 	}
+	tr := admission.TrackerFor[string](r, mutatingName)
+	tr.Begin(a.Object)
+	defer func() { tr.End(a.Object) }()
+	round := 0
+	if r.IsReinvoke() {
+		round = 1
+	}
 	t := newAttempt(ctx, a)
-	// changes counts the patches applied; changedAt is changes when each
-	// reinvocable webhook last ran.
-	changes := 0
-	changedAt := map[*hook]int{}
+	// Webhook names need not be unique: the nth of a name in a configuration is
+	// configuration/name/n, as upstream names them.
+	seen := map[[2]string]int{}
 	for i, h := range hooks {
-		changed, err := m.run(ctx, h, t, 0, i)
+		n := seen[[2]string{h.configuration, h.name}]
+		seen[[2]string{h.configuration, h.name}] = n + 1
+		uid := fmt.Sprintf("%s/%s/%d", h.configuration, h.name, n)
+		inv, err := m.p.shouldCall(ctx, h, t)
 		if err != nil {
 			return err
 		}
-		if changed {
-			changes++
-		}
-		if h.reinvoke {
-			changedAt[h] = changes
-		}
-	}
-	// One reinvocation round: a webhook that asked for it runs again when the object
-	// changed after it last ran.
-	for i, h := range hooks {
-		if at, ok := changedAt[h]; !ok || at == changes {
+		if inv == nil || tr.Skip(uid) {
 			continue
 		}
-		if _, err := m.run(ctx, h, t, 1, i); err != nil {
+		changed, err := m.call(ctx, inv, t, round, i)
+		tr.Ran(uid, changed, h.reinvoke)
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// run calls one webhook if it matches and applies its patch; changed reports a
-// patch that changed the object.
-func (m *Mutating) run(ctx context.Context, h *hook, t *attempt, round, index int) (changed bool, err error) {
-	inv, err := m.p.shouldCall(ctx, h, t)
-	if err != nil || inv == nil {
-		return false, err
-	}
+// call calls one webhook and applies its patch; changed reports a patch that
+// changed the object. Every call is noted for audit, whatever its outcome.
+func (m *Mutating) call(ctx context.Context, inv *invocation, t *attempt, round, index int) (changed bool, err error) {
+	h := inv.hook
+	defer func() { annotateMutation(ctx, h, round, index, changed) }()
 	failOpenKey := fmt.Sprintf("failed-open.mutation.webhook.admission.k8s.io/round_%d_index_%d", round, index)
 	resp, err := m.p.call(ctx, inv, t)
 	if err != nil {
@@ -96,17 +113,22 @@ func (m *Mutating) run(ctx context.Context, h *hook, t *attempt, round, index in
 		return false, denied(h.name, resp.Result)
 	}
 	if len(resp.Patch) == 0 {
-		annotateMutation(ctx, h, round, index, false)
+		return false, nil
+	}
+	patch, err := jsonpatch.DecodePatch(resp.Patch)
+	if err != nil {
+		return false, failed(ctx, h, &callError{hook: h.name, reason: fmt.Errorf("received undecodable patch in webhook response: %w", err)}, failOpenKey)
+	}
+	if len(patch) == 0 {
 		return false, nil
 	}
 	if t.a.Object == nil {
 		return false, apierrors.NewInternalError(fmt.Errorf("admission webhook %q attempted to modify the object, which is not supported for this operation", h.name))
 	}
-	changed, err = m.apply(inv, t, resp)
+	changed, err = m.apply(inv, t, patch)
 	if err != nil {
 		return false, failed(ctx, h, err, failOpenKey)
 	}
-	annotateMutation(ctx, h, round, index, changed)
 	return changed, nil
 }
 
@@ -125,23 +147,18 @@ func annotateMutation(ctx context.Context, h *hook, round, index int, mutated bo
 }
 
 // apply patches the object in the webhook's version, decodes and defaults the
-// result and writes it back into the stored-type object the chain carries.
-func (m *Mutating) apply(inv *invocation, t *attempt, resp *admissionv1.AdmissionResponse) (bool, error) {
+// result and writes it back into the stored-type object the chain carries. A patch
+// whose result decodes to the same object (it touched only fields the type does
+// not have) changes nothing, as upstream compares the decoded objects.
+func (m *Mutating) apply(inv *invocation, t *attempt, patch jsonpatch.Patch) (bool, error) {
 	h := inv.hook
-	bad := func(format string, args ...any) error {
-		return &callError{hook: h.name, reason: fmt.Errorf(format, args...)}
-	}
-	patch, err := jsonpatch.DecodePatch(resp.Patch)
-	if err != nil {
-		return false, bad("received undecodable patch in webhook response: %w", err)
-	}
 	obj, _, err := m.p.objects(t, inv.kind)
 	if err != nil {
-		return false, bad("could not create admission objects: %w", err)
+		return false, &callError{hook: h.name, reason: fmt.Errorf("could not create admission objects: %w", err)}
 	}
 	before, err := json.Marshal(obj)
 	if err != nil {
-		return false, bad("could not create admission objects: %w", err)
+		return false, &callError{hook: h.name, reason: fmt.Errorf("could not create admission objects: %w", err)}
 	}
 	after, err := patch.Apply(before)
 	if err != nil {
@@ -150,12 +167,15 @@ func (m *Mutating) apply(inv *invocation, t *attempt, resp *admissionv1.Admissio
 	if jsonpatch.Equal(before, after) {
 		return false, nil
 	}
-	fresh, err := m.p.cfg.Scheme.New(obj.GetObjectKind().GroupVersionKind())
+	fresh, err := m.newLike(obj)
 	if err != nil {
 		return false, apierrors.NewInternalError(err)
 	}
 	if err := json.Unmarshal(after, fresh); err != nil {
 		return false, apierrors.NewInternalError(fmt.Errorf("admission webhook %q returned a patch that produced an invalid object: %w", h.name, err))
+	}
+	if decoded, err := json.Marshal(fresh); err == nil && jsonpatch.Equal(before, decoded) {
+		return false, nil
 	}
 	m.p.cfg.Scheme.Default(fresh)
 	kept := t.a.Object.GetObjectKind().GroupVersionKind()
@@ -165,4 +185,13 @@ func (m *Mutating) apply(inv *invocation, t *attempt, resp *admissionv1.Admissio
 	t.a.Object.GetObjectKind().SetGroupVersionKind(kept)
 	clear(t.versioned)
 	return true, nil
+}
+
+// newLike returns an empty object of obj's kind: unstructured for a custom
+// resource, the registered type otherwise.
+func (m *Mutating) newLike(obj runtime.Object) (runtime.Object, error) {
+	if _, ok := obj.(*unstructured.Unstructured); ok {
+		return &unstructured.Unstructured{}, nil
+	}
+	return m.p.cfg.Scheme.New(obj.GetObjectKind().GroupVersionKind())
 }

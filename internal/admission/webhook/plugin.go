@@ -251,7 +251,7 @@ func (p *plugin) admissionRequest(t *attempt, inv *invocation, obj, old []byte) 
 	if a.Resource.Group == "" && a.Resource.Resource == "namespaces" && req.Namespace == "" {
 		req.Namespace = a.Name
 	}
-	if opts := options(a.Operation, a.DryRun); opts != nil {
+	if opts := options(a); opts != nil {
 		raw, _ := json.Marshal(opts)
 		req.Options = runtime.RawExtension{Raw: raw}
 	}

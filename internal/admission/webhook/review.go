@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
@@ -50,14 +51,19 @@ func userInfo(u *request.User) authenticationv1.UserInfo {
 	return out
 }
 
-// options is the operation's options object, as upstream sends it.
-func options(op string, dry bool) runtime.Object {
+// options is the request's options object (request.options): the one the handler
+// passed along, else one made from the operation and dry-run flag for callers that
+// pass none. CONNECT has none; its options are the object.
+func options(a *endpoints.Attributes) runtime.Object {
+	if a.Options != nil {
+		return a.Options
+	}
 	var dryRun []string
-	if dry {
+	if a.DryRun {
 		dryRun = []string{metav1.DryRunAll}
 	}
 	tm := metav1.TypeMeta{APIVersion: "meta.k8s.io/v1"}
-	switch op {
+	switch a.Operation {
 	case "CREATE":
 		tm.Kind = "CreateOptions"
 		return &metav1.CreateOptions{TypeMeta: tm, DryRun: dryRun}

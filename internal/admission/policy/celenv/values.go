@@ -17,16 +17,16 @@ func ObjectMap(obj runtime.Object) (map[string]any, error) {
 }
 
 // RequestMap returns the admission request as expressions see it: without the
-// object and oldObject, which have their own variables.
+// object and oldObject, which have their own variables, and with options as a map
+// (null when the operation has none, as for CONNECT), as upstream exposes them.
 func RequestMap(req *admissionv1.AdmissionRequest) (map[string]any, error) {
 	cp := *req
-	cp.Object, cp.OldObject, cp.Options = runtime.RawExtension{}, runtime.RawExtension{}, runtime.RawExtension{}
+	cp.Object, cp.OldObject = runtime.RawExtension{}, runtime.RawExtension{}
 	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(&cp)
 	if err != nil {
 		return nil, err
 	}
 	delete(m, "object")
 	delete(m, "oldObject")
-	delete(m, "options")
 	return m, nil
 }

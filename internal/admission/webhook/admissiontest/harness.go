@@ -7,17 +7,20 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/kapi-dev/kapi/internal/apis"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
+	"github.com/kapi-dev/kapi/internal/openapi"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
 	"github.com/kapi-dev/kapi/internal/request"
@@ -102,7 +105,16 @@ func Start(t testing.TB, chain func(ctx context.Context, e *Env) endpoints.Admis
 	if chain != nil {
 		adm = chain(ctx, e)
 	}
-	api := endpoints.New(scheme, stores, adm, nil)
+	// Server-side apply needs the type converter, built from kapi's own OpenAPI as
+	// the server builds it.
+	types := sync.OnceValues(func() (managedfields.TypeConverter, error) {
+		defs, err := openapi.New(e.Resources, scheme).Definitions()
+		if err != nil {
+			return nil, err
+		}
+		return managedfields.NewTypeConverter(defs, false)
+	})
+	api := endpoints.New(scheme, stores, adm, types)
 	t.Cleanup(api.StopWatches)
 	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := request.WithAuditAnnotations(request.WithUser(r.Context(), e.User))
