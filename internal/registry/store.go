@@ -491,6 +491,10 @@ func (s *Store) deleteObject(ctx context.Context, ns, name string, opts *metav1.
 		return out, false, s.toAPIError(err, name)
 	}
 	if dryRun {
+		// Nothing is deleted, but the answer is the one the real delete would get.
+		if err := precond.Check(key, current); err != nil {
+			return nil, false, s.toAPIError(err, name)
+		}
 		return current, true, nil
 	}
 	out := s.newFunc()

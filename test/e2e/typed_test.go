@@ -140,6 +140,14 @@ func TestTypedClient(t *testing.T) {
 			{"precondition uid on delete", func() error {
 				return cms.Delete(c, "errs", metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptrTo(types.UID("wrong"))}})
 			}, apierrors.IsConflict, "Precondition failed: UID in precondition"},
+			{"precondition uid on dry-run delete", func() error {
+				return cms.Delete(c, "errs", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll},
+					Preconditions: &metav1.Preconditions{UID: ptrTo(types.UID("wrong"))}})
+			}, apierrors.IsConflict, "Precondition failed: UID in precondition"},
+			{"precondition resourceVersion on dry-run delete", func() error {
+				return cms.Delete(c, "errs", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll},
+					Preconditions: &metav1.Preconditions{ResourceVersion: ptrTo("1")}})
+			}, apierrors.IsConflict, "Precondition failed: ResourceVersion in precondition: 1"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {

@@ -167,7 +167,7 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 			if err := s.decode(origData, origRev, current); err != nil {
 				return err
 			}
-			if err := checkPreconditions(key, preconditions, current); err != nil {
+			if err := preconditions.Check(key, current); err != nil {
 				return err
 			}
 		}
@@ -218,7 +218,7 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 		if err := s.decodeStored(ctx, key, kv.Value, kv.ModRevision, current); err != nil {
 			return err
 		}
-		if err := checkPreconditions(key, preconditions, current); err != nil {
+		if err := preconditions.Check(key, current); err != nil {
 			return err
 		}
 		if validate != nil {
@@ -239,26 +239,6 @@ func (s *Store) Delete(ctx context.Context, key string, out runtime.Object, prec
 		}
 		getResp = (*clientv3.GetResponse)(resp.Responses[0].GetResponseRange())
 	}
-}
-
-func checkPreconditions(key string, p *storage.Preconditions, obj runtime.Object) error {
-	if p == nil {
-		return nil
-	}
-	acc, err := meta.Accessor(obj)
-	if err != nil {
-		return err
-	}
-	if p.UID != nil && *p.UID != acc.GetUID() {
-		return storage.NewError(storage.CodePreconditionFailed, key,
-			"Precondition failed: UID in precondition: %v, UID in object meta: %v", *p.UID, acc.GetUID())
-	}
-	if p.ResourceVersion != nil && *p.ResourceVersion != acc.GetResourceVersion() {
-		return storage.NewError(storage.CodeConflict, key,
-			"Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v",
-			*p.ResourceVersion, acc.GetResourceVersion())
-	}
-	return nil
 }
 
 // checkMinimumRV fails when the caller asks for a resourceVersion newer than etcd has.
