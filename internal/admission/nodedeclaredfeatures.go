@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/version"
 	ndf "k8s.io/component-helpers/nodedeclaredfeatures"
 
@@ -48,20 +47,9 @@ func (p nodeDeclaredFeatureValidator) Validate(ctx context.Context, a *endpoints
 	if a.Subresource != "" && a.Subresource != "resize" {
 		return nil
 	}
-	pod, ok := a.Object.(*corev1.Pod)
-	if !ok {
-		return apierrors.NewBadRequest(fmt.Sprintf("expected a pod but got a %T", a.Object))
-	}
-	if pod.Spec.NodeName == "" {
-		return nil
-	}
-	old, ok := a.OldObject.(*corev1.Pod)
-	if !ok {
-		return apierrors.NewBadRequest(fmt.Sprintf("expected an old pod but got a %T", a.OldObject))
-	}
-	// Generation moves only with the spec: an unchanged spec needs nothing new.
-	if old.Generation == pod.Generation {
-		return nil
+	pod, old, err := boundPodSpecUpdate(a)
+	if pod == nil || err != nil {
+		return err
 	}
 	reqs, err := p.infer(old, pod)
 	if err != nil {
@@ -70,16 +58,9 @@ func (p nodeDeclaredFeatureValidator) Validate(ctx context.Context, a *endpoints
 	if reqs.IsEmpty() {
 		return nil
 	}
-	obj, err := getCached(ctx, p.d, schemaNodes, "", pod.Spec.NodeName)
-	if apierrors.IsNotFound(err) {
-		return forbidden(a, fmt.Errorf("node %q not found", pod.Spec.NodeName))
-	}
+	node, err := podNode(ctx, p.d, a, pod.Spec.NodeName)
 	if err != nil {
-		return forbidden(a, fmt.Errorf("failed to get node %q: %w", pod.Spec.NodeName, err))
-	}
-	node, ok := obj.(*corev1.Node)
-	if !ok {
-		return forbidden(a, fmt.Errorf("failed to get node %q: unexpected %T", pod.Spec.NodeName, obj))
+		return err
 	}
 	result, err := p.match(reqs, node)
 	if err != nil {

@@ -26,30 +26,13 @@ func (p podResizeValidator) Validate(ctx context.Context, a *endpoints.Attribute
 	if a.Operation != "UPDATE" || a.Resource.Group != "" || a.Resource.Resource != "pods" || a.Subresource != "resize" {
 		return nil
 	}
-	pod, ok := a.Object.(*corev1.Pod)
-	if !ok {
-		return apierrors.NewBadRequest(fmt.Sprintf("expected a pod but got a %T", a.Object))
+	pod, _, err := boundPodSpecUpdate(a)
+	if pod == nil || err != nil {
+		return err
 	}
-	if pod.Spec.NodeName == "" {
-		return nil
-	}
-	old, ok := a.OldObject.(*corev1.Pod)
-	if !ok {
-		return apierrors.NewBadRequest(fmt.Sprintf("expected an old pod but got a %T", a.OldObject))
-	}
-	if old.Generation == pod.Generation {
-		return nil
-	}
-	obj, err := getCached(ctx, p.d, nodesGVR, "", pod.Spec.NodeName)
-	if apierrors.IsNotFound(err) {
-		return forbidden(a, fmt.Errorf("node %q not found", pod.Spec.NodeName))
-	}
+	node, err := podNode(ctx, p.d, a, pod.Spec.NodeName)
 	if err != nil {
-		return forbidden(a, fmt.Errorf("failed to get node %q: %w", pod.Spec.NodeName, err))
-	}
-	node, ok := obj.(*corev1.Node)
-	if !ok {
-		return forbidden(a, fmt.Errorf("failed to get node %q: unexpected %T", pod.Spec.NodeName, obj))
+		return err
 	}
 	if os, ok := node.Labels[corev1.LabelOSStable]; ok && os != "linux" {
 		return resizeRefused(a, fmt.Errorf("pod resize is only supported on linux nodes, node %q is %q", node.Name, os), "UnsupportedPlatform")
