@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/metrics"
 	"github.com/kapi-dev/kapi/internal/registry"
 )
 
@@ -38,6 +39,9 @@ type Deps struct {
 	QuotaWriter Updater
 	// Authorizer answers the certificate plugins' approve/sign checks.
 	Authorizer authz.Authorizer
+	// Metrics is where plugins record upstream's series (PodSecurity's
+	// pod_security_*); nil records nothing.
+	Metrics *metrics.Metrics
 }
 
 // Factory builds a plugin from its raw configuration (nil when none was given).

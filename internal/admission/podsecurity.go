@@ -14,6 +14,7 @@ import (
 	"k8s.io/pod-security-admission/policy"
 
 	"github.com/kapi-dev/kapi/internal/endpoints"
+	"github.com/kapi-dev/kapi/internal/metrics"
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
@@ -27,7 +28,7 @@ func init() {
 		if err != nil {
 			return nil, err
 		}
-		return &podSecurity{d: d, cfg: cfg, checks: checks}, nil
+		return &podSecurity{d: d, cfg: cfg, checks: checks, metrics: d.Metrics.PodSecurity()}, nil
 	}
 }
 
@@ -39,6 +40,8 @@ type podSecurity struct {
 	d      Deps
 	cfg    *podSecurityConfig
 	checks *podSecurityChecks
+	// metrics counts evaluations, exemptions and errors where upstream does.
+	metrics *metrics.PodSecurity
 }
 
 // Audit annotation keys, upstream's: pod-security.kubernetes.io/<key>.
@@ -78,23 +81,27 @@ func (p *podSecurity) validatePod(ctx context.Context, a *endpoints.Attributes) 
 	}
 	ns, err := p.namespace(ctx, a.Namespace)
 	if err != nil {
+		p.metrics.RecordError(true, pssRequest(a))
 		lookup := apierrors.NewInternalError(fmt.Errorf("failed to lookup namespace %q", a.Namespace))
 		request.AddAuditAnnotation(ctx, pssErrorAnnotation, fmt.Sprintf("%s: %v", lookup.ErrStatus.Message, err))
 		return lookup
 	}
 	nsPolicy, nsErrs := namespacePolicy(ns.Labels, p.cfg.policy)
 	if len(nsErrs) == 0 && nsPolicy.FullyPrivileged() {
+		p.recordEvaluation(a, metrics.PodSecurityAllow, metrics.PodSecurityEnforce, nsPolicy.Enforce)
 		request.AddAuditAnnotation(ctx, pssEnforcePolicyAnnotation,
 			psapi.LevelVersion{Level: psapi.LevelPrivileged, Version: psapi.LatestVersion()}.String())
 		return nil
 	}
 	pod, ok := a.Object.(*corev1.Pod)
 	if !ok || pod == nil {
+		p.metrics.RecordError(true, pssRequest(a))
 		return badRequestAnnotated(ctx, "failed to decode pod")
 	}
 	if a.Operation == "UPDATE" {
 		old, ok := a.OldObject.(*corev1.Pod)
 		if !ok || old == nil {
+			p.metrics.RecordError(true, pssRequest(a))
 			return badRequestAnnotated(ctx, "failed to decode old pod")
 		}
 		if !significantPodUpdate(pod, old) {
@@ -112,6 +119,7 @@ func (p *podSecurity) validatePodController(ctx context.Context, a *endpoints.At
 	}
 	ns, err := p.namespace(ctx, a.Namespace)
 	if err != nil {
+		p.metrics.RecordError(true, pssRequest(a))
 		request.AddAuditAnnotation(ctx, pssErrorAnnotation, fmt.Sprintf("failed to lookup namespace %q: %v", a.Namespace, err))
 		return nil
 	}
@@ -121,6 +129,7 @@ func (p *podSecurity) validatePodController(ctx context.Context, a *endpoints.At
 	}
 	meta, spec, err := podTemplateOf(a.Object)
 	if err != nil {
+		p.metrics.RecordError(true, pssRequest(a))
 		request.AddAuditAnnotation(ctx, pssErrorAnnotation, fmt.Sprintf("failed to extract pod template: %v", err))
 		return nil
 	}
@@ -135,10 +144,14 @@ func (p *podSecurity) validatePodController(ctx context.Context, a *endpoints.At
 func (p *podSecurity) evaluate(ctx context.Context, a *endpoints.Attributes, nsPolicy psapi.Policy, nsErrs field.ErrorList,
 	meta *metav1.ObjectMeta, spec *corev1.PodSpec, enforce bool) error {
 	if p.exemptRuntimeClass(spec.RuntimeClassName) {
+		p.metrics.RecordExemption(pssRequest(a))
 		request.AddAuditAnnotation(ctx, pssExemptAnnotation, "runtimeClass")
 		return nil
 	}
 	if len(nsErrs) > 0 {
+		// Not fatal: an invalid enforce level evaluates as restricted, invalid audit
+		// and warn levels as privileged, invalid versions as latest.
+		p.metrics.RecordError(false, pssRequest(a))
 		request.AddAuditAnnotation(ctx, pssErrorAnnotation, fmt.Sprintf("Failed to parse policy: %v", nsErrs.ToAggregate()))
 	}
 	results := map[psapi.LevelVersion]policy.AggregateCheckResult{}
@@ -156,9 +169,14 @@ func (p *podSecurity) evaluate(ctx context.Context, a *endpoints.Attributes, nsP
 		if r := check(nsPolicy.Enforce); !r.Allowed {
 			refused = apierrors.NewForbidden(a.Resource.GroupResource(), a.Name,
 				fmt.Errorf("violates PodSecurity %q: %s", nsPolicy.Enforce.String(), r.ForbiddenDetail()))
+			p.recordEvaluation(a, metrics.PodSecurityDeny, metrics.PodSecurityEnforce, nsPolicy.Enforce)
+		} else {
+			p.recordEvaluation(a, metrics.PodSecurityAllow, metrics.PodSecurityEnforce, nsPolicy.Enforce)
 		}
 	}
+	// Audit and warn count only their denials, as upstream.
 	if r := check(nsPolicy.Audit); !r.Allowed {
+		p.recordEvaluation(a, metrics.PodSecurityDeny, metrics.PodSecurityAudit, nsPolicy.Audit)
 		request.AddAuditAnnotation(ctx, pssAuditViolationAnnotation, violationMessage(nsPolicy.Audit, r))
 	}
 	if refused != nil {
@@ -166,6 +184,7 @@ func (p *podSecurity) evaluate(ctx context.Context, a *endpoints.Attributes, nsP
 		return refused
 	}
 	if r := check(nsPolicy.Warn); !r.Allowed {
+		p.recordEvaluation(a, metrics.PodSecurityDeny, metrics.PodSecurityWarn, nsPolicy.Warn)
 		request.AddWarning(ctx, violationMessage(nsPolicy.Warn, r))
 	}
 	return nil
@@ -175,13 +194,15 @@ func violationMessage(lv psapi.LevelVersion, r policy.AggregateCheckResult) stri
 	return fmt.Sprintf("would violate PodSecurity %q: %s", lv.String(), r.ForbiddenDetail())
 }
 
-// exempt reports (and audits) an exempt namespace or user.
+// exempt reports (audits and counts) an exempt namespace or user.
 func (p *podSecurity) exempt(ctx context.Context, a *endpoints.Attributes) bool {
 	if p.exemptNamespace(a.Namespace) {
+		p.metrics.RecordExemption(pssRequest(a))
 		request.AddAuditAnnotation(ctx, pssExemptAnnotation, "namespace")
 		return true
 	}
 	if u, ok := request.UserFrom(ctx); ok && u != nil && u.Name != "" && slices.Contains(p.cfg.Exemptions.Usernames, u.Name) {
+		p.metrics.RecordExemption(pssRequest(a))
 		request.AddAuditAnnotation(ctx, pssExemptAnnotation, "user")
 		return true
 	}

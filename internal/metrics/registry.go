@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -18,6 +19,10 @@ type Metrics struct {
 	watchEvents *prometheus.CounterVec
 	watchSizes  *prometheus.HistogramVec
 	caches      *cacheCollector
+
+	// podSecurityOnce guards podSecurity, registered when PodSecurity is built.
+	podSecurityOnce sync.Once
+	podSecurity     *PodSecurity
 }
 
 // New creates and registers every metric, with the process and Go runtime collectors.

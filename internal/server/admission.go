@@ -53,6 +53,7 @@ func (s *Server) newAdmissionChain(authorizer authz.Authorizer, scheme *runtime.
 			return nil
 		},
 		Authorizer: authorizer,
+		Metrics:    s.observability(),
 	}
 	if st := s.stores[schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}]; st != nil {
 		deps.QuotaWriter = st
