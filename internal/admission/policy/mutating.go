@@ -106,14 +106,16 @@ func compileMutating(p *admissionregistrationv1.MutatingAdmissionPolicy) *compil
 		c.variables = append(c.variables, namedProgram{name: v.Name, prg: prg, err: err})
 	}
 	for _, mu := range p.Spec.Mutations {
-		expr := ""
+		var prg *celenv.Program
+		var err error
 		switch {
 		case mu.PatchType == admissionregistrationv1.PatchTypeJSONPatch && mu.JSONPatch != nil:
-			expr = mu.JSONPatch.Expression
+			prg, err = celenv.CompileJSONPatch(mu.JSONPatch.Expression)
 		case mu.PatchType == admissionregistrationv1.PatchTypeApplyConfiguration && mu.ApplyConfiguration != nil:
-			expr = mu.ApplyConfiguration.Expression
+			prg, err = celenv.CompileApplyConfiguration(mu.ApplyConfiguration.Expression)
+		default:
+			prg, err = celenv.CompileMutation("")
 		}
-		prg, err := celenv.CompileMutation(expr)
 		c.mutations = append(c.mutations, mutation{patchType: mu.PatchType, prg: prg, err: err})
 	}
 	return c
@@ -321,10 +323,6 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 	if err != nil {
 		return err
 	}
-	native, err := celenv.Native(out)
-	if err != nil {
-		return err
-	}
 	versioned, err := m.base.versions.ToVersion(ev.a.Object, match.kind)
 	if err != nil {
 		return err
@@ -332,6 +330,10 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 	var after []byte
 	switch mu.patchType {
 	case admissionregistrationv1.PatchTypeJSONPatch:
+		native, err := celenv.Native(out)
+		if err != nil {
+			return err
+		}
 		before, err := json.Marshal(versioned)
 		if err != nil {
 			return err
@@ -348,9 +350,9 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 			return fmt.Errorf("JSON Patch: %w", err)
 		}
 	case admissionregistrationv1.PatchTypeApplyConfiguration:
-		cfg, ok := native.(map[string]any)
-		if !ok {
-			return errors.New("apply configuration must evaluate to an Object")
+		cfg, err := celenv.ApplyConfiguration(out)
+		if err != nil {
+			return err
 		}
 		tc, err := m.converters.forObject(ev.ctx, versioned, match.gvr)
 		if err != nil {
@@ -374,6 +376,13 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 		return fmt.Errorf("mutation produced an invalid object: %w", err)
 	}
 	m.base.cfg.Scheme.Default(fresh)
+	if u, ok := fresh.(*unstructured.Unstructured); ok {
+		// A custom resource is defaulted by its CRD's structural schema, as
+		// upstream's defaulter for custom resources does after each mutation.
+		if err := m.converters.defaultCustomResource(ev.ctx, match.gvr, u); err != nil {
+			return err
+		}
+	}
 	kept := ev.a.Object.GetObjectKind().GroupVersionKind()
 	if err := m.base.versions.Into(fresh, ev.a.Object); err != nil {
 		return apierrors.NewInternalError(err)

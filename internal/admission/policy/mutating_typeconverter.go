@@ -16,12 +16,15 @@ import (
 
 	"github.com/kapi-dev/kapi/internal/admission/webhook"
 	"github.com/kapi-dev/kapi/internal/apiextensions/crdopenapi"
+	crdschema "github.com/kapi-dev/kapi/internal/apiextensions/schema"
 )
 
 // typeConverters finds the structured-merge-diff schema an ApplyConfiguration is
 // merged with: the built-in kinds' converter (built on first use, since building
 // it costs time and memory the server must not spend at start), or, for a custom
 // resource, one built from its CRD's schemas and kept while the CRD's spec stays.
+// It also keeps each CRD's structural schemas, which default mutated custom
+// resources.
 type typeConverters struct {
 	// builtin returns the converter of every built-in kind; nil when the server
 	// gave none.
@@ -31,14 +34,21 @@ type typeConverters struct {
 
 	// mu guards byCRD.
 	mu    sync.Mutex
-	byCRD map[string]crdConverter
+	byCRD map[string]*crdSchemas
 }
 
-// crdConverter is the converter of one CRD's schemas at one generation.
-type crdConverter struct {
+// crdSchemas is what one CRD's spec at one generation gives mutations.
+type crdSchemas struct {
 	uid        types.UID
 	generation int64
-	converter  managedfields.TypeConverter
+	group      string
+	kind       string
+	// converter builds the merge schema on first use: a CRD whose objects are
+	// only JSON-patched never pays for it.
+	converter func() managedfields.TypeConverter
+	// byVersion holds each version's structural schema; a version without a
+	// schema is absent and defaults nothing.
+	byVersion map[string]*crdschema.Schema
 }
 
 // forObject returns the converter that knows obj's kind: the built-in one for
@@ -52,9 +62,12 @@ func (t *typeConverters) forObject(ctx context.Context, obj runtime.Object, gvr 
 	_, custom := obj.(*unstructured.Unstructured)
 	switch {
 	case custom && t.crds != nil:
-		var err error
-		if tc, err = t.forCRD(ctx, gvr.Resource+"."+gvr.Group); err != nil && !apierrors.IsNotFound(err) {
+		crd, err := t.forCRD(ctx, gvr)
+		if err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
+		}
+		if crd != nil {
+			tc = crd.converter()
 		}
 	case !custom && t.builtin != nil:
 		var err error
@@ -79,10 +92,35 @@ func knowsKind(tc managedfields.TypeConverter, gvk schema.GroupVersionKind) bool
 	return err == nil
 }
 
-// forCRD returns the converter of the CRD called name, rebuilt when the CRD was
+// defaultCustomResource sets, in place, the defaults of obj's CRD's structural
+// schema at obj's version, as upstream defaults a custom resource after each
+// mutation. Without a CRD source, or for a CRD that is gone, nothing changes.
+func (t *typeConverters) defaultCustomResource(ctx context.Context, gvr schema.GroupVersionResource, obj *unstructured.Unstructured) error {
+	if t.crds == nil {
+		return nil
+	}
+	crd, err := t.forCRD(ctx, gvr)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	gvk := obj.GroupVersionKind()
+	if gvk.Group != crd.group || gvk.Kind != crd.kind {
+		return nil
+	}
+	if s := crd.byVersion[gvk.Version]; s != nil {
+		s.Default(obj.Object)
+	}
+	return nil
+}
+
+// forCRD returns the schemas of the CRD serving gvr, rebuilt when the CRD was
 // replaced or its spec changed. A schema that cannot be converted merges by the
 // deduced schema, as server-side apply does for that CRD's objects.
-func (t *typeConverters) forCRD(ctx context.Context, name string) (managedfields.TypeConverter, error) {
+func (t *typeConverters) forCRD(ctx context.Context, gvr schema.GroupVersionResource) (*crdSchemas, error) {
+	name := gvr.Resource + "." + gvr.Group
 	obj, err := t.crds.Get(ctx, "", name, &metav1.GetOptions{ResourceVersion: "0"})
 	if apierrors.IsNotFound(err) {
 		obj, err = t.crds.Get(ctx, "", name, &metav1.GetOptions{})
@@ -98,20 +136,38 @@ func (t *typeConverters) forCRD(ctx context.Context, name string) (managedfields
 	cached, ok := t.byCRD[name]
 	t.mu.Unlock()
 	if ok && cached.uid == crd.UID && cached.generation == crd.Generation {
-		return cached.converter, nil
+		return cached, nil
 	}
-	// Built outside the lock: other kinds' mutations need not wait for it.
-	var tc managedfields.TypeConverter = managedfields.NewDeducedTypeConverter()
-	if defs, preserve, err := crdopenapi.SSADefinitionsAllVersions(crd); err == nil {
-		if built, err := managedfields.NewTypeConverter(defs, preserve); err == nil {
-			tc = built
+	// Built outside the lock: other kinds' mutations need not wait for it. The
+	// schemas and the converter keep pointers into the CRD, so they get their
+	// own copy of the reader's.
+	crd = crd.DeepCopy()
+	// Objects carry the accepted kind, which is the spec's once the CRD is served.
+	kind := crd.Status.AcceptedNames.Kind
+	if kind == "" {
+		kind = crd.Spec.Names.Kind
+	}
+	built := &crdSchemas{uid: crd.UID, generation: crd.Generation, group: crd.Spec.Group, kind: kind,
+		byVersion: map[string]*crdschema.Schema{}}
+	for i := range crd.Spec.Versions {
+		v := &crd.Spec.Versions[i]
+		if v.Schema != nil && v.Schema.OpenAPIV3Schema != nil {
+			built.byVersion[v.Name] = crdschema.New(v.Schema.OpenAPIV3Schema)
 		}
 	}
+	built.converter = sync.OnceValue(func() managedfields.TypeConverter {
+		if defs, preserve, err := crdopenapi.SSADefinitionsAllVersions(crd); err == nil {
+			if tc, err := managedfields.NewTypeConverter(defs, preserve); err == nil {
+				return tc
+			}
+		}
+		return managedfields.NewDeducedTypeConverter()
+	})
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.byCRD == nil {
-		t.byCRD = map[string]crdConverter{}
+		t.byCRD = map[string]*crdSchemas{}
 	}
-	t.byCRD[name] = crdConverter{uid: crd.UID, generation: crd.Generation, converter: tc}
-	return tc, nil
+	t.byCRD[name] = built
+	return built, nil
 }

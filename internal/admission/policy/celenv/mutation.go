@@ -16,7 +16,8 @@ var jsonPatchFields = map[string]*types.Type{"op": types.StringType, "path": typ
 
 // mutationProvider adds the types MutatingAdmissionPolicy expressions construct:
 // JSONPatch{op, path, from, value} and Object{...} / Object.<field>{...} apply
-// configurations, whose fields are untyped here. Both build plain maps.
+// configurations, whose fields are untyped here. Both build maps; Object values
+// also keep their type name (objectVal).
 type mutationProvider struct {
 	types.Provider
 	adapter types.Adapter
@@ -58,7 +59,10 @@ func (p mutationProvider) FindStructFieldType(name, field string) (*types.FieldT
 }
 
 func (p mutationProvider) NewValue(name string, fields map[string]ref.Val) ref.Val {
-	if name == "JSONPatch" || isObjectType(name) {
+	if isObjectType(name) {
+		return newObjectVal(p.adapter, name, fields)
+	}
+	if name == "JSONPatch" {
 		m := make(map[ref.Val]ref.Val, len(fields))
 		for k, v := range fields {
 			m[types.String(k)] = v
