@@ -47,6 +47,7 @@ func (m *Manager) build(crd *apiextensionsv1.CustomResourceDefinition) (*served,
 		}
 		versions[v.Name] = ver
 		types.schemas[v.Name] = ver.schema
+		types.versions = append(types.versions, v.Name)
 	}
 	storageVer := storageVersion(crd)
 	s := &served{crd: crd, def: crd, stores: map[string]*registry.Store{}, types: types, versions: versions, manager: m}

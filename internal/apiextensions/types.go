@@ -19,9 +19,14 @@ type objectTypes struct {
 	group          string
 	kind, listKind string
 	// schemas holds each version's structural schema.
-	schemas   map[string]*crdschema.Schema
+	schemas map[string]*crdschema.Schema
+	// versions are the CRD's versions in its order (endpoints.VersionedTypes).
+	versions  []string
 	converter conversion.Converter
 }
+
+// Versions returns every version of the CRD in its order.
+func (t *objectTypes) Versions() []string { return t.versions }
 
 // New returns an empty object or list of gvk.
 func (t *objectTypes) New(gvk schema.GroupVersionKind) (runtime.Object, error) {

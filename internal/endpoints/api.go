@@ -47,6 +47,11 @@ type Attributes struct {
 	// *metav1.UpdateOptions or *metav1.DeleteOptions with their type meta set; nil
 	// for CONNECT, whose options object is the Object.
 	Options runtime.Object
+	// Types converts Object and OldObject (held in the storage version) to the
+	// versions webhooks and policies ask for, and back: the endpoint's own
+	// ObjectTypes, so a custom resource converts through its CRD. Nil means the
+	// scheme.
+	Types ObjectTypes
 }
 
 // API serves the resource endpoints of every registered resource.

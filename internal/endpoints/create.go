@@ -111,7 +111,8 @@ func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool, opts r
 			}
 		}
 		return &Attributes{Operation: operation, Resource: e.res.GroupVersionResource(), Kind: e.res.GroupVersionKind(),
-			Subresource: subresource, Namespace: ns, Name: n, Object: obj, OldObject: old, DryRun: dry, Options: options}
+			Subresource: subresource, Namespace: ns, Name: n, Object: obj, OldObject: old, DryRun: dry, Options: options,
+			Types: e.types}
 	}
 	mutate = func(ctx context.Context, obj, old runtime.Object) error {
 		return e.api.admission.Mutate(ctx, attrs(obj, old))
@@ -187,7 +188,7 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 	// pods/eviction), in its own kind, before the subresource acts on it.
 	if e.api.admission != nil {
 		attrs := &Attributes{Operation: "CREATE", Resource: e.res.GroupVersionResource(), Kind: gvk, Subresource: sub.Name,
-			Namespace: ns, Name: name, Object: obj, DryRun: dry, Options: writeOptions(r, "CREATE")}
+			Namespace: ns, Name: name, Object: obj, DryRun: dry, Options: writeOptions(r, "CREATE"), Types: e.types}
 		if err := e.api.admission.Mutate(r.Context(), attrs); err != nil {
 			e.api.WriteError(w, r, err)
 			return

@@ -24,6 +24,13 @@ type ItemsConverter interface {
 	ConvertItems(items []runtime.Object, to schema.GroupVersion) ([]runtime.Object, error)
 }
 
+// VersionedTypes is implemented by ObjectTypes that hold one kind in versions of
+// their own (a CRD's): every version, served or not, in the CRD's order, as
+// upstream registers them as equivalents for matchPolicy Equivalent.
+type VersionedTypes interface {
+	Versions() []string
+}
+
 // Custom describes a resource registered at run time beside its store.
 type Custom struct {
 	Types ObjectTypes

@@ -209,14 +209,14 @@ func (m *Mutating) apply(ev *evaluation, bp boundMutating, ps *policyPass) ([]mu
 	fail := func(err error, binding string, reason metav1.StatusReason) []mutationError {
 		return []mutationError{{policy: pol.policy, binding: binding, err: err, reason: reason}}
 	}
-	match, err := m.base.matches(ev.ctx, spec.MatchConstraints, ev.subject, ev.a.Name, ev.a.Kind)
+	match, err := m.base.matches(ev.ctx, spec.MatchConstraints, ev.subject, ev.a)
 	if err != nil {
 		return fail(configErr("policy", err), "", ""), nil
 	}
 	if match == nil {
 		return nil, nil
 	}
-	bm, err := m.base.matches(ev.ctx, bp.binding.Spec.MatchResources, ev.subject, ev.a.Name, ev.a.Kind)
+	bm, err := m.base.matches(ev.ctx, bp.binding.Spec.MatchResources, ev.subject, ev.a)
 	if err != nil {
 		return fail(configErr("binding", err), bp.binding.Name, ""), nil
 	}
@@ -323,7 +323,8 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 	if err != nil {
 		return err
 	}
-	versioned, err := m.base.versions.ToVersion(ev.a.Object, match.kind)
+	versions := m.base.versions.For(ev.a)
+	versioned, err := versions.ToVersion(ev.a.Object, match.kind)
 	if err != nil {
 		return err
 	}
@@ -384,7 +385,7 @@ func (m *Mutating) mutate(ev *evaluation, match *match, mu mutation, act *celenv
 		}
 	}
 	kept := ev.a.Object.GetObjectKind().GroupVersionKind()
-	if err := m.base.versions.Into(fresh, ev.a.Object); err != nil {
+	if err := versions.Into(fresh, ev.a.Object); err != nil {
 		return apierrors.NewInternalError(err)
 	}
 	ev.a.Object.GetObjectKind().SetGroupVersionKind(kept)

@@ -151,14 +151,14 @@ func (p *Plugin) evaluate(ev *evaluation, bp boundPolicy) []decision {
 		return []decision{{policy: pol.policy.Name, binding: b.Name, message: fmt.Sprintf("failed to configure binding: %v", err),
 			actions: b.Spec.ValidationActions}}
 	}
-	m, err := p.matches(ev.ctx, pol.policy.Spec.MatchConstraints, ev.subject, ev.a.Name, ev.a.Kind)
+	m, err := p.matches(ev.ctx, pol.policy.Spec.MatchConstraints, ev.subject, ev.a)
 	if err != nil {
 		return configError(err)
 	}
 	if m == nil {
 		return nil
 	}
-	bm, err := p.matches(ev.ctx, b.Spec.MatchResources, ev.subject, ev.a.Name, ev.a.Kind)
+	bm, err := p.matches(ev.ctx, b.Spec.MatchResources, ev.subject, ev.a)
 	if err != nil {
 		return configError(err)
 	}
@@ -185,11 +185,12 @@ func (p *Plugin) evaluate(ev *evaluation, bp boundPolicy) []decision {
 func (p *Plugin) activation(ev *evaluation, m *match, param runtime.Object, kind *admissionregistrationv1.ParamKind) (*celenv.Activation, error) {
 	objs, ok := ev.byKind[m.kind]
 	if !ok {
-		obj, err := p.versions.ToVersion(ev.a.Object, m.kind)
+		versions := p.versions.For(ev.a)
+		obj, err := versions.ToVersion(ev.a.Object, m.kind)
 		if err != nil {
 			return nil, fmt.Errorf("failed to convert object version: %w", err)
 		}
-		old, err := p.versions.ToVersion(ev.a.OldObject, m.kind)
+		old, err := versions.ToVersion(ev.a.OldObject, m.kind)
 		if err != nil {
 			return nil, fmt.Errorf("failed to convert object version: %w", err)
 		}

@@ -177,9 +177,10 @@ func (m *Mutating) apply(inv *invocation, t *attempt, patch jsonpatch.Patch) (bo
 	if decoded, err := json.Marshal(fresh); err == nil && jsonpatch.Equal(before, decoded) {
 		return false, nil
 	}
-	m.p.cfg.Scheme.Default(fresh)
+	versions := m.p.versions.For(t.a)
+	versions.Default(fresh)
 	kept := t.a.Object.GetObjectKind().GroupVersionKind()
-	if err := m.p.versions.Into(fresh, t.a.Object); err != nil {
+	if err := versions.Into(fresh, t.a.Object); err != nil {
 		return false, apierrors.NewInternalError(err)
 	}
 	t.a.Object.GetObjectKind().SetGroupVersionKind(kept)

@@ -126,11 +126,12 @@ func (p *plugin) objects(t *attempt, kind schema.GroupVersionKind) (runtime.Obje
 	if v, ok := t.versioned[kind]; ok {
 		return v[0], v[1], nil
 	}
-	obj, err := p.versions.ToVersion(t.a.Object, kind)
+	versions := p.versions.For(t.a)
+	obj, err := versions.ToVersion(t.a.Object, kind)
 	if err != nil {
 		return nil, nil, err
 	}
-	old, err := p.versions.ToVersion(t.a.OldObject, kind)
+	old, err := versions.ToVersion(t.a.OldObject, kind)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -146,7 +147,7 @@ func (p *plugin) shouldCall(ctx context.Context, h *hook, t *attempt) (*invocati
 	if !AnyRuleMatches(h.rules, s.Request) {
 		inv = nil
 		if h.matchPolicy == admissionregistrationv1.Equivalent {
-			for _, gvk := range p.versions.Equivalents(t.a.Resource) {
+			for _, gvk := range p.versions.For(t.a).Equivalents(t.a.Resource) {
 				alt := s.Request
 				alt.Resource.Version = gvk.Version
 				if AnyRuleMatches(h.rules, alt) {
