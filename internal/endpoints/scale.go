@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
+	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
@@ -57,7 +58,7 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			e.api.WriteError(w, r, apierrors.NewInternalError(err))
 			return
 		}
-		mutate, validate := e.admitFuncs("UPDATE", ns, name, "scale", dry, writeOptions(r, "UPDATE"))
+		mutate, validate := e.admitScaleFuncs(ns, name, dry, writeOptions(r, "UPDATE"))
 		result, _, err := e.store.Update(ctx, ns, name, "scale", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			if current == nil {
 				return nil, apierrors.NewNotFound(e.res.GroupVersionResource().GroupResource(), name)
@@ -71,6 +72,11 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 					return nil, err
 				}
 			}
+			if mutate != nil {
+				if err := mutate(ctx, scale, e.scaleOf(current)); err != nil {
+					return nil, err
+				}
+			}
 			if scale.Spec.Replicas < 0 {
 				return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), name, nil)
 			}
@@ -81,7 +87,7 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			}
 			e.res.Scale.SetReplicas(current, scale.Spec.Replicas)
 			return current, nil
-		}, mutate, validate, false, dry)
+		}, nil, validate, false, dry)
 		if err != nil {
 			e.api.WriteError(w, r, err)
 			return
@@ -90,6 +96,31 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 	default:
 		e.api.WriteError(w, r, methodNotAllowed(r))
 	}
+}
+
+// admitScaleFuncs wraps admission for a write of <resource>/scale: plugins, webhooks
+// and policies see autoscaling/v1 Scale objects (kind Scale, the parent's resource,
+// subresource scale), as upstream. mutate takes the requested and the current Scale;
+// validate takes the parent objects the store validated and admits their Scales.
+func (e *endpoint) admitScaleFuncs(ns, name string, dry bool, opts runtime.Object) (mutate, validate registry.AdmitFunc) {
+	if e.api.admission == nil {
+		return nil, nil
+	}
+	attrs := func(scale, old runtime.Object) *Attributes {
+		return &Attributes{Operation: "UPDATE", Resource: e.res.GroupVersionResource(), Kind: scaleGVK, Subresource: "scale",
+			Namespace: ns, Name: name, Object: scale, OldObject: old, DryRun: dry, Options: opts}
+	}
+	mutate = func(ctx context.Context, scale, old runtime.Object) error {
+		return e.api.admission.Mutate(ctx, attrs(scale, old))
+	}
+	validate = func(ctx context.Context, parent, oldParent runtime.Object) error {
+		var old runtime.Object
+		if oldParent != nil {
+			old = e.scaleOf(oldParent)
+		}
+		return e.api.admission.Validate(ctx, attrs(e.scaleOf(parent), old))
+	}
+	return mutate, validate
 }
 
 // newScale decodes the requested Scale: the body of a PUT, or the patch applied to
