@@ -93,6 +93,7 @@ func newCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			go server.ReturnIdleMemory(ctx)
 			return s.Run(ctx)
 		},
 	}

@@ -1,27 +1,28 @@
 package endpoints
 
 import (
-	"bytes"
 	"sync"
 
-	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
-// encodeCacheSize bounds the encoded objects kept: enough for the events of a burst
+// encodeCacheSize bounds the encoded events kept: enough for the events of a burst
 // that many watchers are still writing out.
 const encodeCacheSize = 4096
 
-// encodeCache keeps the encoding of recent watch event objects, so that an event
-// fanned out to a thousand watchers is encoded once per format rather than once per
-// watcher. An object is named by its kind, uid, resourceVersion and whether it is
-// the object of a DELETED event: every write has its own resourceVersion, and the
-// one other object sent at a write's revision is the last state of an object that
-// left a watcher's selection (DELETED) — so a name never stands for two contents.
+// encodeCache keeps recent watch events as their watchers' streams carry them
+// (framed metav1.WatchEvent bytes), so that an event fanned out to a thousand
+// watchers is converted and encoded once per format rather than once per watcher,
+// and each watcher only copies bytes. An event is named by its served kind, its
+// object's uid and resourceVersion, its type and the format: every write has its own
+// resourceVersion, and the one other object sent at a write's revision is the last
+// state of an object that left a watcher's selection (DELETED) — so a name never
+// stands for two contents.
 type encodeCache struct {
+	// mu guards entries, order and next.
 	mu      sync.Mutex
-	entries map[encodeKey][]byte
+	entries map[encodeKey]encodedEvent
 	order   []encodeKey // ring of keys, oldest at next
 	next    int
 }
@@ -29,46 +30,38 @@ type encodeCache struct {
 type encodeKey struct {
 	gvk             schema.GroupVersionKind
 	uid, rv, format string
-	deleted         bool
+	typ             watch.EventType
 }
 
-// encode returns obj, the object of an event (deleted for DELETED ones), encoded by
-// ser (identified by format); objects without a uid or resourceVersion are encoded
-// every time.
-func (c *encodeCache) encode(obj runtime.Object, deleted bool, format string, ser runtime.Encoder) ([]byte, error) {
-	acc, err := meta.Accessor(obj)
-	if err != nil || acc.GetResourceVersion() == "" || acc.GetUID() == "" {
-		return encodeNow(obj, ser)
-	}
-	key := encodeKey{gvk: obj.GetObjectKind().GroupVersionKind(), uid: string(acc.GetUID()), rv: acc.GetResourceVersion(), format: format, deleted: deleted}
+// encodedEvent is one event ready for the stream.
+type encodedEvent struct {
+	// frame is the framed metav1.WatchEvent; shared, never modified.
+	frame []byte
+	// objectSize is the size of the encoded object inside it (for metrics).
+	objectSize int
+}
+
+func (c *encodeCache) get(key encodeKey) (encodedEvent, bool) {
 	c.mu.Lock()
-	data, ok := c.entries[key]
-	c.mu.Unlock()
-	if ok {
-		return data, nil
-	}
-	if data, err = encodeNow(obj, ser); err != nil {
-		return nil, err
-	}
+	defer c.mu.Unlock()
+	ev, ok := c.entries[key]
+	return ev, ok
+}
+
+// put keeps ev under key, forgetting the oldest entry when full; an entry already
+// there (another watcher encoded the same event meanwhile) stays.
+func (c *encodeCache) put(key encodeKey, ev encodedEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = make(map[encodeKey][]byte, encodeCacheSize)
+		c.entries = make(map[encodeKey]encodedEvent, encodeCacheSize)
 		c.order = make([]encodeKey, encodeCacheSize)
 	}
-	if _, ok := c.entries[key]; !ok {
-		delete(c.entries, c.order[c.next])
-		c.order[c.next] = key
-		c.next = (c.next + 1) % encodeCacheSize
-		c.entries[key] = data
+	if _, ok := c.entries[key]; ok {
+		return
 	}
-	return data, nil
-}
-
-func encodeNow(obj runtime.Object, ser runtime.Encoder) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := ser.Encode(obj, &buf); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	delete(c.entries, c.order[c.next])
+	c.order[c.next] = key
+	c.next = (c.next + 1) % encodeCacheSize
+	c.entries[key] = ev
 }

@@ -1,49 +1,48 @@
 package endpoints
 
 import (
-	"strings"
+	"strconv"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 func TestEncodeCache(t *testing.T) {
-	ser := json.NewSerializerWithOptions(json.DefaultMetaFactory, nil, nil, json.SerializerOptions{})
-	cm := func(rv, data string) *corev1.ConfigMap {
-		return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-			ObjectMeta: metav1.ObjectMeta{Name: "a", UID: "u1", ResourceVersion: rv}, Data: map[string]string{"k": data}}
+	cmGVK := schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}
+	key := func(rv string, typ watch.EventType) encodeKey {
+		return encodeKey{gvk: cmGVK, uid: "u1", rv: rv, format: "application/json", typ: typ}
 	}
 	var c encodeCache
+	c.put(key("5", watch.Added), encodedEvent{frame: []byte("added-5"), objectSize: 1})
+	c.put(key("5", watch.Added), encodedEvent{frame: []byte("second-put"), objectSize: 2})
 	cases := []struct {
-		name    string
-		obj     runtime.Object
-		deleted bool
-		want    string
+		name   string
+		key    encodeKey
+		want   string
+		wantOK bool
 	}{
-		{"first encoding", cm("5", "new"), false, `"k":"new"`},
-		{"same object and revision comes from the cache", cm("5", "changed-in-place"), false, `"k":"new"`},
-		{"the DELETED state at the same revision is its own entry", cm("5", "old"), true, `"k":"old"`},
-		{"a new revision is encoded", cm("6", "newer"), false, `"k":"newer"`},
-		{"objects without a resourceVersion are never cached", cm("", "one"), false, `"k":"one"`},
-		{"and encoded each time", cm("", "two"), false, `"k":"two"`},
+		{"kept", key("5", watch.Added), "added-5", true},
+		{"the first put of a name wins", key("5", watch.Added), "added-5", true},
+		{"another type at the same revision is its own entry", key("5", watch.Modified), "", false},
+		{"another revision is its own entry", key("6", watch.Added), "", false},
+		{"another format is its own entry", encodeKey{gvk: cmGVK, uid: "u1", rv: "5", format: "application/vnd.kubernetes.protobuf", typ: watch.Added}, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			data, err := c.encode(tc.obj, tc.deleted, "application/json", ser)
-			if err != nil || !strings.Contains(string(data), tc.want) {
-				t.Errorf("%s, %v; want %s", data, err, tc.want)
+			got, ok := c.get(tc.key)
+			if ok != tc.wantOK || string(got.frame) != tc.want {
+				t.Errorf("get = %q, %v; want %q, %v", got.frame, ok, tc.want, tc.wantOK)
 			}
 		})
 	}
 	for i := range encodeCacheSize + 10 {
-		if _, err := c.encode(cm(string(rune('a'+i%26))+strings.Repeat("x", i), "v"), false, "application/json", ser); err != nil {
-			t.Fatal(err)
-		}
+		c.put(key(strconv.Itoa(100+i), watch.Added), encodedEvent{frame: []byte("x")})
 	}
 	if len(c.entries) != encodeCacheSize {
 		t.Errorf("cache holds %d entries, want the bound %d", len(c.entries), encodeCacheSize)
+	}
+	if _, ok := c.get(key("5", watch.Added)); ok {
+		t.Errorf("the oldest entry is still kept past the bound")
 	}
 }

@@ -2,12 +2,15 @@ package endpoints
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -60,8 +63,15 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 		}
 		opts.FieldSelector = sel.String()
 	}
-	timeout := e.api.watchTimeout(opts.TimeoutSeconds)
+	// The watcher ends itself, closing its result channel, when the request ends or
+	// its time is up, so that the loop below waits on two channels rather than four
+	// (a select's cost grows with its channels, and it runs once per event).
 	ctx := r.Context()
+	if timeout := e.api.watchTimeout(opts.TimeoutSeconds); timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	watcher, err := e.store.Watch(ctx, ns, opts)
 	if err != nil {
 		e.api.WriteError(w, r, err)
@@ -83,58 +93,118 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 	w.WriteHeader(http.StatusOK)
 	flusher.Flush()
 
-	framer := out.info.StreamSerializer.Framer.NewFrameWriter(w)
-	streamEnc := out.info.StreamSerializer.Serializer
-	var buf bytes.Buffer
-	var expired <-chan time.Time // nil: never
-	if timeout > 0 {
-		timer := time.NewTimer(timeout)
-		defer timer.Stop()
-		expired = timer.C
-	}
-	headers := true
+	enc := &watchEncoder{e: e, r: r, out: out, headers: true}
+	enc.framer = out.info.StreamSerializer.Framer.NewFrameWriter(&enc.batch)
+	results := watcher.ResultChan()
 	for {
 		select {
-		case <-ctx.Done():
-			return
-		case <-expired:
-			return
 		case <-e.api.stopWatches:
 			return
-		case ev, ok := <-watcher.ResultChan():
+		case ev, ok := <-results:
 			if !ok {
 				return
 			}
-			obj, err := e.watchObject(r, out, ev, headers)
+			size, err := enc.add(ev)
 			if err != nil {
-				obj = errorStatus(err)
-				ev.Type = watch.Error
-			}
-			if ev.Type != watch.Error && ev.Type != watch.Bookmark && out.as == asTable {
-				headers = false
-			}
-			var raw []byte
-			if out.as == "" && ev.Type != watch.Error && ev.Type != watch.Bookmark {
-				// The object is the one every watcher of the event shares: encode once.
-				if raw, err = e.api.encoded.encode(obj, ev.Type == watch.Deleted, out.info.MediaType, out.info.Serializer); err != nil {
-					return
-				}
-			} else {
-				buf.Reset()
-				if err := out.info.Serializer.Encode(obj, &buf); err != nil {
-					return
-				}
-				raw = buf.Bytes()
-			}
-			we := &metav1.WatchEvent{Type: string(ev.Type), Object: runtime.RawExtension{Raw: raw}}
-			if err := streamEnc.Encode(we, framer); err != nil {
 				return
 			}
-			metrics.RecordWatchEvent(ctx, len(raw))
-			if len(watcher.ResultChan()) == 0 {
-				flusher.Flush()
+			metrics.RecordWatchEvent(ctx, size)
+			// The events that are ready go out together: one write and one flush (one
+			// HTTP/2 DATA frame, one TLS record) per burst rather than per event, which
+			// is what keeps a thousand watchers of a busy resource from spending their
+			// time in frame writes and syscalls.
+			if len(results) > 0 && enc.batch.Len() < maxWatchBatch {
+				continue
 			}
+			if _, err := w.Write(enc.batch.Bytes()); err != nil {
+				return
+			}
+			flusher.Flush()
+			enc.reset()
 		}
+	}
+}
+
+// maxWatchBatch bounds the bytes of events a watch gathers before writing them out.
+const maxWatchBatch = 64 << 10
+
+// watchEncoder appends a watch's events, framed for its stream, to batch.
+type watchEncoder struct {
+	e   *endpoint
+	r   *http.Request
+	out output
+	// headers is whether the next Table still carries its column definitions.
+	headers bool
+	batch   bytes.Buffer
+	framer  io.Writer    // frames into batch
+	obj     bytes.Buffer // scratch for an object encoded for this watcher alone
+}
+
+// add appends ev and returns the size of its encoded object.
+func (w *watchEncoder) add(ev watch.Event) (int, error) {
+	if w.out.as == "" && ev.Type != watch.Error && ev.Type != watch.Bookmark {
+		return w.addShared(ev)
+	}
+	obj, err := w.e.watchObject(w.r, w.out, ev, w.headers)
+	if err != nil {
+		obj = errorStatus(err)
+		ev.Type = watch.Error
+	}
+	if ev.Type != watch.Error && ev.Type != watch.Bookmark && w.out.as == asTable {
+		w.headers = false
+	}
+	return w.encode(ev.Type, obj)
+}
+
+// addShared appends an event whose object every watcher of the resource shares
+// (read-only): the first watcher to send it converts and encodes it, the others
+// copy its bytes from the API's encodeCache. Objects without a uid or
+// resourceVersion are encoded every time.
+func (w *watchEncoder) addShared(ev watch.Event) (int, error) {
+	acc, err := meta.Accessor(ev.Object)
+	cacheable := err == nil && acc.GetResourceVersion() != "" && acc.GetUID() != ""
+	var key encodeKey
+	if cacheable {
+		key = encodeKey{gvk: w.e.res.GroupVersionKind(), uid: string(acc.GetUID()), rv: acc.GetResourceVersion(),
+			format: w.out.info.MediaType, typ: ev.Type}
+		if enc, ok := w.e.api.encoded.get(key); ok {
+			w.batch.Write(enc.frame)
+			return enc.objectSize, nil
+		}
+	}
+	obj, err := w.e.toServed(ev.Object)
+	if err != nil {
+		return w.add(watch.Event{Type: watch.Error, Object: errorStatus(err)})
+	}
+	start := w.batch.Len()
+	size, err := w.encode(ev.Type, obj)
+	if err == nil && cacheable {
+		// The cache keeps its own copy: batch is reused.
+		w.e.api.encoded.put(key, encodedEvent{frame: bytes.Clone(w.batch.Bytes()[start:]), objectSize: size})
+	}
+	return size, err
+}
+
+// encode appends obj as an event of type typ and returns the size of the object's
+// encoding.
+func (w *watchEncoder) encode(typ watch.EventType, obj runtime.Object) (int, error) {
+	w.obj.Reset()
+	if err := w.out.info.Serializer.Encode(obj, &w.obj); err != nil {
+		return 0, err
+	}
+	we := &metav1.WatchEvent{Type: string(typ), Object: runtime.RawExtension{Raw: w.obj.Bytes()}}
+	return w.obj.Len(), w.out.info.StreamSerializer.Serializer.Encode(we, w.framer)
+}
+
+// reset empties batch once written; a batch grown by a large burst or object is
+// let go rather than held for the rest of the watch.
+func (w *watchEncoder) reset() {
+	if w.batch.Cap() > maxWatchBatch {
+		w.batch = bytes.Buffer{}
+	}
+	w.batch.Reset()
+	if w.obj.Cap() > maxWatchBatch {
+		w.obj = bytes.Buffer{}
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/kube-openapi/pkg/builder3"
-	"k8s.io/kube-openapi/pkg/cached"
 	"k8s.io/kube-openapi/pkg/common"
 	"k8s.io/kube-openapi/pkg/handler3"
 	"k8s.io/kube-openapi/pkg/spec3"
@@ -26,10 +25,6 @@ type Service struct {
 	// version is the server version put in info.version.
 	version string
 	namer   *definitionNamer
-
-	// definitions holds the v3 schemas of every registered kind; it depends only on
-	// the scheme and is built once, on first use.
-	definitions cached.Value[map[string]*spec.Schema]
 
 	// v2 is the swagger document of the current resources, replaced by Update.
 	v2 *v2Handler
@@ -86,10 +81,6 @@ func New(resources []*registry.Resource, scheme *runtime.Scheme, opts ...Option)
 	for _, o := range opts {
 		o(s)
 	}
-	s.definitions = cached.Once(cached.Func(func() (map[string]*spec.Schema, string, error) {
-		defs, err := builder3.BuildOpenAPIDefinitionsForResources(s.v3Config(), s.namer.sortedNames()...)
-		return defs, "definitions", err
-	}))
 	s.Update(resources)
 	return s
 }
@@ -162,11 +153,11 @@ func (s *Service) publish(affected map[string]bool) {
 // Definitions returns the OpenAPI v3 schema of every kind the scheme registers and
 // of every type they reference, keyed by definition name (io.k8s.api.core.v1.Pod).
 // Each kind's schema carries x-kubernetes-group-version-kind, the form server-side
-// apply builds its type converter from. The map is shared: callers must not modify
-// it.
+// apply builds its type converter from. It is built afresh on every call and not
+// kept: its only user, the server's type converter, is built once, and holding the
+// map after that would cost some 4 MB of heap for nothing.
 func (s *Service) Definitions() (map[string]*spec.Schema, error) {
-	defs, _, err := s.definitions.Get()
-	return defs, err
+	return builder3.BuildOpenAPIDefinitionsForResources(s.v3Config(), s.namer.sortedNames()...)
 }
 
 // DefinitionName returns the definition name of a registered kind.

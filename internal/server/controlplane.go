@@ -9,11 +9,11 @@ import (
 	"strconv"
 
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
+	rbacv1client "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/flowcontrol"
 
 	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/controlplane"
@@ -74,25 +74,18 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 		slog.Warn("built-in controllers are off: no loopback identity", "err", err)
 		return
 	}
-	clientFor := func(id controllerIdentity) (kubernetes.Interface, error) {
-		cfg, err := ca.restConfig(id)
-		if err != nil {
-			return nil, err
-		}
-		return kubernetes.NewForConfig(cfg)
-	}
-	shared, err := clientFor(controllerIdentity{user: controllerManagerUser})
+	shared, err := ca.clientsFor(controllerIdentity{user: controllerManagerUser})
 	if err != nil {
 		slog.Warn("built-in controllers are off", "err", err)
 		return
 	}
-	factory := informers.NewSharedInformerFactory(shared, 0)
+	factory := controlplane.NewInformers(shared.core, shared.rbac)
 	var runs []func(context.Context)
 	if sel.Enabled(controlplane.ServiceAccount) {
-		client, err := clientFor(serviceAccountIdentity("service-account-controller"))
+		client, err := ca.clientsFor(serviceAccountIdentity("service-account-controller"))
 		if err == nil {
 			var c *serviceaccount.Controller
-			if c, err = serviceaccount.New(client, factory.Core().V1().Namespaces(), factory.Core().V1().ServiceAccounts()); err == nil {
+			if c, err = serviceaccount.New(client.core, factory.Namespaces(), factory.ServiceAccounts()); err == nil {
 				runs = append(runs, func(ctx context.Context) { c.Run(ctx, 2) })
 			}
 		}
@@ -101,10 +94,10 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 		}
 	}
 	if sel.Enabled(controlplane.RootCACertPublisher) {
-		client, err := clientFor(serviceAccountIdentity("root-ca-cert-publisher"))
+		client, err := ca.clientsFor(serviceAccountIdentity("root-ca-cert-publisher"))
 		if err == nil {
 			var p *rootcacert.Publisher
-			if p, err = rootcacert.New(client, ca.ca.CertPEM(), factory.Core().V1().Namespaces(), factory.Core().V1().ConfigMaps()); err == nil {
+			if p, err = rootcacert.New(client.core, ca.ca.CertPEM(), factory.Namespaces(), factory.ConfigMaps()); err == nil {
 				runs = append(runs, func(ctx context.Context) { p.Run(ctx, 2) })
 			}
 		}
@@ -114,11 +107,11 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 	}
 	if sel.Enabled(controlplane.Namespace) {
 		err := func() error {
-			client, meta, err := ca.clientsFor(serviceAccountIdentity("namespace-controller"))
+			client, err := ca.clientsFor(serviceAccountIdentity("namespace-controller"))
 			if err != nil {
 				return err
 			}
-			c, err := namespace.New(client, meta, client.Discovery(), factory.Core().V1().Namespaces())
+			c, err := namespace.New(client.core, client.metadata, client.discovery, factory.Namespaces())
 			if err != nil {
 				return err
 			}
@@ -130,10 +123,10 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 		}
 	}
 	if sel.Enabled(controlplane.ClusterRoleAggregation) {
-		client, err := clientFor(serviceAccountIdentity("clusterrole-aggregation-controller"))
+		client, err := ca.clientsFor(serviceAccountIdentity("clusterrole-aggregation-controller"))
 		if err == nil {
 			var c *clusterroleaggregation.Controller
-			if c, err = clusterroleaggregation.New(client, factory.Rbac().V1().ClusterRoles()); err == nil {
+			if c, err = clusterroleaggregation.New(client.rbac, factory.ClusterRoles()); err == nil {
 				runs = append(runs, func(ctx context.Context) { c.Run(ctx, 1) })
 			}
 		}
@@ -142,7 +135,7 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 		}
 	}
 	if sel.Enabled(controlplane.GarbageCollector) {
-		if err := s.startGarbageCollector(ctx, ca, &runs); err != nil {
+		if err := startGarbageCollector(ca, shared, &runs); err != nil {
 			slog.Warn("garbage collector not started", "err", err)
 		}
 	}
@@ -153,7 +146,7 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 			admission.HandOverQuotaRecount(s.admission)
 		}
 	}
-	factory.Start(ctx.Done())
+	factory.Start(ctx)
 	for _, run := range runs {
 		go run(ctx)
 	}
@@ -201,6 +194,8 @@ func (ca *loopbackCA) restConfig(id controllerIdentity) (*rest.Config, error) {
 		UserAgent: "kube-controller-manager/" + Version.GitVersion + " (linux/amd64) kubernetes/kapi/" + id.user,
 		QPS:       200,
 		Burst:     400,
+		// One token bucket for all of the identity's clients, as a clientset's groups share one.
+		RateLimiter: flowcontrol.NewTokenBucketRateLimiter(200, 400),
 		TLSClientConfig: rest.TLSClientConfig{
 			CAData:   ca.ca.CertPEM(),
 			CertData: certPEM,
@@ -209,30 +204,15 @@ func (ca *loopbackCA) restConfig(id controllerIdentity) (*rest.Config, error) {
 	}, nil
 }
 
-// startGarbageCollector builds the collector: metadata informers that read as
-// system:kube-controller-manager, writes as the generic-garbage-collector account.
-func (s *Server) startGarbageCollector(ctx context.Context, ca *loopbackCA, runs *[]func(context.Context)) error {
-	readCfg, err := ca.restConfig(controllerIdentity{user: controllerManagerUser})
+// startGarbageCollector builds the collector: metadata informers that read through
+// reader (system:kube-controller-manager), writes as the generic-garbage-collector
+// account.
+func startGarbageCollector(ca *loopbackCA, reader *controllerClients, runs *[]func(context.Context)) error {
+	writer, err := ca.clientsFor(serviceAccountIdentity("generic-garbage-collector"))
 	if err != nil {
 		return err
 	}
-	reader, err := metadata.NewForConfig(readCfg)
-	if err != nil {
-		return err
-	}
-	cfg, err := ca.restConfig(serviceAccountIdentity("generic-garbage-collector"))
-	if err != nil {
-		return err
-	}
-	writer, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	gc := garbagecollector.New(writer, disc, metadatainformer.NewSharedInformerFactory(reader, 0))
+	gc := garbagecollector.New(writer.metadata, writer.discovery, reader.metadata)
 	*runs = append(*runs, func(ctx context.Context) { gc.Run(ctx, 5) })
 	return nil
 }
@@ -240,12 +220,12 @@ func (s *Server) startGarbageCollector(ctx context.Context, ca *loopbackCA, runs
 // startResourceQuota builds the quota status updater: it reads through the shared
 // informers and its own metadata watches, and writes status as the
 // resourcequota-controller account.
-func startResourceQuota(ca *loopbackCA, factory informers.SharedInformerFactory, runs *[]func(context.Context)) error {
-	client, meta, err := ca.clientsFor(serviceAccountIdentity("resourcequota-controller"))
+func startResourceQuota(ca *loopbackCA, factory *controlplane.Informers, runs *[]func(context.Context)) error {
+	client, err := ca.clientsFor(serviceAccountIdentity("resourcequota-controller"))
 	if err != nil {
 		return err
 	}
-	c, err := resourcequota.New(resourcequota.Config{Client: client, Metadata: meta, Discovery: client.Discovery(), Informers: factory})
+	c, err := resourcequota.New(resourcequota.Config{Client: client.core, Metadata: client.metadata, Discovery: client.discovery, Informers: factory})
 	if err != nil {
 		return err
 	}
@@ -253,20 +233,38 @@ func startResourceQuota(ca *loopbackCA, factory informers.SharedInformerFactory,
 	return nil
 }
 
-// clientsFor returns a typed and a metadata client acting as id, for
-// controllers that read and delete objects of every kind.
-func (ca *loopbackCA) clientsFor(id controllerIdentity) (*kubernetes.Clientset, metadata.Interface, error) {
+// controllerClients are the clients of one controller identity. They share one
+// connection and one rate limit, as the groups of a clientset do; only the groups
+// the controllers use are built (see controlplane.Informers for why not a clientset).
+type controllerClients struct {
+	core      *corev1client.CoreV1Client
+	rbac      *rbacv1client.RbacV1Client
+	metadata  metadata.Interface
+	discovery *discovery.DiscoveryClient
+}
+
+// clientsFor returns the clients that act as id.
+func (ca *loopbackCA) clientsFor(id controllerIdentity) (*controllerClients, error) {
 	cfg, err := ca.restConfig(id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	client, err := kubernetes.NewForConfig(cfg)
+	hc, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	meta, err := metadata.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, err
+	c := &controllerClients{}
+	if c.core, err = corev1client.NewForConfigAndClient(cfg, hc); err != nil {
+		return nil, err
 	}
-	return client, meta, nil
+	if c.rbac, err = rbacv1client.NewForConfigAndClient(cfg, hc); err != nil {
+		return nil, err
+	}
+	if c.metadata, err = metadata.NewForConfigAndClient(cfg, hc); err != nil {
+		return nil, err
+	}
+	if c.discovery, err = discovery.NewDiscoveryClientForConfigAndClient(cfg, hc); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	rbacac "k8s.io/client-go/applyconfigurations/rbac/v1"
 	rbacinformers "k8s.io/client-go/informers/rbac/v1"
-	"k8s.io/client-go/kubernetes"
+	rbacv1client "k8s.io/client-go/kubernetes/typed/rbac/v1"
 	rbaclisters "k8s.io/client-go/listers/rbac/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -29,14 +29,14 @@ const FieldManager = "clusterrole-aggregation-controller"
 // Controller keeps aggregated ClusterRoles' rules current.
 type Controller struct {
 	// client writes as system:serviceaccount:kube-system:clusterrole-aggregation-controller.
-	client kubernetes.Interface
+	client rbacv1client.ClusterRolesGetter
 	roles  rbaclisters.ClusterRoleLister
 	synced cache.InformerSynced
 	queue  *controlplane.Queue
 }
 
 // New wires the controller to the ClusterRole informer.
-func New(client kubernetes.Interface, roles rbacinformers.ClusterRoleInformer) (*Controller, error) {
+func New(client rbacv1client.ClusterRolesGetter, roles rbacinformers.ClusterRoleInformer) (*Controller, error) {
 	c := &Controller{client: client, roles: roles.Lister(), synced: roles.Informer().HasSynced,
 		queue: controlplane.NewQueue(controlplane.ClusterRoleAggregation)}
 	// Any change to any ClusterRole may change any aggregate: requeue them all.
@@ -94,7 +94,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		pr.Verbs, pr.APIGroups, pr.Resources, pr.ResourceNames, pr.NonResourceURLs = r.Verbs, r.APIGroups, r.Resources, r.ResourceNames, r.NonResourceURLs
 		apply.WithRules(pr)
 	}
-	_, err = c.client.RbacV1().ClusterRoles().Apply(ctx, apply, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	_, err = c.client.ClusterRoles().Apply(ctx, apply, metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 	return err
 }
 

@@ -15,11 +15,12 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/metadata"
-	"k8s.io/client-go/metadata/metadatainformer"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kapi-dev/kapi/internal/controlplane"
@@ -44,9 +45,10 @@ type Collector struct {
 	// client acts as system:serviceaccount:kube-system:generic-garbage-collector.
 	client    metadata.Interface
 	discovery discovery.DiscoveryInterface
-	factory   metadatainformer.SharedInformerFactory
-	graph     *graph
-	queue     *controlplane.Queue
+	// reader lists and watches every resource, as system:kube-controller-manager.
+	reader metadata.Interface
+	graph  *graph
+	queue  *controlplane.Queue
 
 	mu sync.Mutex // guards kinds and watched
 	// kinds maps an owner's group and kind to its resource and scope.
@@ -60,11 +62,11 @@ type resourceInfo struct {
 	namespaced bool
 }
 
-// New returns a collector; the informer factory should read as
-// system:kube-controller-manager, client write as the garbage collector.
-func New(client metadata.Interface, disc discovery.DiscoveryInterface, factory metadatainformer.SharedInformerFactory) *Collector {
+// New returns a collector; reader should read as system:kube-controller-manager,
+// client write as the garbage collector.
+func New(client metadata.Interface, disc discovery.DiscoveryInterface, reader metadata.Interface) *Collector {
 	return &Collector{
-		client: client, discovery: disc, factory: factory, graph: newGraph(),
+		client: client, discovery: disc, reader: reader, graph: newGraph(),
 		queue: controlplane.NewQueue(controlplane.GarbageCollector),
 		kinds: map[schema.GroupKind]resourceInfo{}, watched: map[schema.GroupVersionResource]bool{},
 	}
@@ -114,17 +116,37 @@ func (c *Collector) sync(ctx context.Context) {
 			if seen {
 				continue
 			}
-			inf := c.factory.ForResource(gvr).Informer()
-			_, _ = inf.AddEventHandler(c.handler(gvr))
-			started = append(started, inf.HasSynced)
+			started = append(started, c.monitor(ctx, gvr))
 		}
 	}
-	c.factory.Start(ctx.Done())
 	// Owners missing from the caches are looked up live, so a resource whose
 	// informer cannot sync only delays the start, it never blocks the collector.
 	waitCtx, cancel := context.WithTimeout(ctx, syncTimeout)
 	defer cancel()
 	cache.WaitForCacheSync(waitCtx.Done(), started...)
+}
+
+// monitor watches the metadata of one resource until ctx ends, feeding the graph.
+// It is a plain informer, whose handler runs on the informer's own goroutine,
+// rather than a shared one: the collector is the only reader, and a shared
+// informer's per-handler buffer (1024 slots) and three more goroutines, times
+// every resource the API serves, were a good part of an idle kapi's memory.
+func (c *Collector) monitor(ctx context.Context, gvr schema.GroupVersionResource) cache.InformerSynced {
+	res := c.reader.Resource(gvr).Namespace(metav1.NamespaceAll)
+	_, informer := cache.NewInformerWithOptions(cache.InformerOptions{
+		ListerWatcher: &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				return res.List(ctx, opts)
+			},
+			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				return res.Watch(ctx, opts)
+			},
+		},
+		ObjectType: &metav1.PartialObjectMetadata{},
+		Handler:    c.handler(gvr),
+	})
+	go informer.RunWithContext(ctx)
+	return informer.HasSynced
 }
 
 func hasVerbs(have []string, want ...string) bool {

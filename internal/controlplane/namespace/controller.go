@@ -11,7 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/discovery"
 	coreinformers "k8s.io/client-go/informers/core/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
 
@@ -33,7 +33,7 @@ type Controller struct {
 
 // New wires the controller to the namespace informer. client, meta and disc
 // must act as system:serviceaccount:kube-system:namespace-controller.
-func New(client kubernetes.Interface, meta metadata.Interface, disc discovery.DiscoveryInterface, namespaces coreinformers.NamespaceInformer) (*Controller, error) {
+func New(client corev1client.CoreV1Interface, meta metadata.Interface, disc discovery.DiscoveryInterface, namespaces coreinformers.NamespaceInformer) (*Controller, error) {
 	c := &Controller{
 		deleter: deleter{client: client, metadata: meta, discovery: disc, now: time.Now},
 		synced:  namespaces.Informer().HasSynced,

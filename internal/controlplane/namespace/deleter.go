@@ -13,7 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/metadata"
 
 	"github.com/kapi-dev/kapi/internal/controlplane"
@@ -28,7 +28,7 @@ var podsGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 // deleter empties a terminating namespace and then removes the "kubernetes"
 // finalizer, which lets the API server delete it.
 type deleter struct {
-	client    kubernetes.Interface
+	client    corev1client.CoreV1Interface
 	metadata  metadata.Interface
 	discovery discovery.DiscoveryInterface
 	now       func() time.Time
@@ -38,7 +38,7 @@ type deleter struct {
 // (gone, not terminating, or finalized), a *controlplane.RetryAfter while content is
 // still going away, and another error to retry with backoff.
 func (d *deleter) run(ctx context.Context, name string) error {
-	nsClient := d.client.CoreV1().Namespaces()
+	nsClient := d.client.Namespaces()
 	ns, err := nsClient.Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil
@@ -73,7 +73,7 @@ func (d *deleter) run(ctx context.Context, name string) error {
 // finalize removes the kubernetes finalizer through namespaces/finalize, retrying on
 // conflicts against the same namespace (not a new one of the same name).
 func (d *deleter) finalize(ctx context.Context, ns *corev1.Namespace) error {
-	nsClient := d.client.CoreV1().Namespaces()
+	nsClient := d.client.Namespaces()
 	for {
 		next := ns.DeepCopy()
 		next.Spec.Finalizers = slices.DeleteFunc(next.Spec.Finalizers, func(f corev1.FinalizerName) bool { return f == corev1.FinalizerKubernetes })
@@ -144,7 +144,7 @@ func (d *deleter) writeConditions(ctx context.Context, ns *corev1.Namespace, res
 	}
 	// A failed condition update is not worth a retry of its own: the next pass
 	// writes it again.
-	_, _ = d.client.CoreV1().Namespaces().UpdateStatus(ctx, next, metav1.UpdateOptions{})
+	_, _ = d.client.Namespaces().UpdateStatus(ctx, next, metav1.UpdateOptions{})
 }
 
 // deletableResources lists the preferred version of every namespaced resource that
@@ -244,7 +244,7 @@ func (d *deleter) deleteEach(ctx context.Context, res metadata.ResourceInterface
 // podGrace is how much longer the namespace's running pods may take to terminate:
 // the longest grace period, less the time since the namespace was deleted.
 func (d *deleter) podGrace(ctx context.Context, ns *corev1.Namespace) time.Duration {
-	pods, err := d.client.CoreV1().Pods(ns.Name).List(ctx, metav1.ListOptions{})
+	pods, err := d.client.Pods(ns.Name).List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return 0
 	}

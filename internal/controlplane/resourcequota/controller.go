@@ -17,8 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/informers"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/cache"
@@ -36,21 +35,21 @@ const DefaultResyncPeriod = 5 * time.Minute
 type Config struct {
 	// Client writes quota status; it acts as
 	// system:serviceaccount:kube-system:resourcequota-controller.
-	Client kubernetes.Interface
+	Client corev1client.ResourceQuotasGetter
 	// Metadata and Discovery watch the resources that only object counts need
 	// (configmaps, secrets, custom resources, ...), started when a quota names them.
 	Metadata  metadata.Interface
 	Discovery discovery.DiscoveryInterface
 	// Informers supplies the quotas and the typed objects whose usage depends on
 	// their content (pods, services, persistentvolumeclaims).
-	Informers informers.SharedInformerFactory
+	Informers *controlplane.Informers
 	// ResyncPeriod is DefaultResyncPeriod when zero.
 	ResyncPeriod time.Duration
 }
 
 // Controller recomputes ResourceQuota status.
 type Controller struct {
-	client  kubernetes.Interface
+	client  corev1client.ResourceQuotasGetter
 	quotas  corelisters.ResourceQuotaLister
 	sources *sources
 	synced  []cache.InformerSynced
@@ -68,7 +67,7 @@ func New(cfg Config) (*Controller, error) {
 	if c.resync <= 0 {
 		c.resync = DefaultResyncPeriod
 	}
-	quotas := cfg.Informers.Core().V1().ResourceQuotas()
+	quotas := cfg.Informers.ResourceQuotas()
 	c.quotas = quotas.Lister()
 	c.synced = append(c.synced, quotas.Informer().HasSynced)
 	if _, err := quotas.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{

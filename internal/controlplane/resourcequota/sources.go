@@ -48,8 +48,8 @@ func newSources(cfg Config, changed func(schema.GroupResource, any)) (*sources, 
 		changed: changed,
 		watched: map[schema.GroupResource]cache.SharedIndexInformer{},
 	}
-	core := cfg.Informers.Core().V1()
-	pods, services, claims, quotas := core.Pods(), core.Services(), core.PersistentVolumeClaims(), core.ResourceQuotas()
+	inf := cfg.Informers
+	pods, services, claims, quotas := inf.Pods(), inf.Services(), inf.PersistentVolumeClaims(), inf.ResourceQuotas()
 	s.typed[schema.GroupResource{Resource: "pods"}] = func(ns string) ([]runtime.Object, error) {
 		l, err := pods.Lister().Pods(ns).List(labels.Everything())
 		return objects(l), err

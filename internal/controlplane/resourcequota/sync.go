@@ -51,7 +51,7 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if status, changed := nextStatus(q, used); changed {
 		next := q.DeepCopy()
 		next.Status = status
-		if _, err := c.client.CoreV1().ResourceQuotas(ns).UpdateStatus(ctx, next, metav1.UpdateOptions{}); err != nil {
+		if _, err := c.client.ResourceQuotas(ns).UpdateStatus(ctx, next, metav1.UpdateOptions{}); err != nil {
 			return err
 		}
 	}

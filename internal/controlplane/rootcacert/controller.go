@@ -11,7 +11,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -30,7 +30,7 @@ const (
 // Publisher keeps kube-root-ca.crt in every active namespace equal to the bundle.
 type Publisher struct {
 	// client writes as system:serviceaccount:kube-system:root-ca-cert-publisher.
-	client     kubernetes.Interface
+	client     corev1client.ConfigMapsGetter
 	rootCA     string
 	namespaces corelisters.NamespaceLister
 	configMaps corelisters.ConfigMapLister
@@ -40,7 +40,7 @@ type Publisher struct {
 
 // New wires the publisher to the shared informers; call Run after the factory
 // started. rootCA is the PEM bundle to publish.
-func New(client kubernetes.Interface, rootCA []byte, namespaces coreinformers.NamespaceInformer, configMaps coreinformers.ConfigMapInformer) (*Publisher, error) {
+func New(client corev1client.ConfigMapsGetter, rootCA []byte, namespaces coreinformers.NamespaceInformer, configMaps coreinformers.ConfigMapInformer) (*Publisher, error) {
 	p := &Publisher{
 		client:     client,
 		rootCA:     string(rootCA),
@@ -75,7 +75,7 @@ func (p *Publisher) sync(ctx context.Context, name string) error {
 				Annotations: map[string]string{DescriptionAnnotation: Description}},
 			Data: want,
 		}
-		_, err = p.client.CoreV1().ConfigMaps(name).Create(ctx, cm, metav1.CreateOptions{})
+		_, err = p.client.ConfigMaps(name).Create(ctx, cm, metav1.CreateOptions{})
 		if err == nil || apierrors.IsAlreadyExists(err) || apierrors.IsNotFound(err) ||
 			apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
 			return nil
@@ -94,6 +94,6 @@ func (p *Publisher) sync(ctx context.Context, name string) error {
 		cm.Annotations = map[string]string{}
 	}
 	cm.Annotations[DescriptionAnnotation] = Description
-	_, err = p.client.CoreV1().ConfigMaps(name).Update(ctx, cm, metav1.UpdateOptions{})
+	_, err = p.client.ConfigMaps(name).Update(ctx, cm, metav1.UpdateOptions{})
 	return err
 }

@@ -10,7 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
-	"k8s.io/client-go/kubernetes"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
@@ -23,7 +23,7 @@ const DefaultName = "default"
 // Controller ensures the default ServiceAccount in every active namespace.
 type Controller struct {
 	// client writes as system:serviceaccount:kube-system:service-account-controller.
-	client     kubernetes.Interface
+	client     corev1client.ServiceAccountsGetter
 	namespaces corelisters.NamespaceLister
 	accounts   corelisters.ServiceAccountLister
 	synced     []cache.InformerSynced
@@ -32,7 +32,7 @@ type Controller struct {
 
 // New wires the controller to the shared informers; call Run after the factory
 // started.
-func New(client kubernetes.Interface, namespaces coreinformers.NamespaceInformer, accounts coreinformers.ServiceAccountInformer) (*Controller, error) {
+func New(client corev1client.ServiceAccountsGetter, namespaces coreinformers.NamespaceInformer, accounts coreinformers.ServiceAccountInformer) (*Controller, error) {
 	c := &Controller{
 		client:     client,
 		namespaces: namespaces.Lister(),
@@ -65,7 +65,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		return err
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: DefaultName, Namespace: name}}
-	_, err := c.client.CoreV1().ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{})
+	_, err := c.client.ServiceAccounts(name).Create(ctx, sa, metav1.CreateOptions{})
 	switch {
 	case err == nil, apierrors.IsAlreadyExists(err), apierrors.IsNotFound(err),
 		apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause):

@@ -28,6 +28,12 @@ const (
 	DefaultWatcherBuffer    = 100
 	DefaultBookmarkInterval = time.Minute
 	DefaultProgressInterval = 5 * time.Second
+	// initialEventBuffer is the event buffer's size until it fills; it grows to
+	// EventBuffer.
+	initialEventBuffer = 16
+	// progressRetryInterval is how often a read waiting for the cache to catch up
+	// asks etcd for progress again.
+	progressRetryInterval = 100 * time.Millisecond
 	// freshnessTimeout bounds how long a read waits for the cache to catch up before
 	// it is served by the store instead (or fails, for a watch).
 	freshnessTimeout = 3 * time.Second
@@ -80,7 +86,9 @@ type Cacher struct {
 	wg sync.WaitGroup
 	// progressWanted asks the ticker goroutine for an immediate progress request.
 	progressWanted chan struct{}
-	terminated     atomic.Int64
+	// lastProgress is when etcd last sent a progress notification (unix nanos).
+	lastProgress atomic.Int64
+	terminated   atomic.Int64
 
 	// mu guards every field below.
 	mu sync.RWMutex
@@ -175,7 +183,7 @@ func New(cfg Config) (*Cacher, error) {
 		objects:        map[string]runtime.Object{},
 		readyCh:        make(chan struct{}),
 		rvChanged:      make(chan struct{}),
-		events:         make([]*event, cfg.EventBuffer),
+		events:         make([]*event, min(initialEventBuffer, cfg.EventBuffer)),
 		watchers:       map[int64]*cacheWatcher{},
 	}
 	// All caches share one etcd watch stream, apart from other watches, so that a
@@ -340,6 +348,12 @@ func (c *Cacher) isReady() bool {
 func (c *Cacher) waitUntil(ctx context.Context, rv int64) bool {
 	timer := time.NewTimer(freshnessTimeout)
 	defer timer.Stop()
+	// etcd ignores a progress request while any watch of the shared stream is
+	// still catching up (caches starting at kapi's start), so the request is
+	// repeated until the cache moves: a single dropped request held a read for the
+	// whole freshnessTimeout, and kapi's start with it.
+	retry := time.NewTicker(progressRetryInterval)
+	defer retry.Stop()
 	for {
 		c.mu.RLock()
 		cur, changed, ready := c.rv, c.rvChanged, c.ready
@@ -353,6 +367,7 @@ func (c *Cacher) waitUntil(ctx context.Context, rv int64) bool {
 		}
 		select {
 		case <-changed:
+		case <-retry.C:
 		case <-timer.C:
 			return false
 		case <-ctx.Done():

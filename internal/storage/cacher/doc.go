@@ -8,6 +8,8 @@
 // counted) instead of slowing the others down.
 //
 // Goroutines: New starts the reflector (etcd list+watch, applies and dispatches
-// events) and the ticker (progress requests, bookmarks); Stop ends both. Every
-// watcher has one goroutine, ended by its Stop, by termination or by Cacher.Stop.
+// events) and the ticker (progress requests, bookmarks); Stop ends both. A watcher
+// that starts with a backlog (initial state or replay) has a goroutine until it has
+// caught up, ended by its Stop, by termination or by Cacher.Stop; a caught-up
+// watcher has none: the reflector delivers into its buffered result channel.
 package cacher

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -57,15 +56,24 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 		recursive:      recursive,
 		pred:           c.withAttrs(opts.Predicate),
 		allowBookmarks: opts.AllowWatchBookmarks,
-		input:          make(chan *event, c.cfg.WatcherBuffer),
-		result:         make(chan watch.Event),
+		result:         make(chan watch.Event, c.cfg.WatcherBuffer),
 		stopCh:         make(chan struct{}),
 		done:           make(chan struct{}),
 	}
+	// The watch ends with the request that opened it.
+	w.stopCtx = context.AfterFunc(ctx, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.watchers[w.id] == w { // else it has ended already, or ends below
+			delete(c.watchers, w.id)
+			w.terminate()
+		}
+	})
 	var backlog []*event
 	c.mu.Lock()
 	if c.stopped {
 		c.mu.Unlock()
+		w.stopCtx()
 		return nil, storage.NewError(storage.CodeUnreachable, key, "watch cache is stopped")
 	}
 	w.lastRV = c.rv
@@ -82,17 +90,28 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 		if !ok {
 			start := c.bufferStart
 			c.mu.Unlock()
+			w.stopCtx()
 			return newErrWatcher(expired(key, rv, start)), nil
 		}
 		backlog = evs
 		w.lastRV = rv
 	}
+	if ctx.Err() != nil {
+		// The context ended before the watcher was registered: it ends at once.
+		w.live = true
+		w.terminate()
+		c.mu.Unlock()
+		return w, nil
+	}
 	c.nextID++
 	w.id = c.nextID
 	c.watchers[w.id] = w
+	live := len(backlog) == 0
+	w.live = live
 	c.mu.Unlock()
-
-	go w.run(ctx, backlog)
+	if !live {
+		go w.catchUp(backlog)
+	}
 	return w, nil
 }
 
@@ -109,9 +128,15 @@ func expired(key string, rv, oldest int64) *storage.Error {
 		Message: "too old resource version: " + strconv.FormatInt(rv, 10) + " (" + strconv.FormatInt(oldest, 10) + ")"}
 }
 
-// cacheWatcher is one watch served from the cache. The cacher's dispatcher writes to
-// input under the cacher's lock; the watcher's own goroutine filters, copies and
-// delivers to result, and closes result when it ends.
+// cacheWatcher is one watch served from the cache.
+//
+// A live watcher has no goroutine: the cacher's dispatcher filters each event for
+// it and puts it straight into result, under the cacher's lock, so that an event
+// reaches a thousand consumers without a thousand extra goroutine hand-offs (and
+// their stacks). A watcher that starts with a backlog (the initial state, or a
+// replay from a resourceVersion) is caught up by a goroutine of its own, which sends
+// the backlog and then what the dispatcher queued meanwhile in pending, and goes
+// live, under the lock, once nothing is pending: events stay in order.
 type cacheWatcher struct {
 	cacher         *Cacher
 	id             int64
@@ -119,83 +144,145 @@ type cacheWatcher struct {
 	recursive      bool
 	pred           storage.SelectionPredicate
 	allowBookmarks bool
-	input          chan *event
-	result         chan watch.Event
-	// lastRV is the revision the watcher's stream has reached; only run uses it
-	// after registration.
-	lastRV   int64
-	stopOnce sync.Once
-	stopCh   chan struct{}
-	done     chan struct{}
+	// result holds up to Config.WatcherBuffer events: the dispatcher never waits
+	// for the consumer, and the consumer sees how many events are ready (watch
+	// responses write those out together).
+	result chan watch.Event
+	// stopCh is closed on termination; it ends the catching-up goroutine's waits.
+	stopCh chan struct{}
+	// done is closed once result is closed.
+	done chan struct{}
+	// stopCtx releases the context's hook that ends the watch.
+	stopCtx func() bool
+
+	// The fields below are guarded by the cacher's mu.
+	// live is set once the backlog is out: from then on the dispatcher sends to
+	// result, and whoever terminates the watcher closes it.
+	live bool
+	// pending holds the events dispatched while catching up.
+	pending []*event
+	// terminated is set when the watcher was told to end.
+	terminated bool
+
+	// lastRV is the revision the watcher's stream has reached; the catching-up
+	// goroutine uses it, then (under the cacher's lock) the dispatcher.
+	lastRV int64
 }
 
 func (w *cacheWatcher) ResultChan() <-chan watch.Event { return w.result }
 
-// Stop unregisters the watcher and waits for its goroutine to end.
+// Stop unregisters the watcher and waits until result is closed.
 func (w *cacheWatcher) Stop() {
-	w.cacher.removeWatcher(w.id)
+	c := w.cacher
+	c.mu.Lock()
+	delete(c.watchers, w.id)
 	w.terminate()
+	c.mu.Unlock()
 	<-w.done
 }
 
-func (c *Cacher) removeWatcher(id int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.watchers, id)
+// terminate ends the watcher: result is closed at once when it is live, else by
+// the catching-up goroutine when it sees stopCh. The caller holds the cacher's lock
+// and removes the watcher from the cacher's map, so that nothing is dispatched to it
+// afterwards.
+func (w *cacheWatcher) terminate() {
+	if w.terminated {
+		return
+	}
+	w.terminated = true
+	w.pending = nil
+	close(w.stopCh)
+	w.stopCtx()
+	if w.live {
+		w.closeResult()
+	}
 }
 
-// terminate ends the watcher's goroutine, which closes result. Callers remove the
-// watcher from the cacher's map first so that nothing is sent to input afterwards.
-func (w *cacheWatcher) terminate() { w.stopOnce.Do(func() { close(w.stopCh) }) }
+func (w *cacheWatcher) closeResult() {
+	close(w.result)
+	close(w.done)
+}
 
-func (w *cacheWatcher) run(ctx context.Context, backlog []*event) {
-	defer close(w.done)
-	defer close(w.result)
-	// The watch ends with the request that opened it.
-	stop := context.AfterFunc(ctx, func() {
-		w.cacher.removeWatcher(w.id)
-		w.terminate()
-	})
-	defer stop()
-	for _, ev := range backlog {
-		if !w.process(ev) {
-			return
+// deliverLocked hands ev to w; the caller holds the cacher's lock. It reports
+// false when w cannot keep up (its buffer is full) and must be terminated; a
+// bookmark that does not fit is simply skipped.
+func (w *cacheWatcher) deliverLocked(ev *event) bool {
+	bookmark := ev.typ == eventBookmark
+	if !w.live {
+		if len(w.pending) >= cap(w.result) {
+			return bookmark
 		}
+		w.pending = append(w.pending, ev)
+		return true
 	}
+	out, ok := w.convert(ev)
+	if !ok {
+		return true
+	}
+	select {
+	case w.result <- out:
+		return true
+	default:
+		return bookmark
+	}
+}
+
+// catchUp sends the backlog, then the events dispatched meanwhile, until nothing is
+// pending; then the watcher goes live and the goroutine ends. A terminated watcher
+// stops at once, even with events left to send, and the goroutine closes result.
+func (w *cacheWatcher) catchUp(backlog []*event) {
+	mu := &w.cacher.mu
 	for {
-		// A terminated watcher stops at once, even with events still buffered.
-		select {
-		case <-w.stopCh:
-			return
-		default:
-		}
-		select {
-		case <-w.stopCh:
-			return
-		case ev := <-w.input:
-			if !w.process(ev) {
+		for _, ev := range backlog {
+			out, ok := w.convert(ev)
+			if !ok {
+				continue
+			}
+			select {
+			case <-w.stopCh:
+				w.closeResult()
+				return
+			default:
+			}
+			select {
+			case w.result <- out:
+			case <-w.stopCh:
+				w.closeResult()
 				return
 			}
 		}
+		mu.Lock()
+		if w.terminated {
+			mu.Unlock()
+			w.closeResult()
+			return
+		}
+		backlog, w.pending = w.pending, nil
+		if len(backlog) == 0 {
+			w.live = true
+			mu.Unlock()
+			return
+		}
+		mu.Unlock()
 	}
 }
 
-// process turns a cache event into this watcher's event, if any, and delivers it.
-// It reports false when the watcher was stopped meanwhile.
-func (w *cacheWatcher) process(ev *event) bool {
+// convert turns a cache event into this watcher's event; ok is false when the
+// watcher has nothing to send for it.
+func (w *cacheWatcher) convert(ev *event) (out watch.Event, ok bool) {
 	if ev.typ == eventBookmark || ev.typ == eventInitialEnd {
 		initialEnd := ev.typ == eventInitialEnd
 		if !initialEnd && (!w.allowBookmarks || ev.rv < w.lastRV) {
-			return true
+			return out, false
 		}
 		w.lastRV = max(w.lastRV, ev.rv)
-		return w.send(watch.Event{Type: watch.Bookmark, Object: w.bookmark(ev.rv, initialEnd)})
+		return watch.Event{Type: watch.Bookmark, Object: w.bookmark(ev.rv, initialEnd)}, true
 	}
 	if ev.rv > w.lastRV {
 		w.lastRV = ev.rv
 	}
 	if w.recursive && !strings.HasPrefix(ev.key, w.key) || !w.recursive && ev.key != w.key {
-		return true
+		return out, false
 	}
 	var cur, prev bool
 	if ev.typ != eventDeleted {
@@ -207,36 +294,27 @@ func (w *cacheWatcher) process(ev *event) bool {
 	switch {
 	// Event objects are shared by all watchers and must not be modified by them.
 	case ev.typ == eventDeleted && prev:
-		return w.send(watch.Event{Type: watch.Deleted, Object: ev.obj})
+		return watch.Event{Type: watch.Deleted, Object: ev.obj}, true
 	case ev.typ == eventDeleted:
-		return true
+		return out, false
 	case cur && prev:
-		return w.send(watch.Event{Type: watch.Modified, Object: ev.obj})
+		return watch.Event{Type: watch.Modified, Object: ev.obj}, true
 	case cur:
-		return w.send(watch.Event{Type: watch.Added, Object: ev.obj})
+		return watch.Event{Type: watch.Added, Object: ev.obj}, true
 	case prev:
 		// Left the selection: its last selected state, at this event's revision.
 		obj := ev.prev.DeepCopyObject()
 		if err := setRV(obj, ev.rv); err != nil {
-			return true
+			return out, false
 		}
-		return w.send(watch.Event{Type: watch.Deleted, Object: obj})
+		return watch.Event{Type: watch.Deleted, Object: obj}, true
 	}
-	return true
+	return out, false
 }
 
 func (w *cacheWatcher) matches(obj runtime.Object) bool {
 	ok, err := w.pred.Matches(obj)
 	return err == nil && ok
-}
-
-func (w *cacheWatcher) send(ev watch.Event) bool {
-	select {
-	case w.result <- ev:
-		return true
-	case <-w.stopCh:
-		return false
-	}
 }
 
 func (w *cacheWatcher) bookmark(rv int64, initialEnd bool) runtime.Object {
