@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kapi-dev/kapi/internal/audit"
 	"github.com/kapi-dev/kapi/internal/request"
@@ -134,8 +135,14 @@ func TestAuditFilterHijack(t *testing.T) {
 	if resp.StatusCode != http.StatusSwitchingProtocols || string(body) != "hello" {
 		t.Fatalf("response %d %q", resp.StatusCode, body)
 	}
-	srv.Close() // wait for the handler to finish
-	if got := sink.stages(); got != "RequestReceived,ResponseStarted,ResponseComplete" {
+	// A hijacked connection is no longer the server's: Close does not wait for the
+	// handler, whose return completes the event, so wait for that here.
+	srv.Close()
+	const want = "RequestReceived,ResponseStarted,ResponseComplete"
+	for deadline := time.Now().Add(5 * time.Second); sink.stages() != want && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := sink.stages(); got != want {
 		t.Fatalf("stages %q", got)
 	}
 	if code := sink.last().ResponseStatus.Code; code != http.StatusSwitchingProtocols {
