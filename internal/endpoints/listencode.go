@@ -67,47 +67,38 @@ func listFormat(mediaType string) (string, bool) {
 func (e *endpoint) respondListSpliced(w http.ResponseWriter, out output, list runtime.Object) bool {
 	format, ok := listFormat(out.info.MediaType)
 	if !ok || out.as != "" || out.pretty || e.custom || e.res.StorageKind != e.res.GroupVersionKind() {
-
 		return false
 	}
 	items, err := meta.ExtractList(list)
 	if err != nil || len(items) == 0 {
-
 		return false
 	}
 	enc := e.listEncoder()
 	if !enc.verified(format, out.info.Serializer, list, items[0]) {
-
 		return false
 	}
-	listGVK := e.res.GroupVersion.WithKind(e.res.ListKindName())
-	list.GetObjectKind().SetGroupVersionKind(listGVK)
-	envelope, err := withItems(list, 0)
-	if err != nil {
-
-		return false
-	}
-	head, tail, err := splitEnvelope(format, out.info.Serializer, envelope)
-	if err != nil {
-
-		return false
-	}
+	list.GetObjectKind().SetGroupVersionKind(e.res.GroupVersion.WithKind(e.res.ListKindName()))
 	encoded, err := enc.items(format, items)
 	if err != nil {
-
 		return false
 	}
-	if format == "protobuf" {
-		head = protobufHead(head, encoded)
+	spliced, err := spliceList(format, out.info.Serializer, list, encoded)
+	if err != nil {
+		return false
 	}
 	w.Header().Set("Content-Type", out.info.MediaType)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	bw := bufio.NewWriterSize(w, 64<<10)
-	writeSpliced(bw, format, head, encoded, tail)
+	spliced.writeTo(bw)
 	_ = bw.Flush()
+	splicedLists.Add(1)
 	return true
 }
+
+// splicedLists counts the responses written by splicing (for tests to see the path
+// taken: its output is by design the same as the ordinary path's).
+var splicedLists atomic.Int64
 
 // listEncoder returns the endpoint's encoder, made on first use.
 func (e *endpoint) listEncoder() *listEncoder {
@@ -115,13 +106,78 @@ func (e *endpoint) listEncoder() *listEncoder {
 	return e.lists
 }
 
-// writeSpliced writes head, the items (comma-separated in JSON, each behind its
-// field tag and length in protobuf) and tail.
-func writeSpliced(w *bufio.Writer, format string, head []byte, items [][]byte, tail []byte) {
-	_, _ = w.Write(head)
+// splicedList is a list response made of the serializer's encoding of the list
+// without items (head and tail) and the items' own encodings between them.
+type splicedList struct {
+	format     string
+	head, tail []byte
+	items      [][]byte
+}
+
+// itemsFieldTag is field 2 (items), length-delimited, of every generated list type.
+const itemsFieldTag = 2<<3 | 2
+
+// spliceList encodes list without its items with ser and places items, the
+// encodings of its items, where the serializer would have written them.
+func spliceList(format string, ser runtime.Encoder, list runtime.Object, items [][]byte) (*splicedList, error) {
+	empty, err := withItems(list, 0)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := ser.Encode(empty, &buf); err != nil {
+		return nil, err
+	}
+	data := buf.Bytes()
+	if format == "json" {
+		// {"kind":...,"metadata":{...},"items":[]}\n — items is the last field of
+		// every generated list type.
+		const end = "[]}\n"
+		if !bytes.HasSuffix(data, []byte(end)) {
+			return nil, errors.New("list envelope does not end with its items")
+		}
+		cut := len(data) - len(end) + 1
+		return &splicedList{format: format, head: data[:cut:cut], tail: []byte(end[1:]), items: items}, nil
+	}
+	// protobuf: 4-byte magic, then runtime.Unknown: field 1 typeMeta, field 2 raw
+	// (the list message), fields 3 and 4 content encoding and type. The items go at
+	// the end of the list message, whose length grows by theirs.
+	const magicLen = 4
+	for pos := magicLen; pos < len(data); {
+		tag := data[pos]
+		l, n := binary.Uvarint(data[pos+1:])
+		if n <= 0 || tag&7 != 2 {
+			return nil, errors.New("unexpected protobuf envelope")
+		}
+		start := pos + 1 + n
+		end := start + int(l)
+		if end > len(data) {
+			return nil, errors.New("truncated protobuf envelope")
+		}
+		if tag != 2<<3|2 {
+			pos = end
+			continue
+		}
+		grown := l
+		for _, item := range items {
+			grown += uint64(1 + uvarintLen(uint64(len(item))) + len(item))
+		}
+		head := make([]byte, 0, end+binary.MaxVarintLen64)
+		head = append(head, data[:pos+1]...)
+		head = binary.AppendUvarint(head, grown)
+		head = append(head, data[start:end]...)
+		return &splicedList{format: format, head: head, tail: data[end:], items: items}, nil
+	}
+	return nil, errors.New("protobuf envelope without a raw message")
+}
+
+// writeTo writes the head, the items (comma-separated in JSON, each behind its
+// field tag and length in protobuf) and the tail.
+func (s *splicedList) writeTo(w *bufio.Writer) {
+	_, _ = w.Write(s.head)
 	var tag [binary.MaxVarintLen64 + 1]byte
-	for i, item := range items {
-		if format == "json" {
+	for i, item := range s.items {
+		if s.format == "json" {
 			if i > 0 {
 				_ = w.WriteByte(',')
 			}
@@ -132,30 +188,7 @@ func writeSpliced(w *bufio.Writer, format string, head []byte, items [][]byte, t
 		}
 		_, _ = w.Write(item)
 	}
-	_, _ = w.Write(tail)
-}
-
-// itemsFieldTag is field 2 (items), length-delimited, of every generated list type.
-const itemsFieldTag = 2<<3 | 2
-
-// protobufHead completes the protobuf envelope head with the length of the list
-// message, which grows by the items. head ends with the list message's field tag
-// and the length of its item-less form, followed by that form; see splitEnvelope.
-func protobufHead(head []byte, items [][]byte) []byte {
-	var itemsLen int
-	for _, item := range items {
-		itemsLen += 1 + uvarintLen(uint64(len(item))) + len(item)
-	}
-	// head = prefix | listLen varint | list message; rewrite the varint.
-	prefixLen := int(binary.BigEndian.Uint32(head[len(head)-4:]))
-	body := head[:len(head)-4]
-	prefix := body[:prefixLen]
-	oldLen, n := binary.Uvarint(body[prefixLen:])
-	msg := body[prefixLen+n:]
-	out := make([]byte, 0, len(body)+binary.MaxVarintLen64)
-	out = append(out, prefix...)
-	out = binary.AppendUvarint(out, oldLen+uint64(itemsLen))
-	return append(out, msg...)
+	_, _ = w.Write(s.tail)
 }
 
 func uvarintLen(v uint64) int {
@@ -165,51 +198,6 @@ func uvarintLen(v uint64) int {
 		n++
 	}
 	return n
-}
-
-// splitEnvelope encodes the item-less list and splits it where the items go. For
-// protobuf the head carries, in its last four bytes, the offset of the list
-// message's length (for protobufHead to rewrite).
-func splitEnvelope(format string, ser runtime.Encoder, envelope runtime.Object) (head, tail []byte, err error) {
-	var buf bytes.Buffer
-	if err := ser.Encode(envelope, &buf); err != nil {
-		return nil, nil, err
-	}
-	data := buf.Bytes()
-	if format == "json" {
-		// {"kind":...,"metadata":{...},"items":[]}\n — items is the last field of
-		// every generated list type.
-		const end = "[]}\n"
-		if !bytes.HasSuffix(data, []byte(end)) {
-			return nil, nil, errors.New("list envelope does not end with its items")
-		}
-		cut := len(data) - len(end) + 1
-		return data[:cut:cut], []byte(end[1:]), nil
-	}
-	// protobuf: 4-byte magic, then runtime.Unknown: field 1 typeMeta, field 2 raw
-	// (the list message), fields 3 and 4 content encoding and type.
-	const magicLen = 4
-	pos := magicLen
-	for pos < len(data) {
-		tag := data[pos]
-		l, n := binary.Uvarint(data[pos+1:])
-		if n <= 0 || tag&7 != 2 {
-			return nil, nil, errors.New("unexpected protobuf envelope")
-		}
-		start := pos + 1 + n
-		if start+int(l) > len(data) {
-			return nil, nil, errors.New("truncated protobuf envelope")
-		}
-		if tag == 2<<3|2 {
-			head = make([]byte, 0, start+int(l)+4)
-			head = append(head, data[:pos+1]...)
-			head = append(head, data[pos+1:start+int(l)]...)
-			head = binary.BigEndian.AppendUint32(head, uint32(pos+1))
-			return head, data[start+int(l):], nil
-		}
-		pos = start + int(l)
-	}
-	return nil, nil, errors.New("protobuf envelope without a raw message")
 }
 
 // withItems returns a shallow copy of list holding only its first n items.
@@ -259,25 +247,17 @@ func spliceMatches(format string, ser runtime.Encoder, list, first runtime.Objec
 	if err := ser.Encode(one, &want); err != nil {
 		return false
 	}
-	empty, err := withItems(list, 0)
-	if err != nil {
-		return false
-	}
-	head, tail, err := splitEnvelope(format, ser, empty)
-	if err != nil {
-		return false
-	}
 	item, err := encodeItem(format, first)
 	if err != nil {
 		return false
 	}
-	items := [][]byte{item}
-	if format == "protobuf" {
-		head = protobufHead(head, items)
+	spliced, err := spliceList(format, ser, list, [][]byte{item})
+	if err != nil {
+		return false
 	}
 	var got bytes.Buffer
 	bw := bufio.NewWriter(&got)
-	writeSpliced(bw, format, head, items, tail)
+	spliced.writeTo(bw)
 	_ = bw.Flush()
 	return bytes.Equal(got.Bytes(), want.Bytes())
 }

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"github.com/kapi-dev/kapi/internal/apis"
+	"github.com/kapi-dev/kapi/internal/endpoints"
 )
 
 // TestListsFromKeptEncodings lists ConfigMaps repeatedly in JSON and protobuf while
@@ -48,7 +49,11 @@ func TestListsFromKeptEncodings(t *testing.T) {
 		for _, mediaType := range []string{jsonCT, protoCT} {
 			t.Run(step.name+"/"+mediaType, func(t *testing.T) {
 				for _, query := range []string{"", "?resourceVersion=0", "?labelSelector=!missing"} {
+					before := endpoints.SplicedLists()
 					r := c.do("GET", path+query, "", mediaType, nil)
+					if endpoints.SplicedLists() == before {
+						t.Errorf("list%s was not written from kept encodings", query)
+					}
 					if r.code != http.StatusOK || r.ct != mediaType {
 						t.Fatalf("list%s: %d %s %s", query, r.code, r.ct, r.body)
 					}

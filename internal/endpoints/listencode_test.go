@@ -28,24 +28,17 @@ func splice(t *testing.T, format string, ser runtime.Encoder, enc *listEncoder, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	empty, err := withItems(list, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	head, tail, err := splitEnvelope(format, ser, empty)
-	if err != nil {
-		t.Fatal(err)
-	}
 	encoded, err := enc.items(format, items)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if format == "protobuf" {
-		head = protobufHead(head, encoded)
+	spliced, err := spliceList(format, ser, list, encoded)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var got bytes.Buffer
 	bw := bufio.NewWriter(&got)
-	writeSpliced(bw, format, head, encoded, tail)
+	spliced.writeTo(bw)
 	if err := bw.Flush(); err != nil {
 		t.Fatal(err)
 	}
