@@ -2,14 +2,10 @@ package endpoints
 
 import (
 	"net/http"
-	"net/url"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // The options objects admission sees (an AdmissionReview's request.options, CEL's
@@ -85,56 +81,4 @@ func (e *endpoint) deleteOptionsFor(opts runtime.Object, current runtime.Object)
 	grace := e.res.GracePeriod(current, do.GracePeriodSeconds)
 	out.GracePeriodSeconds = &grace
 	return out
-}
-
-// connectOptions is the options object of a connect request (PodExecOptions, ...),
-// which upstream admits as the CONNECT's object: the query decoded as upstream's
-// url.Values conversions do, and for the proxy subresources the path after the
-// subresource. Kinds kapi does not know give nil; a malformed value a 400.
-func connectOptions(kind schema.GroupVersionKind, q url.Values, path string) (runtime.Object, error) {
-	if kind.Group != "" || kind.Version != "v1" {
-		return nil, nil
-	}
-	first := func(key string) string {
-		if v := q[key]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
-	flag := func(key string) bool {
-		v := q[key]
-		if len(v) == 0 {
-			return false
-		}
-		var out bool
-		_ = runtime.Convert_Slice_string_To_bool(&v, &out, nil)
-		return out
-	}
-	var obj runtime.Object
-	switch kind.Kind {
-	case "PodExecOptions":
-		obj = &corev1.PodExecOptions{Stdin: flag("stdin"), Stdout: flag("stdout"), Stderr: flag("stderr"),
-			TTY: flag("tty"), Container: first("container"), Command: q["command"]}
-	case "PodAttachOptions":
-		obj = &corev1.PodAttachOptions{Stdin: flag("stdin"), Stdout: flag("stdout"), Stderr: flag("stderr"),
-			TTY: flag("tty"), Container: first("container")}
-	case "PodPortForwardOptions":
-		o := &corev1.PodPortForwardOptions{}
-		if v := q["ports"]; len(v) > 0 {
-			if err := metav1.Convert_Slice_string_To_Slice_int32(&v, &o.Ports, nil); err != nil {
-				return nil, apierrors.NewBadRequest(err.Error())
-			}
-		}
-		obj = o
-	case "PodProxyOptions":
-		obj = &corev1.PodProxyOptions{Path: path}
-	case "NodeProxyOptions":
-		obj = &corev1.NodeProxyOptions{Path: path}
-	case "ServiceProxyOptions":
-		obj = &corev1.ServiceProxyOptions{Path: path}
-	default:
-		return nil, nil
-	}
-	obj.GetObjectKind().SetGroupVersionKind(kind)
-	return obj, nil
 }

@@ -44,7 +44,7 @@ func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request
 	if connecting && a.admission != nil {
 		// Upstream admits the connect options as the object, with no operation
 		// options.
-		opts, err := connectOptions(sub.Kind, req.Query, req.Path)
+		opts, err := registry.DecodeQueryOptions(sub.Kind, req.Query, req.Path)
 		if err != nil {
 			a.WriteError(w, r, err)
 			return
