@@ -21,6 +21,13 @@ func TestVerifiedChains(t *testing.T) {
 		return x509.VerifyOptions{Roots: pool, Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{usage}}
 	}
 	var v verifiedChains
+	verified := 0
+	real := verifyChain
+	verifyChain = func(leaf *x509.Certificate, opts x509.VerifyOptions) error {
+		verified++
+		return real(leaf, opts)
+	}
+	t.Cleanup(func() { verifyChain = real })
 	steps := []struct {
 		name    string
 		cert    *x509.Certificate
@@ -28,15 +35,16 @@ func TestVerifiedChains(t *testing.T) {
 		wait    time.Duration
 		wantErr bool
 		cached  int // entries after the step
+		checks  int // signature checks so far
 	}{
-		{"first verification is kept", good, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, false, 1},
-		{"again from the cache", good, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, false, 1},
-		{"untrusted chain fails and is not kept", stranger, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, true, 1},
-		{"untrusted chain fails again", stranger, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, true, 1},
-		{"another pool verifies afresh", good, opts(other.pool, x509.ExtKeyUsageClientAuth), 0, true, 1},
-		{"another usage verifies afresh", good, opts(ca.pool, x509.ExtKeyUsageServerAuth), 0, true, 1},
-		{"short-lived certificate kept", soon, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, false, 2},
-		{"short-lived certificate expired: its entry is not trusted", soon, opts(ca.pool, x509.ExtKeyUsageClientAuth), 2500 * time.Millisecond, true, 2},
+		{"first verification is kept", good, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, false, 1, 1},
+		{"again from the cache", good, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, false, 1, 1},
+		{"untrusted chain fails and is not kept", stranger, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, true, 1, 2},
+		{"untrusted chain fails again", stranger, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, true, 1, 3},
+		{"another pool verifies afresh", good, opts(other.pool, x509.ExtKeyUsageClientAuth), 0, true, 1, 4},
+		{"another usage verifies afresh", good, opts(ca.pool, x509.ExtKeyUsageServerAuth), 0, true, 1, 5},
+		{"short-lived certificate kept", soon, opts(ca.pool, x509.ExtKeyUsageClientAuth), 0, false, 2, 6},
+		{"short-lived certificate expired: its entry is not trusted", soon, opts(ca.pool, x509.ExtKeyUsageClientAuth), 2500 * time.Millisecond, true, 2, 7},
 	}
 	for _, s := range steps {
 		time.Sleep(s.wait)
@@ -46,6 +54,9 @@ func TestVerifiedChains(t *testing.T) {
 		}
 		if len(v.entries) != s.cached {
 			t.Fatalf("%s: %d entries kept, want %d", s.name, len(v.entries), s.cached)
+		}
+		if verified != s.checks {
+			t.Fatalf("%s: %d signature checks so far, want %d", s.name, verified, s.checks)
 		}
 	}
 }
