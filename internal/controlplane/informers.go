@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
@@ -126,8 +127,22 @@ func informerFor[L runtime.Object](f *Informers, obj runtime.Object,
 		WatchFuncWithContext: watchFn,
 	}
 	inf := cache.NewSharedIndexInformer(lw, obj, 0, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	// No controller reads managed fields (as kube-controller-manager, which trims
+	// them too); a controller that keeps less may set its own transform first.
+	_ = inf.SetTransform(StripManagedFields)
 	f.informers[t] = inf
 	return inf
+}
+
+// StripManagedFields is an informer transform that drops metadata.managedFields,
+// often the largest part of an object's metadata, from what the cache keeps.
+// An update written from such a copy keeps the stored managed fields, as for
+// kube-controller-manager's trimmed caches.
+func StripManagedFields(obj any) (any, error) {
+	if a, err := apimeta.Accessor(obj); err == nil {
+		a.SetManagedFields(nil)
+	}
+	return obj, nil
 }
 
 // Start runs every informer asked for and not yet running, until ctx ends.

@@ -131,12 +131,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.etcd = e
 		endpointsList = []string{e.endpoint}
 	}
-	client, err := newEtcdClient(ctx, endpointsList, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
-	if err != nil {
-		s.closeEtcd()
-		return nil, err
+	if s.etcd != nil {
+		s.client = s.etcd.client()
+	} else {
+		client, err := newEtcdClient(ctx, endpointsList, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
+		if err != nil {
+			return nil, err
+		}
+		s.client = client
 	}
-	s.client = client
 	if err := s.setupTLS(); err != nil {
 		s.closeEtcd()
 		return nil, err

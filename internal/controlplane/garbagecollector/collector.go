@@ -144,9 +144,19 @@ func (c *Collector) monitor(ctx context.Context, gvr schema.GroupVersionResource
 		},
 		ObjectType: &metav1.PartialObjectMetadata{},
 		Handler:    c.handler(gvr),
+		Transform:  graphView,
 	})
 	go informer.RunWithContext(ctx)
 	return informer.HasSynced
+}
+
+// graphView is the monitors' transform: the informer's store keeps only the
+// metadata the graph is built from, not labels, annotations or managed fields.
+func graphView(obj any) (any, error) {
+	if m, ok := obj.(*metav1.PartialObjectMetadata); ok {
+		m.Labels, m.Annotations, m.ManagedFields = nil, nil, nil
+	}
+	return obj, nil
 }
 
 func hasVerbs(have []string, want ...string) bool {

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/kapi-dev/kapi/internal/admission"
+	"github.com/kapi-dev/kapi/internal/controlplane"
 )
 
 // errNotSynced says a watch on a counted resource has not listed yet.
@@ -50,6 +51,10 @@ func newSources(cfg Config, changed func(schema.GroupResource, any)) (*sources, 
 	}
 	inf := cfg.Informers
 	pods, services, claims, quotas := inf.Pods(), inf.Services(), inf.PersistentVolumeClaims(), inf.ResourceQuotas()
+	// The pods informer is this controller's alone; it keeps what usage reads.
+	if err := pods.Informer().SetTransform(quotaView); err != nil {
+		return nil, err
+	}
 	s.typed[schema.GroupResource{Resource: "pods"}] = func(ns string) ([]runtime.Object, error) {
 		l, err := pods.Lister().Pods(ns).List(labels.Everything())
 		return objects(l), err
@@ -174,6 +179,10 @@ func (s *sources) watch(gr schema.GroupResource) (cache.SharedIndexInformer, err
 	}
 	inf := metadatainformer.NewFilteredMetadataInformer(s.meta, gvr, metav1.NamespaceAll, 0,
 		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, nil).Informer()
+	// Only the objects' existence is counted.
+	if err := inf.SetTransform(controlplane.StripManagedFields); err != nil {
+		return nil, err
+	}
 	if _, err := inf.AddEventHandler(s.handler(gr)); err != nil {
 		return nil, err
 	}
@@ -219,4 +228,40 @@ func (s *sources) unknown(gr schema.GroupResource) bool {
 	defer s.mu.Unlock()
 	_, ok := s.watched[gr]
 	return !ok
+}
+
+// quotaView is the pods informer's transform: the pod reduced to what quota usage,
+// scopes and cost changes read (metadata without managed fields, containers'
+// names, resources and restart policies, pod-level resources and overhead,
+// priority class, active deadline, affinity, phase). A cache of 10,000 pods with
+// service-account volumes, env and probes is a fraction of the full copies.
+func quotaView(obj any) (any, error) {
+	pod, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	view := &corev1.Pod{TypeMeta: pod.TypeMeta, ObjectMeta: pod.ObjectMeta}
+	view.ManagedFields = nil
+	view.Spec = corev1.PodSpec{
+		Containers:            containersView(pod.Spec.Containers),
+		InitContainers:        containersView(pod.Spec.InitContainers),
+		Resources:             pod.Spec.Resources,
+		Overhead:              pod.Spec.Overhead,
+		PriorityClassName:     pod.Spec.PriorityClassName,
+		ActiveDeadlineSeconds: pod.Spec.ActiveDeadlineSeconds,
+		Affinity:              pod.Spec.Affinity,
+	}
+	view.Status.Phase = pod.Status.Phase
+	return view, nil
+}
+
+func containersView(cs []corev1.Container) []corev1.Container {
+	if cs == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(cs))
+	for i, c := range cs {
+		out[i] = corev1.Container{Name: c.Name, Resources: c.Resources, RestartPolicy: c.RestartPolicy}
+	}
+	return out
 }

@@ -47,7 +47,10 @@ func rsResources() []rsResource {
 			},
 			field: "rules[0].verbs"},
 		{gvr: rbacGV.WithResource("clusterroles"), kind: "ClusterRole",
-			body: map[string]any{"rules": []any{map[string]any{"verbs": []any{"get"}, "nonResourceURLs": []any{"/healthz"}}},
+			// The rules are what the aggregation (of no role) gives, so the aggregation
+			// controller has nothing to apply: an apply racing the delete below would
+			// create the role again.
+			body: map[string]any{"rules": []any{},
 				"aggregationRule": map[string]any{"clusterRoleSelectors": []any{map[string]any{"matchLabels": map[string]any{"a": "b"}}}}},
 			invalid: func(m map[string]any) { m["aggregationRule"] = map[string]any{} },
 			field:   "aggregationRule.clusterRoleSelectors"},

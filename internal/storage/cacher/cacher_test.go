@@ -24,7 +24,12 @@ import (
 // change the config first.
 func newTestCacher(t testing.TB, adjust func(*Config)) (*Cacher, *clientv3.Client) {
 	t.Helper()
-	client := etcdtest.Start(t)
+	return newTestCacherOn(t, etcdtest.Start(t), adjust)
+}
+
+// newTestCacherOn is newTestCacher over the given etcd client.
+func newTestCacherOn(t testing.TB, client *clientv3.Client, adjust func(*Config)) (*Cacher, *clientv3.Client) {
+	t.Helper()
 	store := etcd3.New(client, storagetest.Codec(), storagetest.GVK, storagetest.NewFunc, storagetest.NewListFunc, storagetest.Prefix)
 	cfg := Config{
 		Storage:          store,
@@ -49,9 +54,13 @@ func newTestCacher(t testing.TB, adjust func(*Config)) (*Cacher, *clientv3.Clien
 }
 
 func TestStorageSuite(t *testing.T) {
-	storagetest.RunTests(t, func(t *testing.T) (storage.Interface, *clientv3.Client) {
-		return newTestCacher(t, nil)
-	})
+	for _, tc := range etcdtest.Clients {
+		t.Run(tc.Name, func(t *testing.T) {
+			storagetest.RunTests(t, func(t *testing.T) (storage.Interface, *clientv3.Client) {
+				return newTestCacherOn(t, tc.Start(t), nil)
+			})
+		})
+	}
 }
 
 func testCtx(t *testing.T) context.Context {

@@ -12,8 +12,12 @@ import (
 )
 
 func TestStorageSuite(t *testing.T) {
-	storagetest.RunTests(t, func(t *testing.T) (storage.Interface, *clientv3.Client) {
-		c := etcdtest.Start(t)
-		return etcd3.New(c, storagetest.Codec(), storagetest.GVK, storagetest.NewFunc, storagetest.NewListFunc, storagetest.Prefix), c
-	})
+	for _, tc := range etcdtest.Clients {
+		t.Run(tc.Name, func(t *testing.T) {
+			storagetest.RunTests(t, func(t *testing.T) (storage.Interface, *clientv3.Client) {
+				c := tc.Start(t)
+				return etcd3.New(c, storagetest.Codec(), storagetest.GVK, storagetest.NewFunc, storagetest.NewListFunc, storagetest.Prefix), c
+			})
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
 )
 
@@ -18,6 +19,41 @@ const ProgressNotifyInterval = 500 * time.Millisecond
 // are chosen by the kernel (port 0), so any number of tests may call Start at once.
 // The server and the client are closed by t.Cleanup.
 func Start(t testing.TB) *clientv3.Client {
+	t.Helper()
+	e := startServer(t)
+	client, err := clientv3.New(clientv3.Config{
+		Endpoints:   []string{"http://" + e.Clients[0].Addr().String()},
+		DialTimeout: 10 * time.Second,
+		Logger:      zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("etcd client: %v", err)
+	}
+	// Registered after e.Close, so it runs first: the client goes before the server.
+	t.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+// Client names one way of reaching a test etcd.
+type Client struct {
+	Name  string
+	Start func(testing.TB) *clientv3.Client
+}
+
+// Clients are both ways kapi reaches etcd, for suites that must hold over each:
+// gRPC to --etcd-servers, in-process to the embedded member.
+var Clients = []Client{{"grpc", Start}, {"in-process", StartInProcess}}
+
+// StartInProcess is Start with the client kapi uses for its embedded etcd: direct
+// calls into the member's service implementations instead of gRPC over a socket.
+func StartInProcess(t testing.TB) *clientv3.Client {
+	t.Helper()
+	client := v3client.New(startServer(t).Server)
+	t.Cleanup(func() { _ = client.Close() })
+	return client
+}
+
+func startServer(t testing.TB) *embed.Etcd {
 	t.Helper()
 	cfg := embed.NewConfig()
 	cfg.Dir = t.TempDir()
@@ -46,15 +82,5 @@ func Start(t testing.TB) *clientv3.Client {
 		t.Fatal("embedded etcd did not become ready in 30s")
 	}
 
-	client, err := clientv3.New(clientv3.Config{
-		Endpoints:   []string{"http://" + e.Clients[0].Addr().String()},
-		DialTimeout: 10 * time.Second,
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		t.Fatalf("etcd client: %v", err)
-	}
-	// Registered after e.Close, so it runs first: the client goes before the server.
-	t.Cleanup(func() { _ = client.Close() })
-	return client
+	return e
 }
