@@ -46,9 +46,14 @@ type resourceQuota struct {
 	// recountOff is set once the resource-quota controller keeps status.used
 	// current; the plugin's own recount then stands aside.
 	recountOff atomic.Bool
+	// live remembers namespaces a consistent read found without quotas.
+	live quotaLive
 }
 
 func (p *resourceQuota) Validate(ctx context.Context, a *endpoints.Attributes) error {
+	if a.Resource.GroupResource() == resourceQuotasGVR.GroupResource() && a.Operation != "DELETE" {
+		p.live.written(a.Namespace)
+	}
 	if a.Namespace == "" || a.Object == nil || (a.Resource.Group == "" && a.Resource.Resource == "namespaces") {
 		return nil
 	}
@@ -102,7 +107,7 @@ func objectFits(ev *quotaEvaluator, obj runtime.Object) bool {
 }
 
 // quotas reads the namespace's quotas from the cache, from storage when the cache
-// has none (one created a moment ago must count).
+// has none (one created a moment ago must count) unless storage recently had none.
 func (p *resourceQuota) quotas(ctx context.Context, ns string) ([]corev1.ResourceQuota, error) {
 	r := p.d.Readers(resourceQuotasGVR)
 	if r == nil {
@@ -116,10 +121,15 @@ func (p *resourceQuota) quotas(ctx context.Context, ns string) ([]corev1.Resourc
 	if list != nil && len(list.Items) > 0 {
 		return list.Items, nil
 	}
+	if p.live.hasNone(ns, time.Now()) {
+		return nil, nil
+	}
+	gen := p.live.begin(ns)
 	if obj, err = r.List(ctx, ns, &metav1.ListOptions{}); err != nil {
 		return nil, err
 	}
-	if list, _ = obj.(*corev1.ResourceQuotaList); list == nil {
+	if list, _ = obj.(*corev1.ResourceQuotaList); list == nil || len(list.Items) == 0 {
+		p.live.foundNone(ns, gen, time.Now())
 		return nil, nil
 	}
 	return list.Items, nil

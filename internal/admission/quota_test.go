@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -164,6 +165,34 @@ func TestResourceQuotaConcurrentCreates(t *testing.T) {
 	}
 	if used := q.Status.Used["pods"]; used.Value() != m {
 		t.Fatalf("used = %s, want %d", used.String(), m)
+	}
+}
+
+// TestResourceQuotaRightAfterNone: a namespace whose creates found no quota (and
+// remember that) gets one; the very next create is charged against it.
+func TestResourceQuotaRightAfterNone(t *testing.T) {
+	cs := start(t, nil)
+	ctx := context.Background()
+	namespace(t, cs, "later")
+	for _, name := range []string{"before-1", "before-2"} {
+		if _, err := cs.CoreV1().ConfigMaps("later").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	quota(t, cs, "later", "cms", rl("count/configmaps", "3")) // kube-root-ca.crt may count too
+	var refused bool
+	for i := range 4 {
+		_, err := cs.CoreV1().ConfigMaps("later").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "after-" + string(rune('a'+i))}}, metav1.CreateOptions{})
+		if apierrors.IsForbidden(err) {
+			refused = true
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !refused {
+		t.Fatal("four creates past a quota of three configmaps were all admitted")
 	}
 }
 
