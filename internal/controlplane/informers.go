@@ -9,6 +9,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	coreinformers "k8s.io/client-go/informers/core/v1"
@@ -30,9 +31,10 @@ type Informers struct {
 	rbac rbacv1client.RbacV1Interface
 
 	mu sync.Mutex // guards informers, started and stopped
-	// informers holds one informer per object type, created on first request.
-	informers map[reflect.Type]cache.SharedIndexInformer
-	started   map[reflect.Type]bool
+	// informers holds one informer per object type (and selector), created on
+	// first request.
+	informers map[informerKey]cache.SharedIndexInformer
+	started   map[informerKey]bool
 	stopped   bool
 	wg        sync.WaitGroup // the running informers
 }
@@ -41,7 +43,7 @@ type Informers struct {
 // asked for their informers.
 func NewInformers(core corev1client.CoreV1Interface, rbac rbacv1client.RbacV1Interface) *Informers {
 	return &Informers{core: core, rbac: rbac,
-		informers: map[reflect.Type]cache.SharedIndexInformer{}, started: map[reflect.Type]bool{}}
+		informers: map[informerKey]cache.SharedIndexInformer{}, started: map[informerKey]bool{}}
 }
 
 // informer pairs a shared informer with its typed lister, the shape of client-go's
@@ -57,35 +59,46 @@ func (i informer[L]) Lister() L                           { return i.lister }
 // Namespaces is the shared informer of Namespaces.
 func (f *Informers) Namespaces() coreinformers.NamespaceInformer {
 	c := f.core.Namespaces()
-	inf := informerFor(f, &corev1.Namespace{}, c.List, c.Watch)
+	inf := informerFor(f, &corev1.Namespace{}, "", c.List, c.Watch)
 	return informer[corelisters.NamespaceLister]{inf, corelisters.NewNamespaceLister(inf.GetIndexer())}
 }
 
 // ServiceAccounts is the shared informer of ServiceAccounts in every namespace.
 func (f *Informers) ServiceAccounts() coreinformers.ServiceAccountInformer {
 	c := f.core.ServiceAccounts(metav1.NamespaceAll)
-	inf := informerFor(f, &corev1.ServiceAccount{}, c.List, c.Watch)
+	inf := informerFor(f, &corev1.ServiceAccount{}, "", c.List, c.Watch)
 	return informer[corelisters.ServiceAccountLister]{inf, corelisters.NewServiceAccountLister(inf.GetIndexer())}
 }
 
-// ConfigMaps is the shared informer of ConfigMaps in every namespace.
-func (f *Informers) ConfigMaps() coreinformers.ConfigMapInformer {
+// ConfigMapsNamed is the shared informer of the ConfigMaps called name in every
+// namespace: a field selector, so the server sends no other ConfigMap's events
+// and the cache holds none of them (kube-root-ca.crt is all the controllers read).
+func (f *Informers) ConfigMapsNamed(name string) coreinformers.ConfigMapInformer {
 	c := f.core.ConfigMaps(metav1.NamespaceAll)
-	inf := informerFor(f, &corev1.ConfigMap{}, c.List, c.Watch)
+	selector := fields.OneTermEqualSelector("metadata.name", name).String()
+	list := func(ctx context.Context, opts metav1.ListOptions) (*corev1.ConfigMapList, error) {
+		opts.FieldSelector = selector
+		return c.List(ctx, opts)
+	}
+	watchFn := func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+		opts.FieldSelector = selector
+		return c.Watch(ctx, opts)
+	}
+	inf := informerFor(f, &corev1.ConfigMap{}, selector, list, watchFn)
 	return informer[corelisters.ConfigMapLister]{inf, corelisters.NewConfigMapLister(inf.GetIndexer())}
 }
 
 // Pods is the shared informer of Pods in every namespace.
 func (f *Informers) Pods() coreinformers.PodInformer {
 	c := f.core.Pods(metav1.NamespaceAll)
-	inf := informerFor(f, &corev1.Pod{}, c.List, c.Watch)
+	inf := informerFor(f, &corev1.Pod{}, "", c.List, c.Watch)
 	return informer[corelisters.PodLister]{inf, corelisters.NewPodLister(inf.GetIndexer())}
 }
 
 // Services is the shared informer of Services in every namespace.
 func (f *Informers) Services() coreinformers.ServiceInformer {
 	c := f.core.Services(metav1.NamespaceAll)
-	inf := informerFor(f, &corev1.Service{}, c.List, c.Watch)
+	inf := informerFor(f, &corev1.Service{}, "", c.List, c.Watch)
 	return informer[corelisters.ServiceLister]{inf, corelisters.NewServiceLister(inf.GetIndexer())}
 }
 
@@ -93,33 +106,39 @@ func (f *Informers) Services() coreinformers.ServiceInformer {
 // namespace.
 func (f *Informers) PersistentVolumeClaims() coreinformers.PersistentVolumeClaimInformer {
 	c := f.core.PersistentVolumeClaims(metav1.NamespaceAll)
-	inf := informerFor(f, &corev1.PersistentVolumeClaim{}, c.List, c.Watch)
+	inf := informerFor(f, &corev1.PersistentVolumeClaim{}, "", c.List, c.Watch)
 	return informer[corelisters.PersistentVolumeClaimLister]{inf, corelisters.NewPersistentVolumeClaimLister(inf.GetIndexer())}
 }
 
 // ResourceQuotas is the shared informer of ResourceQuotas in every namespace.
 func (f *Informers) ResourceQuotas() coreinformers.ResourceQuotaInformer {
 	c := f.core.ResourceQuotas(metav1.NamespaceAll)
-	inf := informerFor(f, &corev1.ResourceQuota{}, c.List, c.Watch)
+	inf := informerFor(f, &corev1.ResourceQuota{}, "", c.List, c.Watch)
 	return informer[corelisters.ResourceQuotaLister]{inf, corelisters.NewResourceQuotaLister(inf.GetIndexer())}
 }
 
 // ClusterRoles is the shared informer of ClusterRoles.
 func (f *Informers) ClusterRoles() rbacinformers.ClusterRoleInformer {
 	c := f.rbac.ClusterRoles()
-	inf := informerFor(f, &rbacv1.ClusterRole{}, c.List, c.Watch)
+	inf := informerFor(f, &rbacv1.ClusterRole{}, "", c.List, c.Watch)
 	return informer[rbaclisters.ClusterRoleLister]{inf, rbaclisters.NewClusterRoleLister(inf.GetIndexer())}
 }
 
-// informerFor returns f's informer of obj's type, creating it over list and watch
-// with the namespace index the factory's informers carry.
-func informerFor[L runtime.Object](f *Informers, obj runtime.Object,
+// informerKey tells informers apart: the object type and the field selector.
+type informerKey struct {
+	t        reflect.Type
+	selector string
+}
+
+// informerFor returns f's informer of obj's type and selector (which list and
+// watch apply), creating it with the namespace index the factory's informers carry.
+func informerFor[L runtime.Object](f *Informers, obj runtime.Object, selector string,
 	list func(context.Context, metav1.ListOptions) (L, error),
 	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	t := reflect.TypeOf(obj)
-	if inf, ok := f.informers[t]; ok {
+	key := informerKey{reflect.TypeOf(obj), selector}
+	if inf, ok := f.informers[key]; ok {
 		return inf
 	}
 	lw := &cache.ListWatch{
@@ -130,7 +149,7 @@ func informerFor[L runtime.Object](f *Informers, obj runtime.Object,
 	// No controller reads managed fields (as kube-controller-manager, which trims
 	// them too); a controller that keeps less may set its own transform first.
 	_ = inf.SetTransform(StripManagedFields)
-	f.informers[t] = inf
+	f.informers[key] = inf
 	return inf
 }
 

@@ -97,7 +97,7 @@ func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
 		client, err := ca.clientsFor(serviceAccountIdentity("root-ca-cert-publisher"))
 		if err == nil {
 			var p *rootcacert.Publisher
-			if p, err = rootcacert.New(client.core, ca.ca.CertPEM(), factory.Namespaces(), factory.ConfigMaps()); err == nil {
+			if p, err = rootcacert.New(client.core, ca.ca.CertPEM(), factory.Namespaces(), factory.ConfigMapsNamed(rootcacert.ConfigMapName)); err == nil {
 				runs = append(runs, func(ctx context.Context) { p.Run(ctx, 2) })
 			}
 		}

@@ -82,7 +82,6 @@ func New(cfg Config) (*Controller, error) {
 		return nil, err
 	}
 	c.sources = src
-	c.synced = append(c.synced, src.typedSynced...)
 	return c, nil
 }
 

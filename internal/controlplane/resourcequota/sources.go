@@ -27,61 +27,89 @@ var errNotSynced = errors.New("a counted resource is not synced yet")
 
 // sources lists a namespace's objects of one resource from informer caches: typed
 // informers for the resources whose usage reads their content, metadata informers
-// (started the first time a quota counts them) for the object counts.
+// for the object counts. Both start the first time a quota counts their resource,
+// so a cluster without quotas on pods pays no pod watch and no cache of pods.
 type sources struct {
-	typed       map[schema.GroupResource]func(ns string) ([]runtime.Object, error)
-	typedSynced []cache.InformerSynced
-	meta        metadata.Interface
-	mapper      *restmapper.DeferredDiscoveryRESTMapper
-	changed     func(gr schema.GroupResource, obj any)
+	informers *controlplane.Informers
+	quotas    func(ns string) ([]runtime.Object, error)
+	meta      metadata.Interface
+	mapper    *restmapper.DeferredDiscoveryRESTMapper
+	changed   func(gr schema.GroupResource, obj any)
 
-	mu sync.Mutex // guards ctx and watched
-	// ctx is Run's context, the lifetime of the metadata informers.
+	mu sync.Mutex // guards ctx, typed and watched
+	// ctx is Run's context, the lifetime of the informers started here.
 	ctx     context.Context
+	typed   map[schema.GroupResource]typedSource
 	watched map[schema.GroupResource]cache.SharedIndexInformer
 }
 
+// typedSource is a started typed informer and how to list one namespace of it.
+type typedSource struct {
+	informer cache.SharedIndexInformer
+	list     func(ns string) ([]runtime.Object, error)
+}
+
+// typedResources are the resources counted from typed informers.
+var typedResources = map[schema.GroupResource]bool{
+	{Resource: "pods"}: true, {Resource: "services"}: true, {Resource: "persistentvolumeclaims"}: true,
+}
+
 func newSources(cfg Config, changed func(schema.GroupResource, any)) (*sources, error) {
-	s := &sources{
-		typed:   map[schema.GroupResource]func(string) ([]runtime.Object, error){},
+	quotas := cfg.Informers.ResourceQuotas().Lister()
+	return &sources{
+		informers: cfg.Informers,
+		quotas: func(ns string) ([]runtime.Object, error) {
+			l, err := quotas.ResourceQuotas(ns).List(labels.Everything())
+			return objects(l), err
+		},
 		meta:    cfg.Metadata,
 		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.Discovery)),
 		changed: changed,
+		typed:   map[schema.GroupResource]typedSource{},
 		watched: map[schema.GroupResource]cache.SharedIndexInformer{},
+	}, nil
+}
+
+// typedSource returns gr's typed informer, starting it on first use.
+func (s *sources) typedSource(gr schema.GroupResource) (typedSource, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if src, ok := s.typed[gr]; ok {
+		return src, nil
 	}
-	inf := cfg.Informers
-	pods, services, claims, quotas := inf.Pods(), inf.Services(), inf.PersistentVolumeClaims(), inf.ResourceQuotas()
-	// The pods informer is this controller's alone; it keeps what usage reads.
-	if err := pods.Informer().SetTransform(quotaView); err != nil {
-		return nil, err
+	if s.ctx == nil {
+		return typedSource{}, errNotSynced
 	}
-	s.typed[schema.GroupResource{Resource: "pods"}] = func(ns string) ([]runtime.Object, error) {
-		l, err := pods.Lister().Pods(ns).List(labels.Everything())
-		return objects(l), err
+	var src typedSource
+	switch gr.Resource {
+	case "pods":
+		pods := s.informers.Pods()
+		// Keep only what usage reads; should another controller have started the
+		// shared informer already, its full pods count the same.
+		_ = pods.Informer().SetTransform(quotaView)
+		src = typedSource{pods.Informer(), func(ns string) ([]runtime.Object, error) {
+			l, err := pods.Lister().Pods(ns).List(labels.Everything())
+			return objects(l), err
+		}}
+	case "services":
+		services := s.informers.Services()
+		src = typedSource{services.Informer(), func(ns string) ([]runtime.Object, error) {
+			l, err := services.Lister().Services(ns).List(labels.Everything())
+			return objects(l), err
+		}}
+	default:
+		claims := s.informers.PersistentVolumeClaims()
+		src = typedSource{claims.Informer(), func(ns string) ([]runtime.Object, error) {
+			l, err := claims.Lister().PersistentVolumeClaims(ns).List(labels.Everything())
+			return objects(l), err
+		}}
 	}
-	s.typed[schema.GroupResource{Resource: "services"}] = func(ns string) ([]runtime.Object, error) {
-		l, err := services.Lister().Services(ns).List(labels.Everything())
-		return objects(l), err
+	if _, err := src.informer.AddEventHandler(s.handler(gr)); err != nil {
+		return typedSource{}, err
 	}
-	s.typed[schema.GroupResource{Resource: "persistentvolumeclaims"}] = func(ns string) ([]runtime.Object, error) {
-		l, err := claims.Lister().PersistentVolumeClaims(ns).List(labels.Everything())
-		return objects(l), err
-	}
-	s.typed[resourceQuotas] = func(ns string) ([]runtime.Object, error) {
-		l, err := quotas.Lister().ResourceQuotas(ns).List(labels.Everything())
-		return objects(l), err
-	}
-	for gr, inf := range map[schema.GroupResource]cache.SharedIndexInformer{
-		{Resource: "pods"}:                   pods.Informer(),
-		{Resource: "services"}:               services.Informer(),
-		{Resource: "persistentvolumeclaims"}: claims.Informer(),
-	} {
-		if _, err := inf.AddEventHandler(s.handler(gr)); err != nil {
-			return nil, err
-		}
-		s.typedSynced = append(s.typedSynced, inf.HasSynced)
-	}
-	return s, nil
+	s.typed[gr] = src
+	s.informers.Start(s.ctx)
+	return src, nil
 }
 
 func objects[T runtime.Object](items []T) []runtime.Object {
@@ -138,8 +166,19 @@ func (s *sources) list(gr schema.GroupResource, ns string) ([]runtime.Object, bo
 	if admission.QuotaIgnored(gr) {
 		return nil, false, nil
 	}
-	if fn, ok := s.typed[gr]; ok {
-		items, err := fn(ns)
+	if gr == resourceQuotas {
+		items, err := s.quotas(ns)
+		return items, err == nil, err
+	}
+	if typedResources[gr] {
+		src, err := s.typedSource(gr)
+		if err != nil {
+			return nil, false, err
+		}
+		if !src.informer.HasSynced() {
+			return nil, false, errNotSynced
+		}
+		items, err := src.list(ns)
 		return items, err == nil, err
 	}
 	inf, err := s.watch(gr)
@@ -221,7 +260,7 @@ func (s *sources) unknown(gr schema.GroupResource) bool {
 	if admission.QuotaIgnored(gr) {
 		return false
 	}
-	if _, ok := s.typed[gr]; ok {
+	if gr == resourceQuotas || typedResources[gr] {
 		return false
 	}
 	s.mu.Lock()
