@@ -12,14 +12,17 @@ import (
 	"go.etcd.io/etcd/client/pkg/v3/transport"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
-	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
+
+	"github.com/kapi-dev/kapi/internal/storage/etcdlocal"
 )
 
 // embeddedEtcd runs etcd inside the process, reachable on loopback only.
 type embeddedEtcd struct {
 	etcd     *embed.Etcd
 	endpoint string
+	// closeClient closes the client made by client, if any.
+	closeClient func()
 }
 
 // The embedded member's raft tick and election timeout (etcd's defaults are 100
@@ -83,26 +86,22 @@ func startEmbeddedEtcd(dir string) (*embeddedEtcd, error) {
 	return &embeddedEtcd{etcd: e, endpoint: clientURL.String()}, nil
 }
 
-func (e *embeddedEtcd) Close() { e.etcd.Close() }
-
-// client reaches the embedded member by direct calls into its gRPC service
-// implementations: no loopback socket, TLS, HTTP/2 framing or protobuf round trip,
-// which cost about a fifth of kapi's CPU per write when the member was dialled.
-// Its reads are serializable (see serializableKV).
-func (e *embeddedEtcd) client() *clientv3.Client {
-	c := v3client.New(e.etcd.Server)
-	c.KV = serializableKV{c.KV}
-	return c
+func (e *embeddedEtcd) Close() {
+	if e.closeClient != nil {
+		e.closeClient()
+	}
+	e.etcd.Close()
 }
 
-// serializableKV reads without etcd's linearizable read protocol (a ReadIndex
-// through raft per batch of reads). The embedded member is alone and answers a
-// write only once it is applied, so its local state already holds every
-// acknowledged write: a serializable read there is as fresh as a linearizable one.
-type serializableKV struct{ clientv3.KV }
-
-func (kv serializableKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	return kv.KV.Get(ctx, key, append(opts, clientv3.WithSerializable())...)
+// client returns the client of the embedded member (etcdlocal.New); its close
+// function runs with Close.
+func (e *embeddedEtcd) client() (*clientv3.Client, error) {
+	c, closeFn, err := etcdlocal.New(e.etcd)
+	if err != nil {
+		return nil, err
+	}
+	e.closeClient = closeFn
+	return c, nil
 }
 
 // newEtcdClient connects to endpoints, with client TLS when files are given.

@@ -132,7 +132,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		endpointsList = []string{e.endpoint}
 	}
 	if s.etcd != nil {
-		s.client = s.etcd.client()
+		client, err := s.etcd.client()
+		if err != nil {
+			s.closeEtcd()
+			return nil, err
+		}
+		s.client = client
 	} else {
 		client, err := newEtcdClient(ctx, endpointsList, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
 		if err != nil {

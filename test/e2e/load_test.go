@@ -74,6 +74,7 @@ func TestLoadCommandStartsKapi(t *testing.T) {
 		"create_configmaps_per_sec", "get_configmap_p50_ms",
 		"create_pods_per_sec", "rss_after_pods_mib",
 		"list_pods_json_p50_ms", "list_pods_protobuf_p50_ms", "list_pods_label_selector_p50_ms",
+		"list_pods_json_transfer_p50_ms", "list_pods_protobuf_transfer_p50_ms",
 		"list_pods_items", "list_pods_label_selector_items",
 		"rss_after_watchers_mib", "watch_delivery_p50_ms", "watch_delivery_p99_ms",
 		"watch_deliveries_received", "watch_deliveries_expected",

@@ -18,6 +18,13 @@ import (
 // write once, in order.
 func TestCatchUpKeepsOrder(t *testing.T) {
 	c, _ := newTestCacher(t, func(cfg *Config) { cfg.EventBuffer = 1000 })
+	// The writes must come after the cache's first list: a list that already holds
+	// p001 starts the event buffer past the watchers' resourceVersion (410).
+	select {
+	case <-c.readyCh:
+	case <-time.After(10 * time.Second):
+		t.Fatal("cache not ready")
+	}
 	const before, during, watchers = 30, 40, 8
 	first := createPod(t, c, "p000")
 	for i := 1; i < before; i++ {

@@ -7,8 +7,9 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
-	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 	"go.uber.org/zap"
+
+	"github.com/kapi-dev/kapi/internal/storage/etcdlocal"
 )
 
 // ProgressNotifyInterval is how often the test etcd sends progress notifications to
@@ -44,12 +45,15 @@ type Client struct {
 // gRPC to --etcd-servers, in-process to the embedded member.
 var Clients = []Client{{"grpc", Start}, {"in-process", StartInProcess}}
 
-// StartInProcess is Start with the client kapi uses for its embedded etcd: direct
-// calls into the member's service implementations instead of gRPC over a socket.
+// StartInProcess is Start with the client kapi uses for its embedded etcd
+// (etcdlocal.New: unary calls in-process, watches and leases over gRPC).
 func StartInProcess(t testing.TB) *clientv3.Client {
 	t.Helper()
-	client := v3client.New(startServer(t).Server)
-	t.Cleanup(func() { _ = client.Close() })
+	client, closeFn, err := etcdlocal.New(startServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeFn)
 	return client
 }
 
