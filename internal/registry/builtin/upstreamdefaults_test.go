@@ -81,24 +81,28 @@ func TestDeleteDefaultsToOrphanForJobsAndReplicationControllers(t *testing.T) {
 			name := "job" + string(rune('a'+i))
 			newJob(name)
 			warnings.take()
-			if err := cs.BatchV1().Jobs("default").Delete(ctx, name, tc.opts); err != nil {
+			// The DELETE's answer, not a later GET: the garbage collector may finish
+			// orphaning (and remove the finalizer) at any moment.
+			answer, err := cs.BatchV1().RESTClient().Delete().Namespace("default").Resource("jobs").Name(name).
+				Body(&tc.opts).Do(ctx).Get()
+			if err != nil {
 				t.Fatal(err)
 			}
 			if got := slices.Contains(warnings.take(), jobWarning); got != tc.wantWarning {
 				t.Errorf("warning sent = %v, want %v", got, tc.wantWarning)
 			}
-			job, err := cs.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{})
+			job, isJob := answer.(*batchv1.Job)
 			if !tc.wantFinalizer {
-				if !apierrors.IsNotFound(err) {
+				if isJob {
+					t.Fatalf("deleting answered with the job %v, want a Status: it is gone", job.Finalizers)
+				}
+				if _, err := cs.BatchV1().Jobs("default").Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 					t.Fatalf("job still there: %v", err)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Contains(job.Finalizers, metav1.FinalizerOrphanDependents) || job.DeletionTimestamp == nil {
-				t.Fatalf("finalizers %v, deletionTimestamp %v", job.Finalizers, job.DeletionTimestamp)
+			if !isJob || !slices.Contains(job.Finalizers, metav1.FinalizerOrphanDependents) || job.DeletionTimestamp == nil {
+				t.Fatalf("deleting answered %#v, want the job with the orphan finalizer and a deletionTimestamp", answer)
 			}
 		})
 	}
@@ -111,12 +115,13 @@ func TestDeleteDefaultsToOrphanForJobsAndReplicationControllers(t *testing.T) {
 			t.Fatal(err)
 		}
 		warnings.take()
-		if err := cs.CoreV1().ReplicationControllers("default").Delete(ctx, "rc", metav1.DeleteOptions{}); err != nil {
+		answer, err := cs.CoreV1().RESTClient().Delete().Namespace("default").Resource("replicationcontrollers").Name("rc").
+			Body(&metav1.DeleteOptions{}).Do(ctx).Get()
+		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := cs.CoreV1().ReplicationControllers("default").Get(ctx, "rc", metav1.GetOptions{})
-		if err != nil || !slices.Contains(got.Finalizers, metav1.FinalizerOrphanDependents) {
-			t.Fatalf("rc after delete: %v, %v", got, err)
+		if got, ok := answer.(*corev1.ReplicationController); !ok || !slices.Contains(got.Finalizers, metav1.FinalizerOrphanDependents) {
+			t.Fatalf("deleting answered %#v, want the rc with the orphan finalizer", answer)
 		}
 		if w := warnings.take(); len(w) != 0 {
 			t.Errorf("unexpected warnings %v", w)
