@@ -335,8 +335,15 @@ func TestCustomResourceDefinitionDeletion(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CRD not deleted: %v", err)
 	}
-	if _, err := ct.List(ctx, metav1.ListOptions{}); !apierrors.IsNotFound(err) {
-		t.Errorf("list after CRD deletion: %v, want 404", err)
+	// The endpoints go when the CRD controller sees the deletion, a moment after
+	// the CRD leaves storage (as upstream's handler, whose informer lags the same way).
+	var listErr error
+	err = wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 15*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, listErr = ct.List(ctx, metav1.ListOptions{})
+		return apierrors.IsNotFound(listErr), nil
+	})
+	if err != nil {
+		t.Errorf("list after CRD deletion: %v, want 404", listErr)
 	}
 	createCRD(t, dyn, "testdata/crontab-crd.yaml")
 	list, err := ct.List(ctx, metav1.ListOptions{})

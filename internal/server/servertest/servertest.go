@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -77,7 +79,7 @@ func StartWith(t testing.TB, configure func(*server.Config)) *Instance {
 				t.Errorf("server: %v", err)
 			}
 		case <-time.After(30 * time.Second):
-			t.Errorf("server did not stop within 30s")
+			t.Errorf("server did not stop within 30s; goroutines:\n%s", goroutines())
 		}
 	})
 	restCfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
@@ -189,4 +191,11 @@ func (in *Instance) waitDefaultServiceAccount(t testing.TB) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	t.Fatalf("the default service account did not appear within 30s")
+}
+
+// goroutines is every goroutine's stack, for a server that does not stop.
+func goroutines() string {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	return b.String()
 }
