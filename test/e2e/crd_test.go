@@ -74,7 +74,7 @@ func TestKubectlCustomResources(t *testing.T) {
 	if r := run(widgetCRD(group, "widgets", "Widget"), "apply", "-f", "-"); r.err != nil {
 		t.Fatalf("apply CRD: %v %s", r.err, r.stderr)
 	}
-	k.ok(t, "wait", "--for=condition=Established", "--timeout=10s", "crd/widgets."+group)
+	waitEstablished(t, k, "crd/widgets."+group)
 
 	w := fmt.Sprintf("apiVersion: %s/v1\nkind: Widget\nmetadata: {name: w1, namespace: %s}\nspec: {replicas: 2, junk: 1}\n", group, ns)
 	// Without client-side validation the unknown field reaches the server, which
@@ -122,7 +122,7 @@ func TestKubectlCustomResources(t *testing.T) {
 	if r := run(widgetCRD(group, "widgets", "Widget"), "apply", "-f", "-"); r.err != nil {
 		t.Fatal(r.stderr)
 	}
-	k.ok(t, "wait", "--for=condition=Established", "--timeout=10s", "crd/widgets."+group)
+	waitEstablished(t, k, "crd/widgets."+group)
 	eventually(t, 10*time.Second, "an empty collection after recreating the CRD", func() error {
 		r := run("", "get", "widgets."+group, "-n", ns, "-o", "name")
 		if r.err != nil || strings.TrimSpace(r.stdout) != "" {
@@ -143,7 +143,7 @@ func TestCustomResourcesInNamespaceDeletion(t *testing.T) {
 	if r := k.run(t, widgetCRD(group, "gadgets", "Gadget"), "apply", "-f", "-"); r.err != nil {
 		t.Fatal(r.stderr)
 	}
-	k.ok(t, "wait", "--for=condition=Established", "--timeout=10s", "crd/gadgets."+group)
+	waitEstablished(t, k, "crd/gadgets."+group)
 	defer k.run(t, "", "delete", "crd", "gadgets."+group)
 	ns := "crd-ns-" + randSuffix()
 	createNamespace(t, c, cs, ns)
@@ -189,7 +189,7 @@ func TestCustomResourceConversionWebhook(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	defer k.run(t, "", "delete", "crd", "servers."+group)
-	k.ok(t, "wait", "--for=condition=Established", "--timeout=10s", "crd/servers."+group)
+	waitEstablished(t, k, "crd/servers."+group)
 	ns := testNamespace(t, "conv")
 	dyn := dynamic.NewForConfigOrDie(shared.restConfig(t))
 	c := ctx(t, time.Minute)
@@ -320,4 +320,18 @@ func rssOf(t *testing.T, pid int) int64 {
 	}
 	t.Fatal("VmRSS missing")
 	return 0
+}
+
+// waitEstablished waits for a CRD's Established condition. kubectl 1.32's wait fails
+// at once, instead of waiting, on a CRD whose status.conditions is still null (its
+// first moment after the create, before the controller's first status write; the
+// same with kube-apiserver), so a failed wait is tried again.
+func waitEstablished(t *testing.T, k *kubectlRunner, crd string) {
+	t.Helper()
+	eventually(t, 20*time.Second, crd+" Established", func() error {
+		if r := k.run(t, "", "wait", "--for=condition=Established", "--timeout=10s", crd); r.err != nil {
+			return fmt.Errorf("%v %s", r.err, r.stderr)
+		}
+		return nil
+	})
 }

@@ -2,7 +2,6 @@
 package etcdlocal
 
 import (
-	"context"
 	"fmt"
 	"time"
 
@@ -19,7 +18,8 @@ import (
 // Watches and leases keep gRPC on e's loopback listener: the in-process adapter
 // streams are unbuffered pipes, and one watch stream carrying requests both ways
 // (new watches, progress requests) while events flow back deadlocks in them under
-// load. Reads are serializable (see serializableKV).
+// load. Reads stay linearizable: with serializable ones, controllers waiting on a
+// finalizer stalled under load (e2e deletes that never completed), cause not found.
 func New(e *embed.Etcd) (*clientv3.Client, func(), error) {
 	if len(e.Clients) == 0 {
 		return nil, nil, fmt.Errorf("embedded etcd has no client listener")
@@ -37,20 +37,9 @@ func New(e *embed.Etcd) (*clientv3.Client, func(), error) {
 	c := v3client.New(e.Server)
 	// v3client's own watcher and lessor are replaced, never started.
 	c.Watcher, c.Lease = streams.Watcher, streams.Lease
-	c.KV = serializableKV{c.KV}
 	closeFn := func() {
 		_ = c.Close()
 		_ = streams.Close()
 	}
 	return c, closeFn, nil
-}
-
-// serializableKV reads without etcd's linearizable read protocol (a ReadIndex
-// through raft per batch of reads). The embedded member is alone and answers a
-// write only once it is applied, so its local state already holds every
-// acknowledged write: a serializable read there is as fresh as a linearizable one.
-type serializableKV struct{ clientv3.KV }
-
-func (kv serializableKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	return kv.KV.Get(ctx, key, append(opts, clientv3.WithSerializable())...)
 }
