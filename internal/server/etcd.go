@@ -19,8 +19,7 @@ import (
 
 // embeddedEtcd runs etcd inside the process, reachable on loopback only.
 type embeddedEtcd struct {
-	etcd     *embed.Etcd
-	endpoint string
+	etcd *embed.Etcd
 	// closeClient closes the client made by client, if any.
 	closeClient func()
 }
@@ -83,7 +82,7 @@ func startEmbeddedEtcd(dir string) (*embeddedEtcd, error) {
 		e.Close()
 		return nil, fmt.Errorf("embedded etcd did not become ready within 60s")
 	}
-	return &embeddedEtcd{etcd: e, endpoint: clientURL.String()}, nil
+	return &embeddedEtcd{etcd: e}, nil
 }
 
 func (e *embeddedEtcd) Close() {

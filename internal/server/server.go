@@ -122,28 +122,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
-	endpointsList := cfg.EtcdServers
-	if len(endpointsList) == 0 {
-		e, err := startEmbeddedEtcd(cfg.DataDir)
-		if err != nil {
+	var err error
+	if len(cfg.EtcdServers) == 0 {
+		if s.etcd, err = startEmbeddedEtcd(cfg.DataDir); err != nil {
 			return nil, err
 		}
-		s.etcd = e
-		endpointsList = []string{e.endpoint}
-	}
-	if s.etcd != nil {
-		client, err := s.etcd.client()
-		if err != nil {
-			s.closeEtcd()
-			return nil, err
-		}
-		s.client = client
+		s.client, err = s.etcd.client()
 	} else {
-		client, err := newEtcdClient(ctx, endpointsList, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
-		if err != nil {
-			return nil, err
-		}
-		s.client = client
+		s.client, err = newEtcdClient(ctx, cfg.EtcdServers, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
+	}
+	if err != nil {
+		s.closeEtcd()
+		return nil, err
 	}
 	if err := s.setupTLS(); err != nil {
 		s.closeEtcd()

@@ -77,11 +77,7 @@ func New(cfg Config) (*Controller, error) {
 	}); err != nil {
 		return nil, err
 	}
-	src, err := newSources(cfg, c.objectChanged)
-	if err != nil {
-		return nil, err
-	}
-	c.sources = src
+	c.sources = newSources(cfg, c.objectChanged)
 	return c, nil
 }
 

@@ -54,7 +54,7 @@ var typedResources = map[schema.GroupResource]bool{
 	{Resource: "pods"}: true, {Resource: "services"}: true, {Resource: "persistentvolumeclaims"}: true,
 }
 
-func newSources(cfg Config, changed func(schema.GroupResource, any)) (*sources, error) {
+func newSources(cfg Config, changed func(schema.GroupResource, any)) *sources {
 	quotas := cfg.Informers.ResourceQuotas().Lister()
 	return &sources{
 		informers: cfg.Informers,
@@ -67,7 +67,7 @@ func newSources(cfg Config, changed func(schema.GroupResource, any)) (*sources, 
 		changed: changed,
 		typed:   map[schema.GroupResource]typedSource{},
 		watched: map[schema.GroupResource]cache.SharedIndexInformer{},
-	}, nil
+	}
 }
 
 // typedSource returns gr's typed informer, starting it on first use.
