@@ -111,6 +111,13 @@ func testWatchCompacted(t *testing.T, s storage.Interface, c *clientv3.Client) {
 	for i := 0; i < ForgetAfter+10; i++ {
 		last = update(t, s, "ns", "a", func(p *corev1.Pod) { p.Labels = map[string]string{"n": fmtRV(int64(i))} })
 	}
+	// A store that watches etcd (the watch cache) must have seen the writes before
+	// the compaction: etcd cancels a watch that is still behind the compacted
+	// revision, and the cache's relist would then end this test's watch early.
+	if err := s.GetList(ctxFor(t), Prefix, storage.ListOptions{Recursive: true, ResourceVersion: last.ResourceVersion,
+		ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan, Predicate: everything()}, NewListFunc()); err != nil {
+		t.Fatalf("list at %s: %v", last.ResourceVersion, err)
+	}
 	if _, err := c.Compact(ctxFor(t), rvOf(t, last)); err != nil {
 		t.Fatalf("compact: %v", err)
 	}
