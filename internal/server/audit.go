@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -92,6 +93,7 @@ func (s *Server) withAudit(h http.Handler) http.Handler {
 // of a finished request is lost on SIGTERM.
 func (s *Server) stopAudit() {
 	if s.audit != nil {
+		slog.Info("graceful shutdown: flushing audit events")
 		s.audit.backend.Shutdown()
 	}
 }

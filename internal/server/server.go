@@ -158,6 +158,7 @@ func (s *Server) closeEtcd() {
 		_ = s.client.Close()
 	}
 	if s.etcd != nil {
+		slog.Info("stopping the embedded etcd")
 		s.etcd.Close()
 	}
 }
@@ -517,10 +518,14 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	s.shuttingDown.Store(true)
+	// Each step of the shutdown is logged, so that a slow one shows where it waits.
+	slog.Info("graceful shutdown started")
 	// Leave the kubernetes Service's endpoints now rather than when the lease expires;
 	// bounded as upstream, by two reconcile intervals.
 	removeCtx, cancelRemove := context.WithTimeout(context.Background(), 2*bootstrap.DefaultEndpointInterval)
-	_ = boot.RemoveEndpoints(removeCtx)
+	if err := boot.RemoveEndpoints(removeCtx); err != nil {
+		slog.Warn("graceful shutdown: this instance's endpoints stay until its lease expires", "err", err)
+	}
 	cancelRemove()
 	// --shutdown-delay-duration: keep serving with /readyz failing, so that load
 	// balancers take this instance out before its listener closes.
@@ -543,12 +548,15 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		shutdownTimeout = 2 * time.Second
 	}
+	slog.Info("graceful shutdown: listener closed, waiting for requests in flight", "timeout", shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
+		slog.Warn("graceful shutdown: requests still in flight after the timeout were cut off")
 		_ = srv.Close()
 	}
+	slog.Info("graceful shutdown: requests done, stopping background work and storage")
 	return nil
 }
 

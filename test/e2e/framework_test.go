@@ -226,9 +226,72 @@ func (s *kapiServer) stop() error {
 		}
 		return nil
 	case <-time.After(10 * time.Second):
-		_ = s.kill()
-		return fmt.Errorf("kapi did not exit within 10s of SIGTERM\n%s", s.log.tail(20))
+		return fmt.Errorf("kapi did not exit within 10s of SIGTERM; where it waits:\n%s", s.dumpStacks())
 	}
+}
+
+// dumpStacks ends the process with SIGQUIT, which makes the Go runtime print every
+// goroutine's stack, and returns the stacks that run kapi's own code, identical
+// ones counted once, so that a hang in CI says where it waits.
+func (s *kapiServer) dumpStacks() string {
+	before := len(s.log.String())
+	_ = s.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		_ = s.kill()
+	}
+	return summarizeStacks(s.log.String()[before:])
+}
+
+// summarizeStacks groups a Go traceback's goroutines by state and frames (without
+// arguments, offsets, ids or the runtime's frames) and keeps those with a frame of
+// kapi's own packages.
+func summarizeStacks(dump string) string {
+	counts := map[string]int{}
+	var order []string
+	for _, g := range strings.Split(dump, "\n\n") {
+		lines := strings.Split(strings.TrimSpace(g), "\n")
+		if len(lines) < 2 || !strings.HasPrefix(lines[0], "goroutine ") {
+			continue
+		}
+		state := lines[0]
+		if i, j := strings.Index(state, "["), strings.Index(state, "]"); i >= 0 && j > i {
+			state = state[i : j+1]
+			if k := strings.Index(state, ","); k > 0 { // drop the wait's duration
+				state = state[:k] + "]"
+			}
+		}
+		var b strings.Builder
+		b.WriteString(state)
+		ours := false
+		for i := 1; i < len(lines); i += 2 { // a function line, then its file line
+			fn := lines[i]
+			if k := strings.Index(fn, " in goroutine "); k > 0 {
+				fn = fn[:k]
+			} else if k := strings.LastIndex(fn, "("); k > 0 {
+				fn = fn[:k]
+			}
+			if strings.HasPrefix(fn, "runtime.") {
+				continue
+			}
+			ours = ours || strings.Contains(fn, "kapi-dev/kapi")
+			b.WriteString("\n  " + fn)
+		}
+		key := b.String()
+		if !ours {
+			continue
+		}
+		if counts[key] == 0 {
+			order = append(order, key)
+		}
+		counts[key]++
+	}
+	var out strings.Builder
+	for _, k := range order {
+		fmt.Fprintf(&out, "%d× %s\n", counts[k], k)
+	}
+	return out.String()
 }
 
 // kill ends the process without grace (cleanup after a failure).

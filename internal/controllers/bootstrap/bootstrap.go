@@ -89,6 +89,8 @@ func New(cfg Config) *Controller {
 	}
 	c := &Controller{cfg: cfg, identity: id, holder: id + "_" + string(uuid.NewUUID())}
 	if cfg.Etcd != nil {
+		c.ep.lock = make(chan struct{}, 1)
+		c.ep.stopping, c.ep.stop = context.WithCancel(context.Background())
 		c.ep.leases = &masterLeases{client: cfg.Etcd, dir: strings.TrimSuffix(cfg.EtcdPrefix, "/") + "/masterleases/", ttl: cfg.EndpointLeaseTTL}
 	}
 	return c

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -128,14 +127,29 @@ func encodeLease(ip string) ([]byte, error) {
 }
 
 // endpointReconciler keeps the kubernetes Service's Endpoints and EndpointSlice equal
-// to the set of instances holding a master lease. The mutex orders a final removal
-// after any reconcile in flight; stopped keeps later ticks from re-adding this
-// instance.
+// to the set of instances holding a master lease. The lock orders a final removal
+// after any reconcile in flight; waiting for it ends with the waiter's context.
+// stopping ends when the final removal starts: it cuts short the reconcile in
+// flight (a shutdown must not wait on it) and keeps later ticks from re-adding
+// this instance.
 type endpointReconciler struct {
-	mu      sync.Mutex
-	stopped bool
-	leases  *masterLeases
+	lock     chan struct{} // holds one token while a reconcile or removal runs
+	stopping context.Context
+	stop     context.CancelFunc
+	leases   *masterLeases
 }
+
+// acquire takes the lock, or fails when ctx ends first.
+func (r *endpointReconciler) acquire(ctx context.Context) error {
+	select {
+	case r.lock <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *endpointReconciler) release() { <-r.lock }
 
 // publishes reports whether this instance takes part: it needs the etcd client, and a
 // loopback advertise address (the zero-config default) is no valid endpoint — upstream
@@ -150,9 +164,16 @@ func (c *Controller) reconcileEndpoints(ctx context.Context) error {
 	if !c.publishes() {
 		return nil
 	}
-	c.ep.mu.Lock()
-	defer c.ep.mu.Unlock()
-	if c.ep.stopped {
+	// A reconcile never outlives its interval (the next tick starts afresh) nor the
+	// start of the final removal.
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.EndpointInterval)
+	defer cancel()
+	defer context.AfterFunc(c.ep.stopping, cancel)()
+	if err := c.ep.acquire(ctx); err != nil {
+		return err
+	}
+	defer c.ep.release()
+	if c.ep.stopping.Err() != nil {
 		return nil
 	}
 	if err := c.ep.leases.update(ctx, c.cfg.AdvertiseAddress.String()); err != nil {
@@ -168,11 +189,13 @@ func (c *Controller) withdrawEndpoints(ctx context.Context, final bool) error {
 	if !c.publishes() {
 		return nil
 	}
-	c.ep.mu.Lock()
-	defer c.ep.mu.Unlock()
 	if final {
-		c.ep.stopped = true
+		c.ep.stop()
 	}
+	if err := c.ep.acquire(ctx); err != nil {
+		return err
+	}
+	defer c.ep.release()
 	if err := c.ep.leases.remove(ctx, c.cfg.AdvertiseAddress.String()); err != nil {
 		return err
 	}

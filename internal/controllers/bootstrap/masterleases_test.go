@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -220,5 +222,42 @@ func TestMasterLeaseValue(t *testing.T) {
 	again, err := client.Get(ctx, "/registry/masterleases/192.0.2.7")
 	if err != nil || len(again.Kvs) != 1 || again.Kvs[0].ModRevision != kv.ModRevision {
 		t.Errorf("refresh rewrote the key: %v (err %v)", again.Kvs, err)
+	}
+}
+
+// TestRemoveEndpointsCutsShortAReconcile: the shutdown's removal neither waits for a
+// reconcile stuck on an unreachable etcd nor outlives its own context; the stuck
+// reconcile ends as the removal starts.
+func TestRemoveEndpointsCutsShortAReconcile(t *testing.T) {
+	dead, err := clientv3.New(clientv3.Config{Endpoints: []string{"127.0.0.1:1"}, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dead.Close() })
+	c := New(Config{Stores: endpointStores(t, dead, "/registry"), AdvertiseAddress: net.ParseIP("192.0.2.7"), SecurePort: 6443,
+		Etcd: dead, EndpointInterval: time.Hour})
+	reconciled := make(chan error, 1)
+	go func() { reconciled <- c.reconcileEndpoints(context.Background()) }()
+	time.Sleep(200 * time.Millisecond) // the reconcile now holds the lock, waiting on etcd
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := c.RemoveEndpoints(ctx); err == nil {
+		t.Error("RemoveEndpoints succeeded without etcd")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("RemoveEndpoints took %v with a 1s context", took)
+	}
+	select {
+	case err := <-reconciled:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("the stuck reconcile ended with %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stuck reconcile went on after the removal started")
+	}
+	if err := c.reconcileEndpoints(context.Background()); err != nil {
+		t.Errorf("a reconcile after the removal: %v, want a no-op", err)
 	}
 }
