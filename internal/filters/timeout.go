@@ -80,6 +80,7 @@ func WithTimeout(next http.Handler) http.Handler {
 		result := make(chan any, 1)
 		inner := r.Clone(r.Context())
 		go func() {
+			growStack()
 			defer func() {
 				p := recover()
 				if p != nil && p != http.ErrAbortHandler {
