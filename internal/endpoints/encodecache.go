@@ -54,14 +54,19 @@ func (c *encodeCache) put(key encodeKey, ev encodedEvent) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.entries == nil {
-		c.entries = make(map[encodeKey]encodedEvent, encodeCacheSize)
-		c.order = make([]encodeKey, encodeCacheSize)
+		// Grown as events come rather than sized for the bound up front: an idle
+		// server's few watch events would otherwise hold some 1.2 MB of empty slots.
+		c.entries = map[encodeKey]encodedEvent{}
 	}
 	if _, ok := c.entries[key]; ok {
 		return
 	}
-	delete(c.entries, c.order[c.next])
-	c.order[c.next] = key
-	c.next = (c.next + 1) % encodeCacheSize
+	if len(c.order) < encodeCacheSize {
+		c.order = append(c.order, key)
+	} else {
+		delete(c.entries, c.order[c.next])
+		c.order[c.next] = key
+		c.next = (c.next + 1) % encodeCacheSize
+	}
 	c.entries[key] = ev
 }

@@ -36,6 +36,12 @@ func TestEncodeCache(t *testing.T) {
 			}
 		})
 	}
+	for i := range encodeCacheSize - 1 { // exactly full: nothing forgotten yet
+		c.put(key(strconv.Itoa(100+i), watch.Added), encodedEvent{frame: []byte("x")})
+	}
+	if _, ok := c.get(key("5", watch.Added)); !ok || len(c.entries) != encodeCacheSize {
+		t.Fatalf("a full cache holds %d entries (first kept: %v), want %d with the first", len(c.entries), ok, encodeCacheSize)
+	}
 	for i := range encodeCacheSize + 10 {
 		c.put(key(strconv.Itoa(100+i), watch.Added), encodedEvent{frame: []byte("x")})
 	}

@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"fmt"
 	"maps"
 	"sort"
 
@@ -19,15 +20,16 @@ import (
 // v2Value builds /openapi/v2 from the current static containers and CRDs when
 // first asked. Callers hold mu; the value reads only the snapshot taken here.
 func (s *Service) v2Value(generation string) cached.Value[*spec.Swagger] {
-	static := sortedContainers(s.static)
-	staticErr := s.staticErr
+	buildStatic := s.static
 	crds := s.allCRDs()
 	return cached.Once(cached.Func(func() (*spec.Swagger, string, error) {
+		byName, staticErr := buildStatic()
 		// A resource the scheme cannot describe fails the v2 document, which is
 		// served as a 503 so the error is seen rather than a document missing it.
 		if staticErr != nil {
 			return nil, "", staticErr
 		}
+		static := sortedContainers(byName)
 		cfg := s.v2Config()
 		containers := static
 		if len(crds) > 0 {
@@ -47,12 +49,22 @@ func (s *Service) v2Value(generation string) cached.Value[*spec.Swagger] {
 	}))
 }
 
-// v3Value builds document name from its static container c (nil when only CRDs
-// serve the group version) and crds when first asked. A group version served by
-// CRDs alone gets the document upstream's CRD controller publishes, titled
-// "Kubernetes CRD Swagger".
-func (s *Service) v3Value(name string, c *container, crds []*publishedCRD, generation string) cached.Value[*spec3.OpenAPI] {
+// v3Value builds document name from its static container (buildStatic is nil when
+// only CRDs serve the group version) and crds when first asked. A group version
+// served by CRDs alone gets the document upstream's CRD controller publishes,
+// titled "Kubernetes CRD Swagger".
+func (s *Service) v3Value(name string, buildStatic func() (map[string]*container, error), crds []*publishedCRD, generation string) cached.Value[*spec3.OpenAPI] {
 	return cached.Once(cached.Func(func() (*spec3.OpenAPI, string, error) {
+		var c *container
+		if buildStatic != nil {
+			byName, err := buildStatic()
+			if c = byName[name]; c == nil && err != nil {
+				return nil, "", err // the document's resources could not be described
+			}
+		}
+		if c == nil && len(crds) == 0 {
+			return nil, "", fmt.Errorf("no routes for the OpenAPI document %s", name)
+		}
 		if len(crds) == 0 {
 			doc, err := builder3.BuildOpenAPISpecFromRoutes([]common.RouteContainer{c}, s.v3Config())
 			return doc, generation, err

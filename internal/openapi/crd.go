@@ -108,11 +108,11 @@ func (s *Service) SetCustomResourceDefinitions(crds []*apiextensionsv1.CustomRes
 	}
 	s.crds = next
 	if claimsChanged {
-		for name := range s.static {
+		for name := range s.staticNames {
 			affected[name] = true
 		}
 		s.rebuildStatic()
-		for name := range s.static {
+		for name := range s.staticNames {
 			affected[name] = true
 		}
 	}

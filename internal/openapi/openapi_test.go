@@ -2,8 +2,10 @@ package openapi
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -378,5 +380,22 @@ func TestNames(t *testing.T) {
 				t.Errorf("article(%q) = %q, want %q", tc.kind, got, tc.wantArt)
 			}
 		})
+	}
+}
+
+// TestStaticDocNames: the documents published before any is built are exactly the
+// containers a build makes, so none is missing or published empty.
+func TestStaticDocNames(t *testing.T) {
+	resources := testResources()
+	containers, err := buildContainers(resources, testScheme())
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := map[string]bool{}
+	for _, c := range containers {
+		built[strings.TrimPrefix(c.RootPath(), "/")] = true
+	}
+	if got := staticDocNames(resources); !maps.Equal(got, built) {
+		t.Errorf("staticDocNames = %v, want the built containers %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(built)))
 	}
 }

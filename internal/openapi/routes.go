@@ -95,6 +95,20 @@ func buildContainers(resources []*registry.Resource, scheme *runtime.Scheme) ([]
 	return out, errors.Join(errs...)
 }
 
+// staticDocNames names the documents buildContainers makes of resources (without
+// building them): each group version's, each group's, and the discovery and
+// version documents.
+func staticDocNames(resources []*registry.Resource) map[string]bool {
+	names := map[string]bool{"api": true, "apis": true, "version": true}
+	for _, r := range resources {
+		names[docName(r.GroupVersion)] = true
+		if r.GroupVersion.Group != "" {
+			names["apis/"+r.GroupVersion.Group] = true
+		}
+	}
+	return names
+}
+
 func (b *routeBuilder) add(root string, routes ...*route) {
 	c, ok := b.containers[root]
 	if !ok {

@@ -39,10 +39,12 @@ type Service struct {
 	mu sync.Mutex // guards the fields below
 	// resources are the resources of the last Update.
 	resources []*registry.Resource
-	// static holds the route containers of resources by document name, less the
-	// resources a published CRD serves; staticErr is why some could not be built.
-	static    map[string]*container
-	staticErr error
+	// staticNames are the documents of resources, less the resources a published
+	// CRD serves; static builds their route containers by document name when a
+	// document is first built (with why some could not be built), once per
+	// rebuildStatic. An idle server that nobody asked for OpenAPI holds none.
+	staticNames map[string]bool
+	static      func() (map[string]*container, error)
 	// resourceGVRs are the resources of the last Update, claimed or not.
 	resourceGVRs map[schema.GroupVersionResource]bool
 	// crds are the published CRDs by name (SetCustomResourceDefinitions).
@@ -97,12 +99,12 @@ func (s *Service) Update(resources []*registry.Resource) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	affected := map[string]bool{}
-	for name := range s.static {
+	for name := range s.staticNames {
 		affected[name] = true
 	}
 	s.resources = resources
 	s.rebuildStatic()
-	for name := range s.static {
+	for name := range s.staticNames {
 		affected[name] = true
 	}
 	s.publish(affected)
@@ -121,12 +123,15 @@ func (s *Service) rebuildStatic() {
 			kept = append(kept, r)
 		}
 	}
-	containers, err := buildContainers(kept, s.scheme)
-	s.static = make(map[string]*container, len(containers))
-	for _, c := range containers {
-		s.static[strings.TrimPrefix(c.RootPath(), "/")] = c.(*container)
-	}
-	s.staticErr = err
+	s.staticNames = staticDocNames(kept)
+	s.static = sync.OnceValues(func() (map[string]*container, error) {
+		containers, err := buildContainers(kept, s.scheme)
+		byName := make(map[string]*container, len(containers))
+		for _, c := range containers {
+			byName[strings.TrimPrefix(c.RootPath(), "/")] = c.(*container)
+		}
+		return byName, err
+	})
 }
 
 // publish replaces /openapi/v2 and the v3 documents named in affected with lazily
@@ -137,8 +142,11 @@ func (s *Service) publish(affected map[string]bool) {
 	generation := strconv.Itoa(s.generation)
 	s.v2.update(s.v2Value(generation))
 	for name := range affected {
-		c, crds := s.static[name], s.crdsFor(name)
-		if c == nil && len(crds) == 0 {
+		static, crds := s.static, s.crdsFor(name)
+		if !s.staticNames[name] {
+			static = nil
+		}
+		if static == nil && len(crds) == 0 {
 			if s.v3Docs[name] {
 				s.v3.DeleteGroupVersion(name)
 				delete(s.v3Docs, name)
@@ -146,7 +154,7 @@ func (s *Service) publish(affected map[string]bool) {
 			continue
 		}
 		s.v3Docs[name] = true
-		s.v3.UpdateGroupVersionLazy(name, s.v3Value(name, c, crds, generation))
+		s.v3.UpdateGroupVersionLazy(name, s.v3Value(name, static, crds, generation))
 	}
 }
 

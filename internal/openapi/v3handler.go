@@ -24,14 +24,26 @@ func (s *Service) HandlerV3() http.Handler {
 			return
 		}
 		name, ok := strings.CutPrefix(r.URL.Path, "/openapi/v3/")
-		s.mu.Lock()
-		known := ok && s.v3Docs[name]
-		s.mu.Unlock()
-		if !known {
+		if !ok || !s.servesDocument(name) {
 			// kube-openapi's handler writes nothing for an unknown document.
 			http.NotFound(w, r)
 			return
 		}
 		s.v3.HandleGroupVersion(w, r)
 	})
+}
+
+// servesDocument reports whether v3 document name exists: published, and either
+// a CRD serves its group version or the routes of its resources could be built (a
+// group version whose kinds the scheme cannot describe has no document).
+func (s *Service) servesDocument(name string) bool {
+	s.mu.Lock()
+	known, static := s.v3Docs[name], s.staticNames[name]
+	buildStatic, byCRDs := s.static, len(s.crdsFor(name)) > 0
+	s.mu.Unlock()
+	if !known || byCRDs || !static {
+		return known
+	}
+	byName, _ := buildStatic()
+	return byName[name] != nil
 }
