@@ -99,5 +99,14 @@ func (s *Store) Predicate(labelSelector, fieldSelector string) (storage.Selectio
 			return storage.SelectionPredicate{}, apierrors.NewBadRequest(err.Error())
 		}
 	}
-	return storage.SelectionPredicate{Label: ls, Field: fsel, GetAttrs: s.Attrs}, nil
+	return storage.SelectionPredicate{Label: ls, Field: fsel, GetAttrs: s.Attrs, GetLabels: objectLabels}, nil
+}
+
+// objectLabels returns the labels of obj, as Attrs does.
+func objectLabels(obj runtime.Object) (labels.Set, error) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return nil, err
+	}
+	return labels.Set(acc.GetLabels()), nil
 }

@@ -194,11 +194,13 @@ func BenchmarkList2000Pods(b *testing.B) {
 		name     string
 		protobuf bool
 		raw      bool
+		selector string // a label selector; the list then holds one node's pods
 	}{
-		{"json/typed", false, false},
-		{"json/raw", false, true},
-		{"protobuf/typed", true, false},
-		{"protobuf/raw", true, true},
+		{"json/typed", false, false, ""},
+		{"json/raw", false, true, ""},
+		{"protobuf/typed", true, false, ""},
+		{"protobuf/raw", true, true, ""},
+		{"protobuf/label-selector", true, false, "node=node-000"},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			c := clientset(b, in, tc.protobuf)
@@ -211,12 +213,16 @@ func BenchmarkList2000Pods(b *testing.B) {
 					}
 					continue
 				}
-				list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{})
+				list, err := c.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: tc.selector})
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(list.Items) != n {
-					b.Fatalf("listed %d, want %d", len(list.Items), n)
+				want := n
+				if tc.selector != "" {
+					want = n / 100 // one of the 100 nodes
+				}
+				if len(list.Items) != want {
+					b.Fatalf("listed %d, want %d", len(list.Items), want)
 				}
 			}
 		})

@@ -15,8 +15,12 @@ type SelectionPredicate struct {
 	Label    labels.Selector
 	Field    fields.Selector
 	GetAttrs AttrFunc
-	Limit    int64
-	Continue string
+	// GetLabels, when set, returns the labels GetAttrs would, without the fields:
+	// a predicate without a field selector then skips building them for every object
+	// it looks at.
+	GetLabels func(obj runtime.Object) (labels.Set, error)
+	Limit     int64
+	Continue  string
 }
 
 // Everything matches every object.
@@ -31,6 +35,13 @@ func (p SelectionPredicate) Empty() bool {
 func (p SelectionPredicate) Matches(obj runtime.Object) (bool, error) {
 	if p.Empty() {
 		return true, nil
+	}
+	if p.GetLabels != nil && (p.Field == nil || p.Field.Empty()) {
+		ls, err := p.GetLabels(obj)
+		if err != nil {
+			return false, err
+		}
+		return p.Label.Matches(ls), nil
 	}
 	if p.GetAttrs == nil {
 		return false, nil
