@@ -55,25 +55,25 @@ func WithRetryAfter(h http.Handler, notAccepting <-chan struct{}) http.Handler {
 	})
 }
 
-// InFlight counts the requests that are not long-running, so that a shutdown can
-// wait for them before it closes the listener. Unlike sync.WaitGroup it may be
-// added to while Wait runs.
+// InFlight counts requests, so that a shutdown can wait for them. Unlike
+// sync.WaitGroup it may be added to while a wait runs.
 type InFlight struct {
-	mu      sync.Mutex
-	n       int
-	drained chan struct{} // closed and replaced whenever n drops to 0
+	mu sync.Mutex
+	n  int
+	// drained is closed when n drops to 0; made only while someone waits.
+	drained chan struct{}
 }
+
+// closedChan is what Drained returns when nothing is in flight.
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 func (f *InFlight) add(d int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.drained == nil {
-		f.drained = make(chan struct{})
-	}
 	f.n += d
-	if f.n == 0 {
+	if f.n == 0 && f.drained != nil {
 		close(f.drained)
-		f.drained = make(chan struct{})
+		f.drained = nil
 	}
 }
 
@@ -83,14 +83,21 @@ func (f *InFlight) Drained() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.n == 0 {
-		c := make(chan struct{})
-		close(c)
-		return c
+		return closedChan
 	}
 	if f.drained == nil {
 		f.drained = make(chan struct{})
 	}
 	return f.drained
+}
+
+// WithRequestCount counts every request, long-running ones included, in f.
+func WithRequestCount(h http.Handler, f *InFlight) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.add(1)
+		defer f.add(-1)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // WithInFlight counts requests that are neither long-running nor exempt from

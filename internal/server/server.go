@@ -108,6 +108,8 @@ type Server struct {
 	// inFlight counts the requests a --shutdown-send-retry-after shutdown drains
 	// before it closes the listener.
 	inFlight filters.InFlight
+	// handling counts every request being served, for the end of the shutdown.
+	handling filters.InFlight
 	// Kubeconfig is the admin kubeconfig written in self-contained mode.
 	Kubeconfig string
 }
@@ -354,6 +356,7 @@ func (s *Server) buildHandler() error {
 	}
 	// The filter chain in execution order: the first entry sees the request first.
 	chain := []func(http.Handler) http.Handler{
+		func(h http.Handler) http.Handler { return filters.WithRequestCount(h, &s.handling) },
 		func(h http.Handler) http.Handler { return filters.WithPanicRecovery(h, s.api.WriteError) },
 		filters.WithRequestInfo,
 		// Before audit: upstream's refused requests leave no audit events.
@@ -551,13 +554,46 @@ func (s *Server) Run(ctx context.Context) error {
 	slog.Info("graceful shutdown: listener closed, waiting for requests in flight", "timeout", shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	if errors.Is(err, context.DeadlineExceeded) {
+	if err := s.shutdownHTTP(shutdownCtx, srv); errors.Is(err, context.DeadlineExceeded) {
 		slog.Warn("graceful shutdown: requests still in flight after the timeout were cut off")
 		_ = srv.Close()
 	}
 	slog.Info("graceful shutdown: requests done, stopping background work and storage")
 	return nil
+}
+
+// idleConnGrace is how long connections may stay open once no request is in
+// flight during a shutdown: HTTP/2's GOAWAY grace (1 s) and a margin.
+const idleConnGrace = 2 * time.Second
+
+// shutdownHTTP runs srv.Shutdown until ctx ends. Shutdown also waits for every
+// connection to close, and Go's HTTP/2 server tells only the connections it knows
+// of when Shutdown starts to go away: one whose TLS handshake finishes a moment
+// later is never told, and its idle client (a built-in controller's, which had
+// just reconnected) keeps it open for the 90 s idle timeout. So once no request
+// has been in flight for idleConnGrace, the connections left are closed.
+func (s *Server) shutdownHTTP(ctx context.Context, srv *http.Server) error {
+	done := make(chan error, 1)
+	go func() { done <- srv.Shutdown(ctx) }()
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-s.handling.Drained():
+		}
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(idleConnGrace):
+		}
+		select {
+		case <-s.handling.Drained():
+			slog.Info("graceful shutdown: closing connections that carry no request")
+			_ = srv.Close()
+			return <-done
+		default: // a request came on a connection meanwhile; wait for it
+		}
+	}
 }
 
 func (s *Server) announce(addr string) {

@@ -246,7 +246,7 @@ func (s *kapiServer) dumpStacks() string {
 
 // summarizeStacks groups a Go traceback's goroutines by state and frames (without
 // arguments, offsets, ids or the runtime's frames) and keeps those with a frame of
-// kapi's own packages.
+// kapi's own packages or of the HTTP and TLS servers, where a shutdown waits.
 func summarizeStacks(dump string) string {
 	counts := map[string]int{}
 	var order []string
@@ -275,7 +275,8 @@ func summarizeStacks(dump string) string {
 			if strings.HasPrefix(fn, "runtime.") {
 				continue
 			}
-			ours = ours || strings.Contains(fn, "kapi-dev/kapi")
+			ours = ours || strings.Contains(fn, "kapi-dev/kapi") || strings.HasPrefix(fn, "net/http.") ||
+				strings.HasPrefix(fn, "crypto/tls.")
 			b.WriteString("\n  " + fn)
 		}
 		key := b.String()
