@@ -161,8 +161,8 @@ func (c *Controller) publishes() bool {
 // reconcileEndpoints refreshes this instance's lease and brings the endpoints in
 // line with the live leases.
 func (c *Controller) reconcileEndpoints(ctx context.Context) error {
-	if !c.publishes() {
-		return nil
+	if !c.publishes() || c.ep.stopping.Err() != nil {
+		return nil // after the final removal, this instance stays out
 	}
 	// A reconcile never outlives its interval (the next tick starts afresh) nor the
 	// start of the final removal.
