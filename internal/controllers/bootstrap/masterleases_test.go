@@ -238,7 +238,12 @@ func TestRemoveEndpointsCutsShortAReconcile(t *testing.T) {
 		Etcd: dead, EndpointInterval: time.Hour})
 	reconciled := make(chan error, 1)
 	go func() { reconciled <- c.reconcileEndpoints(context.Background()) }()
-	time.Sleep(200 * time.Millisecond) // the reconcile now holds the lock, waiting on etcd
+	// Wait until the reconcile holds the lock (it then waits on etcd for good).
+	for deadline := time.Now().Add(5 * time.Second); len(c.ep.lock) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the reconcile never took the lock")
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
