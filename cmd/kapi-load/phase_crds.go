@@ -31,9 +31,9 @@ func (l *load) registerCRDs(ctx context.Context) error {
 		return err
 	}
 	n := l.count(fullCRDs)
-	var rssBefore int64
+	var before memory
 	if l.pid != 0 {
-		if rssBefore, err = l.rssAfterSettle(ctx); err != nil {
+		if before, err = l.memoryAfterSettle(ctx); err != nil {
 			return err
 		}
 	}
@@ -71,11 +71,12 @@ func (l *load) registerCRDs(ctx context.Context) error {
 	}
 	l.out.figure("crds_established_seconds", lastEstablished.Sub(start).Seconds(), "s")
 	if l.pid != 0 {
-		rssAfter, err := l.rssAfterSettle(ctx)
+		after, err := l.memoryAfterSettle(ctx)
 		if err != nil {
 			return err
 		}
-		l.out.figure("rss_growth_per_crd_kib", float64(rssAfter-rssBefore)/float64(n)/1024, "KiB")
+		l.out.figure("rss_growth_per_crd_kib", float64(after.rss-before.rss)/float64(n)/1024, "KiB")
+		l.out.figure("rss_anon_growth_per_crd_kib", float64(after.anon-before.anon)/float64(n)/1024, "KiB")
 	}
 	return nil
 }

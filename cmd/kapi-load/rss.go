@@ -9,39 +9,63 @@ import (
 	"strings"
 )
 
-// readRSS returns the resident set size of process pid in bytes, read from
-// /proc/<pid>/status (VmRSS), the figure `ps` and `top` show.
-func readRSS(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, fmt.Errorf("reading the memory of pid %d: %w", pid, err)
-	}
-	defer f.Close()
-	return parseVmRSS(f)
+// memory is a process's resident memory in bytes, from /proc/<pid>/status.
+type memory struct {
+	// rss is VmRSS, the figure `ps` and `top` show: anonymous memory plus the
+	// mapped pages of files (the executable's among them) and shared memory.
+	rss int64
+	// anon is RssAnon, the anonymous part: heap, stacks and other memory that only
+	// the process holds.
+	anon int64
 }
 
-// parseVmRSS finds the "VmRSS:   1234 kB" line of a /proc status file.
-func parseVmRSS(r io.Reader) (int64, error) {
+// readMemory returns the resident memory of process pid.
+func readMemory(pid int) (memory, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return memory{}, fmt.Errorf("reading the memory of pid %d: %w", pid, err)
+	}
+	defer f.Close()
+	return parseStatus(f)
+}
+
+// parseStatus reads the "VmRSS:   1234 kB" and "RssAnon:   1000 kB" lines of a
+// /proc status file.
+func parseStatus(r io.Reader) (memory, error) {
+	var m memory
+	var seen int
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
+		name, rest, ok := strings.Cut(sc.Text(), ":")
+		var into *int64
+		switch {
+		case !ok:
+			continue
+		case name == "VmRSS":
+			into = &m.rss
+		case name == "RssAnon":
+			into = &m.anon
+		default:
 			continue
 		}
 		fields := strings.Fields(rest)
 		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("unexpected VmRSS line %q", sc.Text())
+			return memory{}, fmt.Errorf("unexpected %s line %q", name, sc.Text())
 		}
 		kb, err := strconv.ParseInt(fields[0], 10, 64)
 		if err != nil || kb < 0 || kb > 1<<40 {
-			return 0, fmt.Errorf("unexpected VmRSS value %q", fields[0])
+			return memory{}, fmt.Errorf("unexpected %s value %q", name, fields[0])
 		}
-		return kb * 1024, nil
+		*into = kb * 1024
+		seen++
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return memory{}, err
 	}
-	return 0, fmt.Errorf("no VmRSS line (is it a kernel thread or a zombie?)")
+	if seen != 2 {
+		return memory{}, fmt.Errorf("no VmRSS and RssAnon lines (is it a kernel thread or a zombie?)")
+	}
+	return m, nil
 }
 
 // mib is a byte count in MiB.

@@ -6,54 +6,57 @@ import (
 	"testing"
 )
 
-func TestParseVmRSS(t *testing.T) {
+func TestParseStatus(t *testing.T) {
 	cases := []struct {
 		name    string
 		status  string
-		want    int64
+		want    memory
 		wantErr bool
 	}{
-		{"typical", "Name:\tkapi\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\nThreads:\t12\n", 123456 * 1024, false},
-		{"zero", "VmRSS:\t0 kB\n", 0, false},
-		{"missing (kernel thread)", "Name:\tkthreadd\nState:\tS (sleeping)\n", 0, true},
-		{"empty", "", 0, true},
-		{"not a number", "VmRSS:\tlots kB\n", 0, true},
-		{"negative", "VmRSS:\t-5 kB\n", 0, true},
-		{"wrong unit", "VmRSS:\t5 MB\n", 0, true},
-		{"no unit", "VmRSS:\t5\n", 0, true},
-		{"absurdly large", "VmRSS:\t99999999999999999 kB\n", 0, true},
+		{"typical", "Name:\tkapi\nVmPeak:\t  900000 kB\nVmRSS:\t  123456 kB\nRssAnon:\t   23456 kB\nRssFile:\t  100000 kB\nThreads:\t12\n",
+			memory{rss: 123456 * 1024, anon: 23456 * 1024}, false},
+		{"zero", "VmRSS:\t0 kB\nRssAnon:\t0 kB\n", memory{}, false},
+		{"missing (kernel thread)", "Name:\tkthreadd\nState:\tS (sleeping)\n", memory{}, true},
+		{"no RssAnon (before Linux 4.5)", "VmRSS:\t5 kB\n", memory{}, true},
+		{"empty", "", memory{}, true},
+		{"not a number", "VmRSS:\tlots kB\nRssAnon:\t0 kB\n", memory{}, true},
+		{"negative", "VmRSS:\t-5 kB\nRssAnon:\t0 kB\n", memory{}, true},
+		{"wrong unit", "VmRSS:\t5 MB\nRssAnon:\t0 kB\n", memory{}, true},
+		{"no unit", "VmRSS:\t5\nRssAnon:\t0 kB\n", memory{}, true},
+		{"bad RssAnon", "VmRSS:\t5 kB\nRssAnon:\tx kB\n", memory{}, true},
+		{"absurdly large", "VmRSS:\t99999999999999999 kB\nRssAnon:\t0 kB\n", memory{}, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := parseVmRSS(strings.NewReader(c.status))
+			got, err := parseStatus(strings.NewReader(c.status))
 			if (err != nil) != c.wantErr || got != c.want {
-				t.Errorf("parseVmRSS = %d, %v; want %d, error %v", got, err, c.want, c.wantErr)
+				t.Errorf("parseStatus = %+v, %v; want %+v, error %v", got, err, c.want, c.wantErr)
 			}
 		})
 	}
 }
 
-func TestReadRSSOfThisProcess(t *testing.T) {
-	rss, err := readRSS(os.Getpid())
+func TestReadMemoryOfThisProcess(t *testing.T) {
+	m, err := readMemory(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rss < 1<<20 {
-		t.Errorf("RSS of the test process is %d bytes, expected at least 1 MiB", rss)
+	if m.rss < 1<<20 || m.anon <= 0 || m.anon > m.rss {
+		t.Errorf("memory of the test process is %+v, expected an RSS of at least 1 MiB holding the anonymous part", m)
 	}
-	if _, err := readRSS(1 << 30); err == nil {
-		t.Error("reading the RSS of a pid that cannot exist did not fail")
+	if _, err := readMemory(1 << 30); err == nil {
+		t.Error("reading the memory of a pid that cannot exist did not fail")
 	}
 }
 
-func FuzzParseVmRSS(f *testing.F) {
-	f.Add("VmRSS:\t  123456 kB\n")
+func FuzzParseStatus(f *testing.F) {
+	f.Add("VmRSS:\t  123456 kB\nRssAnon:\t 3 kB\n")
 	f.Add("Name:\tx\nVmRSS: 1 kB")
 	f.Add("VmRSS:")
 	f.Fuzz(func(t *testing.T, status string) {
-		rss, err := parseVmRSS(strings.NewReader(status))
-		if err == nil && rss < 0 {
-			t.Errorf("negative RSS %d from %q", rss, status)
+		m, err := parseStatus(strings.NewReader(status))
+		if err == nil && (m.rss < 0 || m.anon < 0) {
+			t.Errorf("negative memory %+v from %q", m, status)
 		}
 	})
 }

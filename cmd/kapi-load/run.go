@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -90,25 +91,27 @@ func run(ctx context.Context, opts *options, out *reporter, log io.Writer) (err 
 	return nil
 }
 
-// sampleRSS waits --settle and prints the server's RSS under name, when a pid is known.
+// sampleRSS waits --settle and prints the server's RSS under name (which ends in
+// _mib) and its anonymous part under name with _anon_mib, when a pid is known.
 func (l *load) sampleRSS(ctx context.Context, name string) error {
 	if l.pid == 0 {
 		return nil
 	}
-	rss, err := l.rssAfterSettle(ctx)
+	m, err := l.memoryAfterSettle(ctx)
 	if err != nil {
 		return err
 	}
-	l.out.figure(name, mib(rss), "MiB")
+	l.out.figure(name, mib(m.rss), "MiB")
+	l.out.figure(strings.TrimSuffix(name, "_mib")+"_anon_mib", mib(m.anon), "MiB")
 	return nil
 }
 
-// rssAfterSettle waits --settle, then reads the server's RSS in bytes.
-func (l *load) rssAfterSettle(ctx context.Context) (int64, error) {
+// memoryAfterSettle waits --settle, then reads the server's resident memory.
+func (l *load) memoryAfterSettle(ctx context.Context) (memory, error) {
 	if err := sleep(ctx, l.opts.settle); err != nil {
-		return 0, err
+		return memory{}, err
 	}
-	return readRSS(l.pid)
+	return readMemory(l.pid)
 }
 
 // count is a full-scale count under --scale.

@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	"github.com/kapi-dev/kapi/internal/exepages"
 )
 
 // Go's collector lets the heap grow to twice what the last collection found live
@@ -12,8 +15,10 @@ import (
 // server needs that room; an idle one only sits on it, at twice its live heap, for
 // as long as it stays idle. So while the server is idle, kapi collects and gives
 // the free pages back to the operating system, as JVMs do for idle servers
-// (G1PeriodicGCInterval, JEP 346). Under load it never does: the test is the
-// allocation rate, and a busy server allocates far more than idleAllocRate.
+// (G1PeriodicGCInterval, JEP 346), and trims the executable's pages from its
+// resident set (package exepages), as operating systems trim an idle process's
+// working set. Under load it never does: the test is the allocation rate, and a
+// busy server allocates far more than idleAllocRate.
 const (
 	// idleCheckInterval is how often the allocation rate is sampled.
 	idleCheckInterval = time.Second
@@ -28,6 +33,11 @@ const (
 	// server allocates that much in a few minutes, so it trims about that often,
 	// each time for one collection of its live heap (some 20 ms of CPU).
 	minReclaimable = 4 << 20
+	// executableChecks is how many samples at least lie between two trims of the
+	// executable's pages (exepages.Release) while idle without a heap trim: what
+	// an idle server runs (lease renewals, bookmarks, the collector's scans of
+	// goroutine stacks) maps some 25 MiB of code again within a minute or two.
+	executableChecks = 30
 )
 
 // heapSample is what the trimmer reads from the runtime.
@@ -76,22 +86,34 @@ type idleTrimmer struct {
 	// floor is what the heap held right after the last trim: the live heap and
 	// the free space of partly used spans, which no trim gives back.
 	floor uint64
+	// sinceExecutable counts the samples since the executable's pages were last
+	// trimmed.
+	sinceExecutable int
 }
 
-// observe takes the next sample and reports whether to trim now.
-func (t *idleTrimmer) observe(s heapSample, interval time.Duration) bool {
+// observe takes the next sample and reports what to trim now: the heap, or the
+// executable's pages, or both (a heap trim always brings the executable's).
+func (t *idleTrimmer) observe(s heapSample, interval time.Duration) (heap, executable bool) {
 	allocated := s.allocs - t.last.allocs
 	t.last = s
+	t.sinceExecutable++
 	if allocated > uint64(float64(idleAllocRate)*interval.Seconds()) {
 		t.quiet = 0
-		return false
+		return false, false
 	}
 	t.quiet++
-	if t.quiet < idleChecks || s.held < max(t.floor, s.live)+minReclaimable {
-		return false
+	if t.quiet < idleChecks {
+		return false, false
 	}
-	t.quiet = 0
-	return true
+	if s.held >= max(t.floor, s.live)+minReclaimable {
+		t.quiet, t.sinceExecutable = 0, 0
+		return true, true
+	}
+	if t.sinceExecutable >= executableChecks {
+		t.sinceExecutable = 0
+		return false, true
+	}
+	return false, false
 }
 
 // trimmed records the heap right after a trim.
@@ -99,11 +121,14 @@ func (t *idleTrimmer) trimmed(s heapSample) {
 	t.last, t.floor = s, s.held
 }
 
-// ReturnIdleMemory gives free heap back to the operating system whenever the
-// process has been idle for a while, until ctx ends. It is a policy of the whole
+// ReturnIdleMemory gives free heap back to the operating system and trims the
+// executable's pages from the resident set whenever the process has been idle for
+// a while, until ctx ends. It is a policy of the whole
 // process, so the kapi command starts it, not New: an in-process test server must
 // not collect its test's heap.
 func ReturnIdleMemory(ctx context.Context) {
+	// What New ran to set the server up is not needed mapped.
+	releaseExecutablePages()
 	samples := newHeapSamples()
 	t := &idleTrimmer{last: readHeapSample(samples)}
 	tick := time.NewTicker(idleCheckInterval)
@@ -114,9 +139,21 @@ func ReturnIdleMemory(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if t.observe(readHeapSample(samples), idleCheckInterval) {
+		heap, executable := t.observe(readHeapSample(samples), idleCheckInterval)
+		if heap {
 			debug.FreeOSMemory()
 			t.trimmed(readHeapSample(samples))
 		}
+		if executable {
+			releaseExecutablePages()
+		}
+	}
+}
+
+// releaseExecutablePages trims the executable's pages from the resident set; where
+// it cannot (not Linux), kapi only keeps them.
+func releaseExecutablePages() {
+	if _, err := exepages.Release(); err != nil {
+		slog.Debug("could not trim the executable's pages from the resident set", "err", err)
 	}
 }

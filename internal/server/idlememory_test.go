@@ -19,6 +19,16 @@ func TestIdleTrimmerObserve(t *testing.T) {
 		wantTrim  bool
 		// afterTrim is what the heap holds once trimmed, when wantTrim.
 		afterTrim uint64
+		// wantExecutable is whether the executable's pages are trimmed alone.
+		wantExecutable bool
+	}
+	// quietSteps is n idle samples without garbage to trim.
+	quietSteps := func(n int) []step {
+		out := make([]step, n)
+		for i := range out {
+			out[i] = step{allocated: quiet, held: live}
+		}
+		return out
 	}
 	tests := []struct {
 		name  string
@@ -51,6 +61,19 @@ func TestIdleTrimmerObserve(t *testing.T) {
 			{allocated: quiet, held: live + 7<<20 + 2<<20},
 			{allocated: quiet, held: live + 7<<20 + minReclaimable, wantTrim: true, afterTrim: live + 7<<20},
 		}},
+		{name: "idle without garbage trims the executable's pages every executableChecks samples",
+			steps: append(append(quietSteps(executableChecks-1),
+				step{allocated: quiet, held: live, wantExecutable: true}),
+				append(quietSteps(executableChecks-1),
+					step{allocated: quiet, held: live, wantExecutable: true})...)},
+		{name: "a heap trim brings the executable's and restarts its count",
+			steps: append(append(quietSteps(executableChecks-5),
+				step{allocated: quiet, held: live + 20<<20, wantTrim: true, afterTrim: live}),
+				append(quietSteps(executableChecks-1),
+					step{allocated: quiet, held: live, wantExecutable: true})...)},
+		{name: "busy never trims the executable's pages", steps: append(
+			append(quietSteps(executableChecks-1), step{allocated: busy, held: live}, step{allocated: busy, held: live}),
+			step{allocated: quiet, held: live}, step{allocated: quiet, held: live, wantExecutable: true})},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,8 +82,10 @@ func TestIdleTrimmerObserve(t *testing.T) {
 			for i, s := range tc.steps {
 				allocs += s.allocated
 				sample := heapSample{allocs: allocs, held: s.held, live: live}
-				if got := tr.observe(sample, second); got != s.wantTrim {
-					t.Fatalf("step %d: trim = %v, want %v", i, got, s.wantTrim)
+				heap, executable := tr.observe(sample, second)
+				if heap != s.wantTrim || executable != (s.wantTrim || s.wantExecutable) {
+					t.Fatalf("step %d: trim heap %v, executable %v; want %v, %v", i, heap, executable,
+						s.wantTrim, s.wantTrim || s.wantExecutable)
 				}
 				if s.wantTrim {
 					tr.trimmed(heapSample{allocs: allocs, held: s.afterTrim, live: live})
