@@ -554,7 +554,7 @@ func (s *Server) Run(ctx context.Context) error {
 	slog.Info("graceful shutdown: listener closed, waiting for requests in flight", "timeout", shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	if err := s.shutdownHTTP(shutdownCtx, srv); errors.Is(err, context.DeadlineExceeded) {
+	if err := shutdownHTTP(shutdownCtx, srv, &s.handling, idleConnGrace); errors.Is(err, context.DeadlineExceeded) {
 		slog.Warn("graceful shutdown: requests still in flight after the timeout were cut off")
 		_ = srv.Close()
 	}
@@ -571,23 +571,24 @@ const idleConnGrace = 2 * time.Second
 // of when Shutdown starts to go away: one whose TLS handshake finishes a moment
 // later is never told, and its idle client (a built-in controller's, which had
 // just reconnected) keeps it open for the 90 s idle timeout. So once no request
-// has been in flight for idleConnGrace, the connections left are closed.
-func (s *Server) shutdownHTTP(ctx context.Context, srv *http.Server) error {
+// has been in flight (counted in handling) for grace, the connections left are
+// closed.
+func shutdownHTTP(ctx context.Context, srv *http.Server, handling *filters.InFlight, grace time.Duration) error {
 	done := make(chan error, 1)
 	go func() { done <- srv.Shutdown(ctx) }()
 	for {
 		select {
 		case err := <-done:
 			return err
-		case <-s.handling.Drained():
+		case <-handling.Drained():
 		}
 		select {
 		case err := <-done:
 			return err
-		case <-time.After(idleConnGrace):
+		case <-time.After(grace):
 		}
 		select {
-		case <-s.handling.Drained():
+		case <-handling.Drained():
 			slog.Info("graceful shutdown: closing connections that carry no request")
 			_ = srv.Close()
 			return <-done
