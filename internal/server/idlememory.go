@@ -123,9 +123,9 @@ func (t *idleTrimmer) trimmed(s heapSample) {
 
 // ReturnIdleMemory gives free heap back to the operating system and trims the
 // executable's pages from the resident set whenever the process has been idle for
-// a while, until ctx ends. It is a policy of the whole
-// process, so the kapi command starts it, not New: an in-process test server must
-// not collect its test's heap.
+// a while, until ctx ends. It is a policy of the whole process, so the kapi
+// command starts it, not New: an in-process test server must not collect its
+// test's heap.
 func ReturnIdleMemory(ctx context.Context) {
 	// What New ran to set the server up is not needed mapped.
 	releaseExecutablePages()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -25,6 +26,13 @@ import (
 // errNotSynced says a watch on a counted resource has not listed yet.
 var errNotSynced = errors.New("a counted resource is not synced yet")
 
+// warmUp is how long after an informer's cache first listed its counts may still
+// lag admission's charges: objects stored while the cache listed reach it through
+// its watch a moment later, charged already. The informers start when a quota
+// first counts their resource, that is while the objects it limits are being
+// created.
+const warmUp = 2 * time.Second
+
 // sources lists a namespace's objects of one resource from informer caches: typed
 // informers for the resources whose usage reads their content, metadata informers
 // for the object counts. Both start the first time a quota counts their resource,
@@ -36,11 +44,13 @@ type sources struct {
 	mapper    *restmapper.DeferredDiscoveryRESTMapper
 	changed   func(gr schema.GroupResource, obj any)
 
-	mu sync.Mutex // guards ctx, typed and watched
+	mu sync.Mutex // guards ctx, typed, watched and syncedAt
 	// ctx is Run's context, the lifetime of the informers started here.
 	ctx     context.Context
 	typed   map[schema.GroupResource]typedSource
 	watched map[schema.GroupResource]cache.SharedIndexInformer
+	// syncedAt is when each resource's cache was first seen listed.
+	syncedAt map[schema.GroupResource]time.Time
 }
 
 // typedSource is a started typed informer and how to list one namespace of it.
@@ -62,11 +72,12 @@ func newSources(cfg Config, changed func(schema.GroupResource, any)) *sources {
 			l, err := quotas.ResourceQuotas(ns).List(labels.Everything())
 			return objects(l), err
 		},
-		meta:    cfg.Metadata,
-		mapper:  restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.Discovery)),
-		changed: changed,
-		typed:   map[schema.GroupResource]typedSource{},
-		watched: map[schema.GroupResource]cache.SharedIndexInformer{},
+		meta:     cfg.Metadata,
+		mapper:   restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(cfg.Discovery)),
+		changed:  changed,
+		typed:    map[schema.GroupResource]typedSource{},
+		watched:  map[schema.GroupResource]cache.SharedIndexInformer{},
+		syncedAt: map[schema.GroupResource]time.Time{},
 	}
 }
 
@@ -178,6 +189,7 @@ func (s *sources) list(gr schema.GroupResource, ns string) ([]runtime.Object, bo
 		if !src.informer.HasSynced() {
 			return nil, false, errNotSynced
 		}
+		s.synced(gr, time.Now())
 		items, err := src.list(ns)
 		return items, err == nil, err
 	}
@@ -188,6 +200,7 @@ func (s *sources) list(gr schema.GroupResource, ns string) ([]runtime.Object, bo
 	if !inf.HasSynced() {
 		return nil, false, errNotSynced
 	}
+	s.synced(gr, time.Now())
 	items, err := inf.GetIndexer().ByIndex(cache.NamespaceIndex, ns)
 	if err != nil {
 		return nil, false, err
@@ -199,6 +212,29 @@ func (s *sources) list(gr schema.GroupResource, ns string) ([]runtime.Object, bo
 		}
 	}
 	return out, true, nil
+}
+
+// synced records the first time gr's cache was seen listed.
+func (s *sources) synced(gr schema.GroupResource, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.syncedAt[gr]; !ok {
+		s.syncedAt[gr] = now
+	}
+}
+
+// warming returns how much longer the caches of grs may lag (see warmUp); 0 when
+// every one listed long enough ago, or is not listed yet (then nothing counted it).
+func (s *sources) warming(grs []schema.GroupResource, now time.Time) time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var longest time.Duration
+	for _, gr := range grs {
+		if at, ok := s.syncedAt[gr]; ok {
+			longest = max(longest, at.Add(warmUp).Sub(now))
+		}
+	}
+	return longest
 }
 
 // watch returns the metadata informer of gr, starting it on first use; nil when

@@ -48,6 +48,14 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	// A count from a cache that listed a moment ago may miss objects admission
+	// charged and stored meanwhile: until the caches caught up, it only raises
+	// usage, and the quota is counted again then.
+	var recount error
+	if wait := c.sources.warming(admission.QuotaResources(q.Spec.Hard), time.Now()); wait > 0 {
+		used = atLeast(used, q.Status.Used)
+		recount = retryAfter(wait, "counting again once the counted resources' caches caught up")
+	}
 	if status, changed := nextStatus(q, used); changed {
 		next := q.DeepCopy()
 		next.Status = status
@@ -60,7 +68,18 @@ func (c *Controller) sync(ctx context.Context, key string) error {
 			return retryAfter(unknownDelay, fmt.Sprintf("%s is not served", gr))
 		}
 	}
-	return nil
+	return recount
+}
+
+// atLeast is fresh with every value that last is above raised to last's.
+func atLeast(fresh, last corev1.ResourceList) corev1.ResourceList {
+	out := fresh.DeepCopy()
+	for name, v := range last {
+		if f, ok := out[name]; ok && f.Cmp(v) < 0 {
+			out[name] = v.DeepCopy()
+		}
+	}
+	return out
 }
 
 // nextStatus is the status q should have given the fresh usage: hard copied from

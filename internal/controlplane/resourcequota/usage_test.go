@@ -2,6 +2,7 @@ package resourcequota
 
 import (
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -259,6 +260,61 @@ func TestNextStatus(t *testing.T) {
 			}
 			if !sameList(got.Hard, tt.want.Hard) || !sameList(got.Used, tt.want.Used) {
 				t.Errorf("status = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestAtLeast(t *testing.T) {
+	tests := []struct {
+		name        string
+		fresh, last corev1.ResourceList
+		want        corev1.ResourceList
+	}{
+		{"a lower count keeps the last value", list("pods", "5"), list("pods", "7"), list("pods", "7")},
+		{"a higher count stands", list("pods", "8"), list("pods", "7"), list("pods", "8")},
+		{"each name on its own", list("pods", "5", "requests.cpu", "2"), list("pods", "7", "requests.cpu", "1"),
+			list("pods", "7", "requests.cpu", "2")},
+		{"a name only in the last status is left to nextStatus", list("pods", "1"), list("secrets", "3"), list("pods", "1")},
+		{"nothing last", list("pods", "1"), nil, list("pods", "1")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			last := tt.last.DeepCopy()
+			if got := atLeast(tt.fresh, tt.last); !sameList(got, tt.want) {
+				t.Errorf("atLeast = %v, want %v", got, tt.want)
+			}
+			if !sameList(tt.last, last) {
+				t.Errorf("atLeast changed its last list to %v", tt.last)
+			}
+		})
+	}
+}
+
+func TestWarming(t *testing.T) {
+	pods, secrets := schema.GroupResource{Resource: "pods"}, schema.GroupResource{Resource: "secrets"}
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	s := &sources{syncedAt: map[schema.GroupResource]time.Time{}}
+	s.synced(pods, start)
+	s.synced(pods, start.Add(time.Second)) // only the first listing counts
+	s.synced(secrets, start.Add(warmUp/2))
+	tests := []struct {
+		name string
+		grs  []schema.GroupResource
+		at   time.Time
+		want time.Duration
+	}{
+		{"just listed", []schema.GroupResource{pods}, start, warmUp},
+		{"half way", []schema.GroupResource{pods}, start.Add(warmUp / 2), warmUp / 2},
+		{"caught up", []schema.GroupResource{pods}, start.Add(warmUp), 0},
+		{"long after", []schema.GroupResource{pods}, start.Add(time.Hour), 0},
+		{"the latest listing decides", []schema.GroupResource{pods, secrets}, start.Add(warmUp), warmUp / 2},
+		{"never listed: nothing counted from it", []schema.GroupResource{{Resource: "services"}}, start, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := s.warming(tt.grs, tt.at); got != tt.want {
+				t.Errorf("warming = %v, want %v", got, tt.want)
 			}
 		})
 	}
