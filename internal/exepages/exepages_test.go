@@ -196,3 +196,22 @@ func TestRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func FuzzParseSmaps(f *testing.F) {
+	f.Add(sampleSmaps)
+	f.Add("00400000-02601000 r-xp 00000000 fe:00 1 /bin/x\nRss: 4 kB\nAnonymous: 0 kB\n")
+	f.Add("-\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		maps, err := parseSmaps([]byte(text))
+		if err != nil {
+			return
+		}
+		// Whatever parses, only a read-only mapping without private copies may be
+		// released.
+		for _, m := range maps {
+			if m.releasable(m.path) && (m.anonymousKB != 0 || m.start >= m.end || m.perms[1] != '-') {
+				t.Errorf("%+v is releasable", m)
+			}
+		}
+	})
+}
