@@ -33,7 +33,7 @@ func readMemory(pid int) (memory, error) {
 // /proc status file.
 func parseStatus(r io.Reader) (memory, error) {
 	var m memory
-	var seen int
+	var sawRSS, sawAnon bool
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		name, rest, ok := strings.Cut(sc.Text(), ":")
@@ -42,9 +42,9 @@ func parseStatus(r io.Reader) (memory, error) {
 		case !ok:
 			continue
 		case name == "VmRSS":
-			into = &m.rss
+			into, sawRSS = &m.rss, true
 		case name == "RssAnon":
-			into = &m.anon
+			into, sawAnon = &m.anon, true
 		default:
 			continue
 		}
@@ -57,12 +57,11 @@ func parseStatus(r io.Reader) (memory, error) {
 			return memory{}, fmt.Errorf("unexpected %s value %q", name, fields[0])
 		}
 		*into = kb * 1024
-		seen++
 	}
 	if err := sc.Err(); err != nil {
 		return memory{}, err
 	}
-	if seen != 2 {
+	if !sawRSS || !sawAnon {
 		return memory{}, fmt.Errorf("no VmRSS and RssAnon lines (is it a kernel thread or a zombie?)")
 	}
 	return m, nil

@@ -18,6 +18,7 @@ func TestParseStatus(t *testing.T) {
 		{"zero", "VmRSS:\t0 kB\nRssAnon:\t0 kB\n", memory{}, false},
 		{"missing (kernel thread)", "Name:\tkthreadd\nState:\tS (sleeping)\n", memory{}, true},
 		{"no RssAnon (before Linux 4.5)", "VmRSS:\t5 kB\n", memory{}, true},
+		{"VmRSS twice, no RssAnon", "VmRSS:\t5 kB\nVmRSS:\t6 kB\n", memory{}, true},
 		{"empty", "", memory{}, true},
 		{"not a number", "VmRSS:\tlots kB\nRssAnon:\t0 kB\n", memory{}, true},
 		{"negative", "VmRSS:\t-5 kB\nRssAnon:\t0 kB\n", memory{}, true},
