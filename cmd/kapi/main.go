@@ -93,7 +93,7 @@ func newCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			go server.ReturnIdleMemory(ctx)
+			go server.ManageMemory(ctx)
 			return s.Run(ctx)
 		},
 	}

@@ -121,16 +121,17 @@ func (t *idleTrimmer) trimmed(s heapSample) {
 	t.last, t.floor = s, s.held
 }
 
-// ReturnIdleMemory gives free heap back to the operating system and trims the
-// executable's pages from the resident set whenever the process has been idle for
-// a while, until ctx ends. It is a policy of the whole process, so the kapi
-// command starts it, not New: an in-process test server must not collect its
-// test's heap.
-func ReturnIdleMemory(ctx context.Context) {
+// ManageMemory paces the collector by the live heap (collectorPacer), and gives
+// free heap back to the operating system and trims the executable's pages from the
+// resident set whenever the process has been idle for a while, until ctx ends. It
+// is a policy of the whole process, so the kapi command starts it, not New: an
+// in-process test server must not collect or pace its test's heap.
+func ManageMemory(ctx context.Context) {
 	// What New ran to set the server up is not needed mapped.
 	releaseExecutablePages()
 	samples := newHeapSamples()
 	t := &idleTrimmer{last: readHeapSample(samples)}
+	pacer := newCollectorPacer()
 	tick := time.NewTicker(idleCheckInterval)
 	defer tick.Stop()
 	for {
@@ -139,7 +140,9 @@ func ReturnIdleMemory(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		heap, executable := t.observe(readHeapSample(samples), idleCheckInterval)
+		sample := readHeapSample(samples)
+		pacer.observe(sample.live)
+		heap, executable := t.observe(sample, idleCheckInterval)
 		if heap {
 			debug.FreeOSMemory()
 			t.trimmed(readHeapSample(samples))
