@@ -62,7 +62,9 @@ func (p podTopologyLabels) Admit(ctx context.Context, a *endpoints.Attributes) e
 	if node == "" {
 		return nil
 	}
-	obj, err := getCached(ctx, p.d, nodesGVR, "", node)
+	// Pods bound to nodes that do not exist are common (created for a node yet to
+	// register, or by tests), and a read of etcd for each was 5% of a pod create.
+	obj, err := getFromCache(ctx, p.d, nodesGVR, "", node)
 	if apierrors.IsNotFound(err) || err == errNotServed {
 		return nil
 	}

@@ -122,6 +122,14 @@ func (s *instrumentedStorage) Client() *clientv3.Client {
 	return nil
 }
 
+// LastWriteRevision returns the wrapped store's, or 0 when it keeps none.
+func (s *instrumentedStorage) LastWriteRevision() int64 {
+	if w, ok := s.Interface.(interface{ LastWriteRevision() int64 }); ok {
+		return w.LastWriteRevision()
+	}
+	return 0
+}
+
 // Codec returns the wrapped store's codec, or nil.
 func (s *instrumentedStorage) Codec() runtime.Codec {
 	if c, ok := s.Interface.(interface{ Codec() runtime.Codec }); ok {

@@ -114,13 +114,7 @@ func (e *mutatingEnv) install(t *testing.T, policies ...testPolicy) {
 
 func (e *mutatingEnv) waitBound(t *testing.T, n int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(e.m.current()) != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d bound policies, want %d", len(e.m.current()), n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, n, func() int { return len(e.m.current()) }, e.m.policies, e.m.bindings)
 }
 
 func applyConfiguration(expr string) []admissionregistrationv1.Mutation {

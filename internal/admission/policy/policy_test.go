@@ -66,13 +66,31 @@ func startEnv(t testing.TB) *env {
 	return e
 }
 
-// waitBound polls until n bindings are bound to policies.
+// waitBound polls until n bindings are bound to policies; with n 0, until the
+// plugin has also seen every policy and binding deleted, so that a next policy of
+// the same name is not bound to the last one's binding or policy.
 func (e *env) waitBound(t testing.TB, n int) {
 	t.Helper()
+	waitFor(t, n, func() int { return len(e.plugin.current()) }, e.plugin.policies, e.plugin.bindings)
+}
+
+// waitFor polls until bound reports n, and the caches are empty when n is 0.
+func waitFor(t testing.TB, n int, bound func() int, caches ...*webhook.Cache) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for len(e.plugin.current()) != n {
+	for {
+		got := bound()
+		left := 0
+		if n == 0 {
+			for _, c := range caches {
+				left += len(c.List())
+			}
+		}
+		if got == n && left == 0 {
+			return
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d bound policies, want %d", len(e.plugin.current()), n)
+			t.Fatalf("%d bound policies and %d policies or bindings left, want %d bound", got, left, n)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -257,8 +257,13 @@ func (c *Cacher) Get(ctx context.Context, key string, opts storage.GetOptions, o
 		return c.storage.Get(ctx, key, opts, out)
 	}
 	c.mu.RLock()
-	obj := c.objects[key]
+	obj, rv := c.objects[key], c.rv
 	c.mu.RUnlock()
+	if obj == nil && c.behindOwnWrites(ctx, rv) {
+		c.mu.RLock()
+		obj = c.objects[key]
+		c.mu.RUnlock()
+	}
 	if obj == nil {
 		if opts.IgnoreNotFound {
 			return setInto(out, nil)
@@ -335,6 +340,27 @@ func (c *Cacher) withAttrs(p storage.SelectionPredicate) storage.SelectionPredic
 		p.GetAttrs = c.cfg.GetAttrs
 	}
 	return p
+}
+
+// lastWriteReporter is a storage that knows the revision of its last write
+// (etcd3.Store).
+type lastWriteReporter interface{ LastWriteRevision() int64 }
+
+// behindOwnWrites reports whether the cache, at rv, had not yet seen a write its
+// storage acknowledged, and then waits until it has. A read at resourceVersion "0"
+// may be served stale, but a miss right after this server created the object
+// would surprise a client that created it (an admission plugin reading the node a
+// pod is bound to, say), and costs nothing to avoid: no request to etcd.
+func (c *Cacher) behindOwnWrites(ctx context.Context, rv int64) bool {
+	w, ok := c.storage.(lastWriteReporter)
+	if !ok {
+		return false
+	}
+	written := w.LastWriteRevision()
+	if written <= rv {
+		return false
+	}
+	return c.waitUntil(ctx, written)
 }
 
 func (c *Cacher) isReady() bool {

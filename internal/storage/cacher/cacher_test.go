@@ -3,6 +3,7 @@ package cacher
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -200,6 +201,9 @@ func drainUntilClosed(w watch.Interface, d time.Duration) bool {
 
 func TestWatchOlderThanBufferIsExpired(t *testing.T) {
 	c, _ := newTestCacher(t, func(cfg *Config) { cfg.EventBuffer = 4 })
+	// Creates made before the cache's first list would be in that list, not in the
+	// buffer.
+	eventually(t, "the cache to be ready", c.isReady)
 	first := createPod(t, c, "first")
 	var last *corev1.Pod
 	for i := 0; i < 6; i++ {
@@ -318,5 +322,23 @@ func eventuallyB(b *testing.B, cond func() bool) {
 			b.Fatal("timed out")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestGetAtZeroSeesOwnWrites checks that a read at resourceVersion "0" right after
+// a create through the cache's storage finds the object: the cache waits for the
+// writes its storage acknowledged rather than answer NotFound from behind them.
+func TestGetAtZeroSeesOwnWrites(t *testing.T) {
+	c, _ := newTestCacher(t, nil)
+	ctx := testCtx(t)
+	eventually(t, "the cache to be ready", c.isReady)
+	for i := range 100 {
+		name := fmt.Sprintf("p%d", i)
+		if err := c.storage.Create(ctx, storagetest.Key("ns", name), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}, &corev1.Pod{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Get(ctx, storagetest.Key("ns", name), storage.GetOptions{ResourceVersion: "0"}, &corev1.Pod{}); err != nil {
+			t.Fatalf("get %s at 0 right after its create: %v", name, err)
+		}
 	}
 }

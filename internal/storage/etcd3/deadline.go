@@ -34,9 +34,28 @@ func (s *Store) get(ctx context.Context, key string, opts ...clientv3.OpOption) 
 	return s.client.Get(ctx, key, opts...)
 }
 
-// commit builds a transaction and commits it under a bounded context.
+// commit builds a transaction and commits it under a bounded context, and records
+// the revision etcd answered at.
 func (s *Store) commit(ctx context.Context, build func(clientv3.Txn) clientv3.Txn) (*clientv3.TxnResponse, error) {
 	ctx, cancel := bounded(ctx)
 	defer cancel()
-	return build(s.client.Txn(ctx)).Commit()
+	resp, err := build(s.client.Txn(ctx)).Commit()
+	if err == nil && resp.Header != nil {
+		s.noteRevision(resp.Header.Revision)
+	}
+	return resp, err
 }
+
+// noteRevision raises lastWrite to rev.
+func (s *Store) noteRevision(rev int64) {
+	for {
+		cur := s.lastWrite.Load()
+		if rev <= cur || s.lastWrite.CompareAndSwap(cur, rev) {
+			return
+		}
+	}
+}
+
+// LastWriteRevision is the highest revision a transaction of this store was
+// answered at: every write it acknowledged is at or below it.
+func (s *Store) LastWriteRevision() int64 { return s.lastWrite.Load() }

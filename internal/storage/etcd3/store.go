@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,6 +33,8 @@ type Store struct {
 	prefix string
 	// transformer encrypts values at rest; nil stores them as encoded.
 	transformer value.Transformer
+	// lastWrite is LastWriteRevision.
+	lastWrite atomic.Int64
 }
 
 var _ storage.Interface = (*Store)(nil)
