@@ -53,20 +53,6 @@ var Factories = map[string]Factory{}
 // errNotServed is returned when a plugin's resource is not served.
 var errNotServed = errors.New("resource not served")
 
-// getCached reads name through the watch cache, from storage when not found there.
-func getCached(ctx context.Context, d Deps, gvr schema.GroupVersionResource, ns, name string) (runtime.Object, error) {
-	r := d.Readers(gvr)
-	if r == nil {
-		return nil, errNotServed
-	}
-	obj, err := r.Get(ctx, ns, name, &metav1.GetOptions{ResourceVersion: "0"})
-	if apierrors.IsNotFound(err) {
-		// The cache may lag an object created a moment ago: ask storage.
-		return r.Get(ctx, ns, name, &metav1.GetOptions{})
-	}
-	return obj, err
-}
-
 // getFromCache reads name from the watch cache alone, as upstream's plugins read
 // their informers' listers: a miss is NotFound without a request to etcd. The cache
 // has seen every write of the resource this server acknowledged (cacher.Get).
@@ -76,6 +62,17 @@ func getFromCache(ctx context.Context, d Deps, gvr schema.GroupVersionResource, 
 		return nil, errNotServed
 	}
 	return r.Get(ctx, ns, name, &metav1.GetOptions{ResourceVersion: "0"})
+}
+
+// getCached reads name through the watch cache, from storage when not found there:
+// the plugins that ask storage too (as upstream's do with a live GET) must see an
+// object another server of an HA set created a moment ago.
+func getCached(ctx context.Context, d Deps, gvr schema.GroupVersionResource, ns, name string) (runtime.Object, error) {
+	obj, err := getFromCache(ctx, d, gvr, ns, name)
+	if apierrors.IsNotFound(err) {
+		return d.Readers(gvr).Get(ctx, ns, name, &metav1.GetOptions{})
+	}
+	return obj, err
 }
 
 // listCached lists ns through the watch cache, from storage when that is empty.

@@ -56,7 +56,8 @@ func (p *collectorPacer) observe(live uint64) {
 	}
 	want := gcPercentFor(live)
 	// Small changes wait, but the bounds are always reached.
-	if want == p.percent || (want != 100 && want != maxGCPercent && abs(want-p.percent) < gcPercentStep) {
+	atBound := want == 100 || want == maxGCPercent
+	if want == p.percent || (!atBound && abs(want-p.percent) < gcPercentStep) {
 		return
 	}
 	p.percent = want

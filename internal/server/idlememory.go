@@ -11,9 +11,9 @@ import (
 )
 
 // Go's collector lets the heap grow to twice what the last collection found live
-// before it collects again, and keeps the freed pages for the next growth. A busy
-// server needs that room; an idle one only sits on it, at twice its live heap, for
-// as long as it stays idle. So while the server is idle, kapi collects and gives
+// (more while kapi paces it, gcpace.go) before it collects again, and keeps the
+// freed pages for the next growth. A busy server needs that room; an idle one only
+// sits on it, at twice its live heap or more, for as long as it stays idle. So while the server is idle, kapi collects and gives
 // the free pages back to the operating system, as JVMs do for idle servers
 // (G1PeriodicGCInterval, JEP 346), and trims the executable's pages from its
 // resident set (package exepages), as operating systems trim an idle process's
