@@ -259,7 +259,7 @@ func (c *Cacher) Get(ctx context.Context, key string, opts storage.GetOptions, o
 	c.mu.RLock()
 	obj, rv := c.objects[key], c.rv
 	c.mu.RUnlock()
-	if obj == nil && c.behindOwnWrites(ctx, rv) {
+	if written := c.ownWrites(); obj == nil && written > rv && c.waitUntil(ctx, written) {
 		c.mu.RLock()
 		obj = c.objects[key]
 		c.mu.RUnlock()
@@ -273,8 +273,9 @@ func (c *Cacher) Get(ctx context.Context, key string, opts storage.GetOptions, o
 	return setInto(out, obj)
 }
 
-// GetList serves unpaginated lists at "0", at a minimum resourceVersion or
-// consistent ("") from memory once the cache has caught up; paginated and exact lists,
+// GetList serves unpaginated lists at "0" (once the cache has this server's own
+// writes, ownWrites), at a minimum resourceVersion or consistent ("") from memory
+// once the cache has caught up; paginated and exact lists,
 // and lists the cache cannot catch up to in time, go to the store.
 func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
 	if opts.Predicate.Limit > 0 || opts.Predicate.Continue != "" ||
@@ -284,6 +285,7 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 	var minRV int64
 	switch opts.ResourceVersion {
 	case "0":
+		minRV = c.ownWrites()
 	case "":
 		cur, err := c.storage.CurrentRevision(ctx)
 		if err != nil {
@@ -346,21 +348,17 @@ func (c *Cacher) withAttrs(p storage.SelectionPredicate) storage.SelectionPredic
 // (etcd3.Store).
 type lastWriteReporter interface{ LastWriteRevision() int64 }
 
-// behindOwnWrites reports whether the cache, at rv, had not yet seen a write its
-// storage acknowledged, and then waits until it has. A read at resourceVersion "0"
-// may be served stale, but a miss right after this server created the object
-// would surprise a client that created it (an admission plugin reading the node a
-// pod is bound to, say), and costs nothing to avoid: no request to etcd.
-func (c *Cacher) behindOwnWrites(ctx context.Context, rv int64) bool {
-	w, ok := c.storage.(lastWriteReporter)
-	if !ok {
-		return false
+// ownWrites is the revision of the last write the cache's storage acknowledged, 0
+// when it keeps none. Reads at resourceVersion "0" (a Get that misses, a list) wait
+// until the cache has seen it: such reads may be served stale, but missing what this
+// server just wrote surprises its client (an admission plugin reading the node a pod
+// is bound to, or the default PriorityClass created a moment ago), and avoiding it
+// costs no request to etcd.
+func (c *Cacher) ownWrites() int64 {
+	if w, ok := c.storage.(lastWriteReporter); ok {
+		return w.LastWriteRevision()
 	}
-	written := w.LastWriteRevision()
-	if written <= rv {
-		return false
-	}
-	return c.waitUntil(ctx, written)
+	return 0
 }
 
 func (c *Cacher) isReady() bool {

@@ -325,10 +325,10 @@ func eventuallyB(b *testing.B, cond func() bool) {
 	}
 }
 
-// TestGetAtZeroSeesOwnWrites checks that a read at resourceVersion "0" right after
-// a create through the cache's storage finds the object: the cache waits for the
-// writes its storage acknowledged rather than answer NotFound from behind them.
-func TestGetAtZeroSeesOwnWrites(t *testing.T) {
+// TestReadsAtZeroSeeOwnWrites checks that reads at resourceVersion "0" right after
+// a create through the cache's storage find the object: the cache waits for the
+// writes its storage acknowledged rather than answer from behind them.
+func TestReadsAtZeroSeeOwnWrites(t *testing.T) {
 	c, _ := newTestCacher(t, nil)
 	ctx := testCtx(t)
 	eventually(t, "the cache to be ready", c.isReady)
@@ -337,8 +337,18 @@ func TestGetAtZeroSeesOwnWrites(t *testing.T) {
 		if err := c.storage.Create(ctx, storagetest.Key("ns", name), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}, &corev1.Pod{}); err != nil {
 			t.Fatal(err)
 		}
-		if err := c.Get(ctx, storagetest.Key("ns", name), storage.GetOptions{ResourceVersion: "0"}, &corev1.Pod{}); err != nil {
-			t.Fatalf("get %s at 0 right after its create: %v", name, err)
+		if i%2 == 0 {
+			if err := c.Get(ctx, storagetest.Key("ns", name), storage.GetOptions{ResourceVersion: "0"}, &corev1.Pod{}); err != nil {
+				t.Fatalf("get %s at 0 right after its create: %v", name, err)
+			}
+			continue
+		}
+		list := &corev1.PodList{}
+		if err := c.GetList(ctx, storagetest.Prefix, storage.ListOptions{Recursive: true, ResourceVersion: "0", Predicate: storage.Everything}, list); err != nil {
+			t.Fatal(err)
+		}
+		if len(list.Items) != i+1 {
+			t.Fatalf("list at 0 right after creating %s: %d pods, want %d", name, len(list.Items), i+1)
 		}
 	}
 }
