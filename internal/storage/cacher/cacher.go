@@ -349,11 +349,12 @@ func (c *Cacher) withAttrs(p storage.SelectionPredicate) storage.SelectionPredic
 type lastWriteReporter interface{ LastWriteRevision() int64 }
 
 // ownWrites is the revision of the last write the cache's storage acknowledged, 0
-// when it keeps none. Reads at resourceVersion "0" (a Get that misses, a list) wait
-// until the cache has seen it: such reads may be served stale, but missing what this
-// server just wrote surprises its client (an admission plugin reading the node a pod
-// is bound to, or the default PriorityClass created a moment ago), and avoiding it
-// costs no request to etcd.
+// when it keeps none. Reads at resourceVersion "0" (a Get that misses, a list) and
+// watches that start with the state wait until the cache has seen it: such reads
+// may be served stale, but missing what this server just wrote surprises its client
+// (an admission plugin reading the node a pod is bound to, the default
+// PriorityClass created a moment ago, an object deleted just before the watch),
+// and avoiding it costs no request to etcd.
 func (c *Cacher) ownWrites() int64 {
 	if w, ok := c.storage.(lastWriteReporter); ok {
 		return w.LastWriteRevision()

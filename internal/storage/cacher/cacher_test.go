@@ -328,6 +328,32 @@ func eventuallyB(b *testing.B, cond func() bool) {
 // TestReadsAtZeroSeeOwnWrites checks that reads at resourceVersion "0" right after
 // a create through the cache's storage find the object: the cache waits for the
 // writes its storage acknowledged rather than answer from behind them.
+// initialEvents opens a watch that starts with the state not older than rv and
+// counts the objects it sends before its initial-events bookmark.
+func initialEvents(t *testing.T, c *Cacher, rv string) int {
+	t.Helper()
+	sendInitial := true
+	w, err := c.Watch(testCtx(t), storagetest.Prefix, storage.ListOptions{Recursive: true, ResourceVersion: rv,
+		SendInitialEvents: &sendInitial, AllowWatchBookmarks: true, Predicate: storage.Everything})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	n := 0
+	for ev := range w.ResultChan() {
+		switch ev.Type {
+		case watch.Added:
+			n++
+		case watch.Bookmark:
+			return n
+		default:
+			t.Fatalf("initial event %s", ev.Type)
+		}
+	}
+	t.Fatal("the watch ended before its initial-events bookmark")
+	return 0
+}
+
 func TestReadsAtZeroSeeOwnWrites(t *testing.T) {
 	c, _ := newTestCacher(t, nil)
 	ctx := testCtx(t)
@@ -337,9 +363,15 @@ func TestReadsAtZeroSeeOwnWrites(t *testing.T) {
 		if err := c.storage.Create(ctx, storagetest.Key("ns", name), &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}, &corev1.Pod{}); err != nil {
 			t.Fatal(err)
 		}
-		if i%2 == 0 {
+		switch i % 3 {
+		case 0:
 			if err := c.Get(ctx, storagetest.Key("ns", name), storage.GetOptions{ResourceVersion: "0"}, &corev1.Pod{}); err != nil {
 				t.Fatalf("get %s at 0 right after its create: %v", name, err)
+			}
+			continue
+		case 1:
+			if n := initialEvents(t, c, "0"); n != i+1 {
+				t.Fatalf("watch with the state at 0 right after creating %s: %d pods, want %d", name, n, i+1)
 			}
 			continue
 		}

@@ -45,6 +45,11 @@ func (c *Cacher) Watch(ctx context.Context, key string, opts storage.ListOptions
 		return nil, storage.NewError(storage.CodeTooLargeResourceVersion, key,
 			"Too large resource version: %d, current: %d", rv, c.ResourceVersion())
 	}
+	if written := c.ownWrites(); withState && written > rv {
+		// A state "not older than" rv also holds what this server wrote since, as
+		// reads at "0" do (best effort, as there).
+		c.waitUntil(ctx, written)
+	}
 
 	recursive := opts.Recursive
 	if recursive && !strings.HasSuffix(key, "/") {
