@@ -47,6 +47,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
 	"github.com/kapi-dev/kapi/internal/storage/cacher"
 	"github.com/kapi-dev/kapi/internal/storage/etcd3"
+	"github.com/kapi-dev/kapi/internal/writebatch"
 )
 
 // Version is what /version reports: the Kubernetes version kapi implements.
@@ -449,7 +450,7 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	srv.RegisterOnShutdown(s.api.StopWatches)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(tls.NewListener(ln, s.tls)) }()
+	go func() { serveErr <- srv.Serve(tls.NewListener(writebatch.Listener(ln), s.tls)) }()
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()

@@ -1,0 +1,234 @@
+// Package writebatch gathers the small writes a connection receives close together
+// into one write to the network.
+//
+// Go's HTTP/2 server flushes its connection after every frame it writes, so a
+// thousand watchers spread over a few connections cost a thousand TLS records and a
+// thousand write syscalls per event, and a unary response two (its HEADERS frame,
+// then its DATA frame). On loopback a write syscall also runs the receiver's TCP
+// processing; it was a quarter of the server's CPU while fanning events out. Under
+// TLS, each flush is one record; a Conn from Listener sits below TLS and sends the
+// records written while its previous write was pending, or before its flusher got
+// to run, in one syscall.
+//
+// A Write returns once its bytes are queued; the bytes reach the network moments
+// later, in order. Large writes (a LIST's records) go straight out when nothing is
+// queued, so they are not copied. A write error is sticky: every later Write
+// returns it. Close sends what is queued first.
+package writebatch
+
+import (
+	"net"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+)
+
+const (
+	// directWrite is the size from which a write goes straight to the network when
+	// nothing is queued: a full TLS record gains nothing from company.
+	directWrite = 16 << 10
+	// maxQueued bounds the bytes queued behind a write in progress; a Write beyond
+	// it waits, as it would have waited on a full socket buffer.
+	maxQueued = 256 << 10
+	// poolBuffer is the largest queue buffer kept for another burst; a larger one
+	// is left to the collector.
+	poolBuffer = 64 << 10
+)
+
+// buffers holds queue buffers between bursts, shared by all connections, so an idle
+// connection keeps none.
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+func getBuffer() []byte { return (*buffers.Get().(*[]byte))[:0] }
+
+func putBuffer(b []byte) {
+	if cap(b) > 0 && cap(b) <= poolBuffer {
+		b = b[:0]
+		buffers.Put(&b)
+	}
+}
+
+// closeFlushTimeout bounds how long Close waits for queued bytes a peer does not
+// read before it closes the connection under them (a variable for tests).
+var closeFlushTimeout = 5 * time.Second
+
+// Listener wraps ln's connections in Conns.
+func Listener(ln net.Listener) net.Listener { return listener{ln} }
+
+type listener struct{ net.Listener }
+
+func (l listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return New(c), nil
+}
+
+// New wraps c so that its writes are batched.
+func New(c net.Conn) net.Conn {
+	b := &Conn{Conn: c}
+	b.cond.L = &b.mu
+	return b
+}
+
+// Conn is a net.Conn whose writes are queued and sent together by a flusher.
+type Conn struct {
+	net.Conn
+
+	mu   sync.Mutex
+	cond sync.Cond // signalled when a send finishes
+	// queued holds the bytes waiting to be sent; spare is the buffer of the send in
+	// progress, the next queue's. Both go back to buffers when the queue empties.
+	queued, spare []byte
+	// sending is true while one goroutine owns the network side: the flusher, or a
+	// Write sending a large buffer directly. Whoever owns it sends queued before
+	// letting go, so the bytes leave in the order they were written.
+	sending bool
+	// direct is true while a Write sends its own large buffer; a Close then means
+	// to break it, as a Close during a Write of a plain connection does.
+	direct bool
+	err    error // the first write error, returned by every later Write
+	closed bool
+	// deadline is the write deadline: a Write after it fails at once, as on the
+	// connection itself.
+	deadline time.Time
+}
+
+// Write queues p (or, when p is large and nothing is queued, sends it at once) and
+// starts a flusher when none is running.
+func (c *Conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && !c.closed && len(c.queued) >= maxQueued {
+		c.cond.Wait()
+	}
+	switch {
+	case c.err != nil:
+		return 0, c.err
+	case c.closed:
+		return 0, net.ErrClosed
+	case !c.deadline.IsZero() && !time.Now().Before(c.deadline):
+		return 0, os.ErrDeadlineExceeded
+	}
+	if !c.sending && len(p) >= directWrite {
+		c.sending, c.direct = true, true
+		c.mu.Unlock()
+		n, err := c.Conn.Write(p)
+		c.mu.Lock()
+		c.direct = false
+		if err != nil {
+			c.fail(err)
+		}
+		c.sendQueued()
+		return n, err
+	}
+	if c.queued == nil {
+		c.queued = getBuffer()
+	}
+	c.queued = append(c.queued, p...)
+	if !c.sending {
+		c.sending = true
+		go c.flush()
+	}
+	return len(p), nil
+}
+
+// flush sends the queue once the goroutines ready to run have had their turn, so
+// that the frames they write join this send.
+func (c *Conn) flush() {
+	runtime.Gosched()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sendQueued()
+}
+
+// sendQueued sends the queue until it is empty, then lets go of the network side.
+// c.mu is held, and released during each send.
+func (c *Conn) sendQueued() {
+	for len(c.queued) > 0 && c.err == nil {
+		out := c.queued
+		c.queued = c.spare
+		c.mu.Unlock()
+		_, err := c.Conn.Write(out)
+		c.mu.Lock()
+		if err != nil {
+			c.fail(err)
+		}
+		c.spare = out[:0]
+		c.cond.Broadcast()
+	}
+	if len(c.queued) == 0 || c.err != nil {
+		putBuffer(c.queued)
+		putBuffer(c.spare)
+		c.queued, c.spare = nil, nil
+	}
+	c.sending = false
+	c.cond.Broadcast()
+}
+
+func (c *Conn) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// SetWriteDeadline sends what is queued before the deadline changes: crypto/tls sets
+// a deadline of now after its close_notify alert so that later writes fail, which
+// must not fail the writes made before it.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.drain(t)
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// SetDeadline is SetWriteDeadline for both directions.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.drain(t)
+	return c.Conn.SetDeadline(t)
+}
+
+// drain waits until the queue is sent, at most closeFlushTimeout for a peer that
+// does not read, and records the next deadline. It does not wait for a large
+// Write's own send, whose deadline the caller may well be changing to end it.
+func (c *Conn) drain(next time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	defer func() { c.deadline = next }()
+	if !c.sending || c.direct {
+		return
+	}
+	timedOut := false
+	timer := time.AfterFunc(closeFlushTimeout, func() {
+		c.mu.Lock()
+		timedOut = true
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer timer.Stop()
+	for c.sending && !c.direct && !timedOut {
+		c.cond.Wait()
+	}
+}
+
+// Close sends what is queued, waiting at most closeFlushTimeout for a peer that
+// does not read, then closes the connection. During a large Write's own send it
+// closes at once, which ends that Write.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return net.ErrClosed
+	}
+	c.closed = true
+	if c.sending && !c.direct {
+		// Closing the connection under a blocked send ends it with an error.
+		breakSend := time.AfterFunc(closeFlushTimeout, func() { _ = c.Conn.Close() })
+		for c.sending {
+			c.cond.Wait()
+		}
+		breakSend.Stop()
+	}
+	c.mu.Unlock()
+	return c.Conn.Close()
+}
