@@ -75,15 +75,16 @@ type API struct {
 	encoded encodeCache
 	// listItemBytes is the size of the list item encodings every endpoint keeps.
 	listItemBytes atomic.Int64
-	// stopWatches is closed at shutdown to end every open watch.
-	stopWatches chan struct{}
-	stopOnce    sync.Once
+	// watches is cancelled at shutdown (StopWatches) to end every open watch and
+	// upgraded stream.
+	watches    context.Context
+	endWatches context.CancelFunc
 	// minRequestTimeout is --min-request-timeout (see SetMinRequestTimeout).
 	minRequestTimeout time.Duration
 }
 
 // StopWatches ends every open watch; called when the server shuts down.
-func (a *API) StopWatches() { a.stopOnce.Do(func() { close(a.stopWatches) }) }
+func (a *API) StopWatches() { a.endWatches() }
 
 // endpoint is one served resource.
 type endpoint struct {
@@ -118,9 +119,9 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 		strict:            strictSerializers(scheme),
 		admission:         admission,
 		fieldManagers:     &fieldManagers{build: types},
-		stopWatches:       make(chan struct{}),
 		minRequestTimeout: MinRequestTimeout,
 	}
+	a.watches, a.endWatches = context.WithCancel(context.Background())
 	for _, info := range codecs.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {
 			a.jsonInfo = info

@@ -38,7 +38,7 @@ func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request
 		Name:      info.Name,
 		Path:      subPath(info),
 		Query:     r.URL.Query(),
-		Stop:      a.stopWatches,
+		Stop:      a.watches.Done(),
 		Error:     a.WriteError,
 	}
 	if connecting && a.admission != nil {

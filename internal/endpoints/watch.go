@@ -63,15 +63,20 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 		}
 		opts.FieldSelector = sel.String()
 	}
-	// The watcher ends itself, closing its result channel, when the request ends or
-	// its time is up, so that the loop below waits on two channels rather than four
-	// (a select's cost grows with its channels, and it runs once per event).
-	ctx := r.Context()
+	// The watcher ends itself, closing its result channel, when the request ends,
+	// its time is up or the server shuts down (ctx), so that the loop below waits on
+	// its one channel: a select costs more with each channel, runs once per event,
+	// and locks every channel it waits on, which a channel shared by a thousand
+	// watchers turns into contention.
+	var ctx context.Context
+	var cancel context.CancelFunc
 	if timeout := e.api.watchTimeout(opts.TimeoutSeconds); timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
-		defer cancel()
+		ctx, cancel = context.WithTimeout(r.Context(), timeout)
+	} else {
+		ctx, cancel = context.WithCancel(r.Context())
 	}
+	defer cancel()
+	defer context.AfterFunc(e.api.watches, cancel)() // registered now, unregistered on return
 	watcher, err := e.store.Watch(ctx, ns, opts)
 	if err != nil {
 		e.api.WriteError(w, r, err)
@@ -96,32 +101,25 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 	enc := &watchEncoder{e: e, r: r, out: out, headers: true}
 	enc.framer = out.info.StreamSerializer.Framer.NewFrameWriter(&enc.batch)
 	results := watcher.ResultChan()
-	for {
-		select {
-		case <-e.api.stopWatches:
+	record := metrics.WatchEventRecorder(ctx)
+	for ev := range results {
+		size, err := enc.add(ev)
+		if err != nil {
 			return
-		case ev, ok := <-results:
-			if !ok {
-				return
-			}
-			size, err := enc.add(ev)
-			if err != nil {
-				return
-			}
-			metrics.RecordWatchEvent(ctx, size)
-			// The events that are ready go out together: one write and one flush (one
-			// HTTP/2 DATA frame, one TLS record) per burst rather than per event, which
-			// is what keeps a thousand watchers of a busy resource from spending their
-			// time in frame writes and syscalls.
-			if len(results) > 0 && enc.batch.Len() < maxWatchBatch {
-				continue
-			}
-			if _, err := w.Write(enc.batch.Bytes()); err != nil {
-				return
-			}
-			flusher.Flush()
-			enc.reset()
 		}
+		record(size)
+		// The events that are ready go out together: one write and one flush (one
+		// HTTP/2 DATA frame, one TLS record) per burst rather than per event, which
+		// is what keeps a thousand watchers of a busy resource from spending their
+		// time in frame writes and syscalls.
+		if len(results) > 0 && enc.batch.Len() < maxWatchBatch {
+			continue
+		}
+		if _, err := w.Write(enc.batch.Bytes()); err != nil {
+			return
+		}
+		flusher.Flush()
+		enc.reset()
 	}
 }
 

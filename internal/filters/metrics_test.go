@@ -256,7 +256,7 @@ func TestWithRequestMetricsLongRunningAndInflight(t *testing.T) {
 	inHandler := make(chan struct{})
 	release := make(chan struct{})
 	h := WithAccessLog(WithRequestMetrics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		metrics.RecordWatchEvent(r.Context(), 2000)
+		metrics.WatchEventRecorder(r.Context())(2000)
 		close(inHandler)
 		<-release
 		w.WriteHeader(http.StatusOK)

@@ -15,7 +15,7 @@ type watchRecorder struct {
 	sizes  prometheus.Observer
 }
 
-// WithWatchRecorder returns a context in which RecordWatchEvent counts the events of
+// WithWatchRecorder returns a context in which WatchEventRecorder counts the events of
 // a watch of group/version/resource. The request-metrics filter sets it on watches.
 func (m *Metrics) WithWatchRecorder(ctx context.Context, group, version, resource string) context.Context {
 	return context.WithValue(ctx, watchRecorderKey{}, &watchRecorder{
@@ -24,10 +24,16 @@ func (m *Metrics) WithWatchRecorder(ctx context.Context, group, version, resourc
 	})
 }
 
-// RecordWatchEvent counts one event of size encoded bytes sent to a watch client. It
-// does nothing outside a watch request's context, so handlers may call it freely.
-func RecordWatchEvent(ctx context.Context, size int) {
-	if r, ok := ctx.Value(watchRecorderKey{}).(*watchRecorder); ok {
+// WatchEventRecorder returns the function that counts one event of size encoded
+// bytes sent to the client of the watch request ctx belongs to (found once, not per
+// event). Outside a watch request's context it does nothing, so handlers may call
+// it freely.
+func WatchEventRecorder(ctx context.Context) func(size int) {
+	r, ok := ctx.Value(watchRecorderKey{}).(*watchRecorder)
+	if !ok {
+		return func(int) {}
+	}
+	return func(size int) {
 		r.events.Inc()
 		r.sizes.Observe(float64(size))
 	}
