@@ -11,8 +11,10 @@
 // to run, in one syscall.
 //
 // A Write returns once its bytes are queued; the bytes reach the network moments
-// later, in order. Large writes (a LIST's records) go straight out when nothing is
-// queued, so they are not copied. A write error is sticky: every later Write
+// later, in order. A large write (a LIST's records) that finds no send in progress
+// goes out at once, after what is queued, in one vectored write: it is not copied,
+// and a small record queued before it (an HTTP/2 frame's 9-byte tail record) does
+// not send it through the queue. A write error is sticky: every later Write
 // returns it. Close sends what is queued first.
 package writebatch
 
@@ -82,12 +84,15 @@ type Conn struct {
 	// queued holds the bytes waiting to be sent; spare is the buffer of the send in
 	// progress, the next queue's. Both go back to buffers when the queue empties.
 	queued, spare []byte
-	// sending is true while one goroutine owns the network side: the flusher, or a
-	// Write sending a large buffer directly. Whoever owns it sends queued before
-	// letting go, so the bytes leave in the order they were written.
-	sending bool
-	// direct is true while a Write sends its own large buffer; a Close then means
-	// to break it, as a Close during a Write of a plain connection does.
+	// inSend is true while one goroutine owns the network side: the flusher, or a
+	// large Write sending the queue and itself. Whoever owns it sends the queue
+	// until it is empty before letting go, so bytes leave in the order written.
+	inSend bool
+	// flushPending is true from a flusher's start until it takes the lock; a
+	// large Write may send the queue before it does.
+	flushPending bool
+	// direct is true while a large Write sends; a Close then means to break it,
+	// as a Close during a Write of a plain connection does.
 	direct bool
 	err    error // the first write error, returned by every later Write
 	closed bool
@@ -96,8 +101,9 @@ type Conn struct {
 	deadline time.Time
 }
 
-// Write queues p (or, when p is large and nothing is queued, sends it at once) and
-// starts a flusher when none is running.
+// Write queues p and starts a flusher when none is pending or sending. A large p
+// that finds no send in progress is sent at once, after the queue, in one
+// vectored write and without being copied.
 func (c *Conn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -112,27 +118,37 @@ func (c *Conn) Write(p []byte) (int, error) {
 	case !c.deadline.IsZero() && !time.Now().Before(c.deadline):
 		return 0, os.ErrDeadlineExceeded
 	}
-	if !c.sending && len(p) >= directWrite {
-		c.sending, c.direct = true, true
-		c.mu.Unlock()
-		n, err := c.Conn.Write(p)
-		c.mu.Lock()
-		c.direct = false
-		if err != nil {
-			c.fail(err)
-		}
-		c.sendQueued()
-		return n, err
+	if len(p) >= directWrite && !c.inSend {
+		return c.sendWith(p)
 	}
 	if c.queued == nil {
 		c.queued = getBuffer()
 	}
 	c.queued = append(c.queued, p...)
-	if !c.sending {
-		c.sending = true
+	if !c.inSend && !c.flushPending {
+		c.flushPending = true
 		go c.flush()
 	}
 	return len(p), nil
+}
+
+// sendWith sends the queue and then p, then what was queued meanwhile. c.mu is
+// held, and released during the sends.
+func (c *Conn) sendWith(p []byte) (int, error) {
+	c.inSend, c.direct = true, true
+	queued := c.queued
+	c.queued = c.spare
+	c.mu.Unlock()
+	bufs := net.Buffers{queued, p}
+	sent, err := bufs.WriteTo(c.Conn)
+	c.mu.Lock()
+	c.direct = false
+	c.spare = queued[:0]
+	if err != nil {
+		c.fail(err)
+	}
+	c.sendQueued()
+	return int(min(max(sent-int64(len(queued)), 0), int64(len(p)))), err
 }
 
 // flush sends the queue once the goroutines ready to run have had their turn, so
@@ -141,12 +157,17 @@ func (c *Conn) flush() {
 	runtime.Gosched()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.sendQueued()
+	c.flushPending = false
+	if !c.inSend { // else the goroutine sending sends the queue too
+		c.sendQueued()
+	}
+	c.cond.Broadcast()
 }
 
 // sendQueued sends the queue until it is empty, then lets go of the network side.
 // c.mu is held, and released during each send.
 func (c *Conn) sendQueued() {
+	c.inSend = true
 	for len(c.queued) > 0 && c.err == nil {
 		out := c.queued
 		c.queued = c.spare
@@ -164,9 +185,12 @@ func (c *Conn) sendQueued() {
 		putBuffer(c.spare)
 		c.queued, c.spare = nil, nil
 	}
-	c.sending = false
+	c.inSend = false
 	c.cond.Broadcast()
 }
+
+// busy reports whether bytes are being sent or a flusher is on its way.
+func (c *Conn) busy() bool { return c.inSend || c.flushPending }
 
 func (c *Conn) fail(err error) {
 	if c.err == nil {
@@ -195,7 +219,7 @@ func (c *Conn) drain(next time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	defer func() { c.deadline = next }()
-	if !c.sending || c.direct {
+	if c.direct || !c.busy() {
 		return
 	}
 	timedOut := false
@@ -206,7 +230,7 @@ func (c *Conn) drain(next time.Time) {
 		c.mu.Unlock()
 	})
 	defer timer.Stop()
-	for c.sending && !c.direct && !timedOut {
+	for c.busy() && !c.direct && !timedOut {
 		c.cond.Wait()
 	}
 }
@@ -221,10 +245,10 @@ func (c *Conn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
-	if c.sending && !c.direct {
+	if c.busy() && !c.direct {
 		// Closing the connection under a blocked send ends it with an error.
 		breakSend := time.AfterFunc(closeFlushTimeout, func() { _ = c.Conn.Close() })
-		for c.sending {
+		for c.busy() {
 			c.cond.Wait()
 		}
 		breakSend.Stop()
