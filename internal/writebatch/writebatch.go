@@ -218,12 +218,20 @@ func (c *Conn) SetDeadline(t time.Time) error {
 func (c *Conn) drain(next time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	defer func() { c.deadline = next }()
+	c.waitSent(func() {})
+	c.deadline = next
+}
+
+// waitSent waits, c.mu held, until nothing is queued or being sent, at most
+// closeFlushTimeout, after which it calls onTimeout and stops waiting. It does not
+// wait for a large Write's own send (see direct).
+func (c *Conn) waitSent(onTimeout func()) {
 	if c.direct || !c.busy() {
 		return
 	}
 	timedOut := false
 	timer := time.AfterFunc(closeFlushTimeout, func() {
+		onTimeout()
 		c.mu.Lock()
 		timedOut = true
 		c.cond.Broadcast()
@@ -245,14 +253,8 @@ func (c *Conn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed = true
-	if c.busy() && !c.direct {
-		// Closing the connection under a blocked send ends it with an error.
-		breakSend := time.AfterFunc(closeFlushTimeout, func() { _ = c.Conn.Close() })
-		for c.busy() {
-			c.cond.Wait()
-		}
-		breakSend.Stop()
-	}
+	// Closing the connection under a send the peer does not read ends it.
+	c.waitSent(func() { _ = c.Conn.Close() })
 	c.mu.Unlock()
 	return c.Conn.Close()
 }

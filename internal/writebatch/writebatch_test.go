@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -170,6 +171,41 @@ func TestWritesQueuedDuringASendShareTheNext(t *testing.T) {
 	// the writes after it waited in the queue and went in one send.
 	if n := gated.writes.Load(); n > 2 {
 		t.Fatalf("%d sends for %d writes, want at most 2", n, writes)
+	}
+}
+
+// countingConn counts the bytes written to it.
+type countingConn struct {
+	net.Conn
+	bytes atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.bytes.Add(int64(n))
+	return n, err
+}
+
+// TestLargeWriteSendsTheQueueAtOnce: a large write that finds a flusher scheduled
+// but not yet sending (an HTTP/2 frame's small tail record before it) sends the
+// queue and itself before it returns, rather than being copied behind the flusher.
+func TestLargeWriteSendsTheQueueAtOnce(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1)) // the flusher cannot run before the Writes return
+	server, client := pair(t)
+	go io.Copy(io.Discard, client)
+	counted := &countingConn{Conn: server.(*Conn).Conn}
+	c := New(counted)
+	small, large := make([]byte, 9), make([]byte, directWrite)
+	for i := range 20 {
+		if _, err := c.Write(small); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Write(large); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := counted.bytes.Load(), int64((i+1)*(len(small)+len(large))); got != want {
+			t.Fatalf("after write pair %d: %d bytes sent, want %d (the large write waited in the queue)", i, got, want)
+		}
 	}
 }
 
