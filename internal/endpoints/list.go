@@ -50,6 +50,9 @@ func (e *endpoint) list(w http.ResponseWriter, r *http.Request, ns string) {
 	var list runtime.Object
 	if e.res.List != nil {
 		list, err = e.listVirtual(r, opts)
+	} else if format, ok := e.spliceFormat(out); ok {
+		e.listSpliced(w, r, out, format, ns, opts)
+		return
 	} else {
 		list, err = e.store.List(r.Context(), ns, opts)
 	}

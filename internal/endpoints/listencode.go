@@ -12,7 +12,9 @@ import (
 	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // listItemBudget bounds the bytes of encoded list items kept across all resources:
@@ -62,15 +64,44 @@ func listFormat(mediaType string) (string, bool) {
 	return "", false
 }
 
-// respondListSpliced writes list, a typed list of the served version, and reports
-// whether it did; false leaves the response untouched for the ordinary path.
-func (e *endpoint) respondListSpliced(w http.ResponseWriter, out output, list runtime.Object) bool {
+// spliceFormat names the format of a LIST response that can be spliced from its
+// items' encodings: JSON or protobuf, not pretty, not transformed, of a built-in
+// resource served in its storage version.
+func (e *endpoint) spliceFormat(out output) (string, bool) {
 	format, ok := listFormat(out.info.MediaType)
 	if !ok || out.as != "" || out.pretty || e.custom || e.res.StorageKind != e.res.GroupVersionKind() {
-		return false
+		return "", false
 	}
-	items, err := meta.ExtractList(list)
-	if err != nil || len(items) == 0 {
+	return format, true
+}
+
+// listSpliced serves a LIST in format from the items the store shares, without
+// copying them into a typed list unless splicing is refused.
+func (e *endpoint) listSpliced(w http.ResponseWriter, r *http.Request, out output, format, ns string, opts *metav1.ListOptions) {
+	list, items, err := e.store.ListShared(r.Context(), ns, opts)
+	if err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	if e.respondListSpliced(w, out, format, list, items) {
+		return
+	}
+	copies := make([]runtime.Object, len(items))
+	for i, item := range items {
+		copies[i] = withoutKind(item)
+	}
+	if err := meta.SetList(list, copies); err != nil {
+		e.api.WriteError(w, r, err)
+		return
+	}
+	e.respondList(w, r, out, list)
+}
+
+// respondListSpliced writes list, a typed list of the served version without items,
+// with items spliced in, and reports whether it did; false leaves the response
+// untouched for the ordinary path.
+func (e *endpoint) respondListSpliced(w http.ResponseWriter, out output, format string, list runtime.Object, items []runtime.Object) bool {
+	if len(items) == 0 {
 		return false
 	}
 	enc := e.listEncoder()
@@ -94,6 +125,25 @@ func (e *endpoint) respondListSpliced(w http.ResponseWriter, out output, list ru
 	_ = bw.Flush()
 	splicedLists.Add(1)
 	return true
+}
+
+// withoutKind returns obj, or a shallow copy of it without apiVersion and kind
+// when it has them: items of typed lists carry none, but the watch cache's objects
+// do, and those are shared and must not be changed.
+func withoutKind(obj runtime.Object) runtime.Object {
+	if obj.GetObjectKind().GroupVersionKind().Empty() {
+		return obj
+	}
+	var cp runtime.Object
+	if v := reflect.ValueOf(obj); v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
+		c := reflect.New(v.Elem().Type())
+		c.Elem().Set(v.Elem())
+		cp = c.Interface().(runtime.Object)
+	} else {
+		cp = obj.DeepCopyObject()
+	}
+	cp.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	return cp
 }
 
 // splicedLists counts the responses written by splicing (for tests to see the path
@@ -239,15 +289,15 @@ func (l *listEncoder) verified(format string, ser runtime.Encoder, list, first r
 }
 
 func spliceMatches(format string, ser runtime.Encoder, list, first runtime.Object) bool {
-	one, err := withItems(list, 1)
-	if err != nil {
+	one, err := withItems(list, 0)
+	if err != nil || meta.SetList(one, []runtime.Object{withoutKind(first)}) != nil {
 		return false
 	}
 	var want bytes.Buffer
 	if err := ser.Encode(one, &want); err != nil {
 		return false
 	}
-	item, err := encodeItem(format, first)
+	item, err := encodeItem(format, withoutKind(first))
 	if err != nil {
 		return false
 	}
@@ -294,8 +344,7 @@ func (l *listEncoder) items(format string, items []runtime.Object) ([][]byte, er
 			return nil, err
 		}
 		uid, rv := string(acc.GetUID()), acc.GetResourceVersion()
-		// Items keep no kind inside typed lists; one that does is encoded as it is.
-		cachable := uid != "" && rv != "" && item.GetObjectKind().GroupVersionKind().Empty()
+		cachable := uid != "" && rv != ""
 		if cachable {
 			if e := l.entries[itemKey{uid, format}]; e != nil && e.rv == rv {
 				e.used = gen
@@ -307,7 +356,7 @@ func (l *listEncoder) items(format string, items []runtime.Object) ([][]byte, er
 	}
 	l.mu.Unlock()
 	for _, m := range misses {
-		data, err := encodeItem(format, items[m.i])
+		data, err := encodeItem(format, withoutKind(items[m.i]))
 		if err != nil {
 			return nil, err
 		}

@@ -21,12 +21,19 @@ import (
 	"github.com/kapi-dev/kapi/internal/apis"
 )
 
-// splice encodes list the way respondListSpliced does.
-func splice(t *testing.T, format string, ser runtime.Encoder, enc *listEncoder, list runtime.Object) []byte {
+// splice encodes list the way respondListSpliced does. With itemKind set, the
+// items are copies that carry it, as the watch cache's shared objects do.
+func splice(t *testing.T, format string, ser runtime.Encoder, enc *listEncoder, list runtime.Object, itemKind schema.GroupVersionKind) []byte {
 	t.Helper()
 	items, err := meta.ExtractList(list)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !itemKind.Empty() {
+		for i, item := range items {
+			items[i] = item.DeepCopyObject()
+			items[i].GetObjectKind().SetGroupVersionKind(itemKind)
+		}
 	}
 	encoded, err := enc.items(format, items)
 	if err != nil {
@@ -90,9 +97,20 @@ func TestSplicedListsMatchSerializer(t *testing.T) {
 					if err := info.Serializer.Encode(list, &want); err != nil {
 						t.Skipf("the serializer refuses random %s: %v", gvk.Kind, err)
 					}
+					itemKind := gvk.GroupVersion().WithKind(strings.TrimSuffix(gvk.Kind, "List"))
 					enc := &listEncoder{budget: new(atomic.Int64)}
-					for pass := range 2 { // fresh encodings, then kept ones
-						if got := splice(t, format, info.Serializer, enc, list); !bytes.Equal(got, want.Bytes()) {
+					for pass, tc := range []struct {
+						fresh bool
+						kind  schema.GroupVersionKind
+					}{
+						{false, schema.GroupVersionKind{}}, // fresh encodings of items as etcd lists them
+						{false, itemKind},                  // kept encodings, items as the cache shares them
+						{true, itemKind},                   // fresh encodings of the cache's items
+					} {
+						if tc.fresh {
+							enc = &listEncoder{budget: new(atomic.Int64)}
+						}
+						if got := splice(t, format, info.Serializer, enc, list, tc.kind); !bytes.Equal(got, want.Bytes()) {
 							t.Fatalf("round %d pass %d: spliced %s differs from the serializer's:\n got %q\nwant %q", round, pass, format, trim(got), trim(want.Bytes()))
 						}
 					}
@@ -170,4 +188,37 @@ func TestListEncoderKeepsFreshEncodings(t *testing.T) {
 			t.Errorf("budget in use %d does not match the kept encodings", enc.budget.Load())
 		}
 	})
+}
+
+// TestWithoutKind checks that an item's kind is dropped on a copy, never on the
+// shared object itself.
+func TestWithoutKind(t *testing.T) {
+	kinded := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}}
+	kinded.Name = "p"
+	bare := &metav1.PartialObjectMetadata{}
+	tests := []struct {
+		name string
+		in   runtime.Object
+		same bool
+	}{
+		{"with kind: a copy", kinded, false},
+		{"without kind: itself", bare, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := withoutKind(tc.in)
+			if (got == tc.in) != tc.same {
+				t.Fatalf("returned the object itself: %v, want %v", got == tc.in, tc.same)
+			}
+			if !got.GetObjectKind().GroupVersionKind().Empty() {
+				t.Fatalf("kind %v left on the result", got.GetObjectKind().GroupVersionKind())
+			}
+			if got.(*metav1.PartialObjectMetadata).Name != tc.in.(*metav1.PartialObjectMetadata).Name {
+				t.Fatal("the copy lost the object's fields")
+			}
+		})
+	}
+	if kinded.Kind != "Pod" || kinded.APIVersion != "v1" {
+		t.Fatalf("the shared object was changed: %+v", kinded.TypeMeta)
+	}
 }

@@ -57,9 +57,6 @@ func (e *endpoint) respondList(w http.ResponseWriter, r *http.Request, out outpu
 	case asMetadata:
 		err = notAcceptableTransform(out.as)
 	default:
-		if e.respondListSpliced(w, out, list) {
-			return
-		}
 		res, err = e.listToServed(list)
 	}
 	if err != nil {

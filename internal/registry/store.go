@@ -73,12 +73,32 @@ func (s *Store) List(ctx context.Context, ns string, opts *metav1.ListOptions) (
 	}
 	list := s.newList()
 	if err := s.storage.GetList(ctx, s.listKey(ns), lo, list); err != nil {
-		if storage.HasCode(err, storage.CodeExpired) && opts.Continue != "" {
-			return nil, apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
-		}
-		return nil, s.toAPIError(err, "")
+		return nil, s.listError(err, opts)
 	}
 	return list, nil
+}
+
+// ListShared lists like List but returns the items apart from the list, which
+// holds the list's metadata and no items. Items may be the watch cache's own
+// objects, with their apiVersion and kind set: callers must not modify them.
+func (s *Store) ListShared(ctx context.Context, ns string, opts *metav1.ListOptions) (runtime.Object, []runtime.Object, error) {
+	lo, err := s.listOptions(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	list := s.newList()
+	items, err := storage.ListApart(ctx, s.storage, s.listKey(ns), lo, list)
+	if err != nil {
+		return nil, nil, s.listError(err, opts)
+	}
+	return list, items, nil
+}
+
+func (s *Store) listError(err error, opts *metav1.ListOptions) error {
+	if storage.HasCode(err, storage.CodeExpired) && opts.Continue != "" {
+		return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+	}
+	return s.toAPIError(err, "")
 }
 
 // Watch streams changes in namespace ns selected by opts.

@@ -90,8 +90,8 @@ func BenchmarkList1000ConfigMaps(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if len(list.Items) != 1000 {
-					b.Fatalf("listed %d, want 1000", len(list.Items))
+				if len(list.Items) < 1000 { // and kube-root-ca.crt
+					b.Fatalf("listed %d, want 1000 and more", len(list.Items))
 				}
 			}
 		})

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,6 +93,8 @@ type Cacher struct {
 	mu sync.RWMutex
 	// objects is the current state by key; its objects are shared and never mutated.
 	objects map[string]runtime.Object
+	// keys orders the keys of objects for lists.
+	keys keyIndex
 	// rv is the revision the cache has observed everything up to.
 	rv int64
 	// ready is set once the first list completed.
@@ -113,7 +114,10 @@ type Cacher struct {
 	stopped     bool
 }
 
-var _ storage.Interface = (*Cacher)(nil)
+var (
+	_ storage.Interface    = (*Cacher)(nil)
+	_ storage.SharedLister = (*Cacher)(nil)
+)
 
 // event is one change of the cache. Its objects are shared by all watchers.
 type event struct {
@@ -278,9 +282,48 @@ func (c *Cacher) Get(ctx context.Context, key string, opts storage.GetOptions, o
 // once the cache has caught up; paginated and exact lists,
 // and lists the cache cannot catch up to in time, go to the store.
 func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
+	objs, rv, served, err := c.list(ctx, key, opts)
+	if err != nil || !served {
+		if err == nil {
+			err = c.storage.GetList(ctx, key, opts, listObj)
+		}
+		return err
+	}
+	items, err := itemsOf(listObj)
+	if err != nil {
+		return err
+	}
+	items.Set(reflect.MakeSlice(items.Type(), 0, len(objs)))
+	for _, obj := range objs {
+		// appendItem copies the struct; what it points to stays shared with the
+		// cache, so lists are read-only for their users.
+		appendItem(items, obj)
+	}
+	return setListRV(listObj, rv)
+}
+
+// ListShared lists like GetList but returns the items apart from listObj, which
+// gets the list's metadata and no items. Items served from memory are the cache's
+// own objects, not copies: they carry their apiVersion and kind and must not be
+// modified. A LIST response that only encodes its items saves copying each one.
+func (c *Cacher) ListShared(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) ([]runtime.Object, error) {
+	objs, rv, served, err := c.list(ctx, key, opts)
+	if err != nil {
+		return nil, err
+	}
+	if served {
+		return objs, setListRV(listObj, rv)
+	}
+	return storage.ListApart(ctx, c.storage, key, opts, listObj)
+}
+
+// list returns the objects under key that opts selects and the list's
+// resourceVersion when the cache serves opts (served); otherwise the caller asks
+// the store.
+func (c *Cacher) list(ctx context.Context, key string, opts storage.ListOptions) (objs []runtime.Object, rv int64, served bool, err error) {
 	if opts.Predicate.Limit > 0 || opts.Predicate.Continue != "" ||
 		opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact || !c.isReady() {
-		return c.storage.GetList(ctx, key, opts, listObj)
+		return nil, 0, false, nil
 	}
 	var minRV int64
 	switch opts.ResourceVersion {
@@ -289,45 +332,43 @@ func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptio
 	case "":
 		cur, err := c.storage.CurrentRevision(ctx)
 		if err != nil {
-			return err
+			return nil, 0, false, err
 		}
 		minRV = int64(cur)
 	default:
-		rv, err := parseRV(opts.ResourceVersion)
-		if err != nil {
-			return err
+		if minRV, err = parseRV(opts.ResourceVersion); err != nil {
+			return nil, 0, false, err
 		}
-		minRV = rv
 	}
 	if !c.waitUntil(ctx, minRV) {
-		return c.storage.GetList(ctx, key, opts, listObj)
+		return nil, 0, false, nil
 	}
-	objs, rv := c.snapshot(key, opts.Recursive)
-	items, err := itemsOf(listObj)
-	if err != nil {
-		return err
-	}
+	all, rv := c.snapshot(key, opts.Recursive)
 	pred := c.withAttrs(opts.Predicate)
-	if pred.Empty() {
-		// Every object is returned: size the slice once rather than growing it.
-		items.Set(reflect.MakeSlice(items.Type(), 0, len(objs)))
+	everything := pred.Empty()
+	if everything {
+		objs = make([]runtime.Object, 0, len(all))
 	}
-	returned := 0
-	for _, e := range objs {
+	for _, e := range all {
+		if everything {
+			objs = append(objs, e.obj)
+			continue
+		}
 		ok, err := pred.Matches(e.obj)
 		if err != nil {
-			return err
+			return nil, 0, false, err
 		}
 		if ok {
-			// appendItem copies the struct; what it points to stays shared with the
-			// cache, so lists are read-only for their users.
-			appendItem(items, e.obj)
-			returned++
+			objs = append(objs, e.obj)
 		}
 	}
 	if c.cfg.OnList != nil {
-		c.cfg.OnList(len(objs), returned)
+		c.cfg.OnList(len(all), len(objs))
 	}
+	return objs, rv, true, nil
+}
+
+func setListRV(listObj runtime.Object, rv int64) error {
 	listAcc, err := meta.ListAccessor(listObj)
 	if err != nil {
 		return err
@@ -427,13 +468,13 @@ func (c *Cacher) snapshotLocked(key string, recursive bool) []keyed {
 	if !strings.HasSuffix(key, "/") {
 		key += "/"
 	}
-	var out []keyed
-	for k, obj := range c.objects {
-		if strings.HasPrefix(k, key) {
+	keys := c.keys.under(key, func(k string) bool { _, ok := c.objects[k]; return ok })
+	out := make([]keyed, 0, len(keys))
+	for _, k := range keys {
+		if obj, ok := c.objects[k]; ok {
 			out = append(out, keyed{k, obj})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].key < out[j].key })
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/kapi-dev/kapi/internal/storage"
@@ -382,5 +383,70 @@ func TestReadsAtZeroSeeOwnWrites(t *testing.T) {
 		if len(list.Items) != i+1 {
 			t.Fatalf("list at 0 right after creating %s: %d pods, want %d", name, len(list.Items), i+1)
 		}
+	}
+}
+
+// TestListSharedMatchesGetList checks that ListShared returns what GetList does, in
+// the same order and at the same resourceVersion, and that the items it serves from
+// memory are the cache's own objects rather than copies.
+func TestListSharedMatchesGetList(t *testing.T) {
+	c, _ := newTestCacher(t, nil)
+	var last *corev1.Pod
+	for i, name := range []string{"c", "a", "b", "d"} {
+		ns := []string{"ns", "other"}[i%2]
+		last = &corev1.Pod{}
+		in := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Labels: map[string]string{"even": strconv.FormatBool(i%2 == 0)}}}
+		if err := c.Create(testCtx(t), storagetest.Key(ns, name), in, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the cache to see the pods", func() bool { return c.ResourceVersion() >= mustRV(t, last.ResourceVersion) })
+	even := storage.Everything
+	even.Label = labels.SelectorFromSet(labels.Set{"even": "true"})
+	paged := storage.Everything
+	paged.Limit = 1
+	tests := []struct {
+		name     string
+		key      string
+		opts     storage.ListOptions
+		fromMemo bool
+	}{
+		{"all at 0", storagetest.Prefix, storage.ListOptions{ResourceVersion: "0", Recursive: true, Predicate: storage.Everything}, true},
+		{"namespace, consistent", storagetest.Prefix + "ns", storage.ListOptions{Recursive: true, Predicate: storage.Everything}, true},
+		{"selector", storagetest.Prefix, storage.ListOptions{ResourceVersion: "0", Recursive: true, Predicate: even}, true},
+		{"one key", storagetest.Key("other", "a"), storage.ListOptions{ResourceVersion: "0", Predicate: storage.Everything}, true},
+		{"a page, from etcd", storagetest.Prefix, storage.ListOptions{Recursive: true, Predicate: paged}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			want := &corev1.PodList{}
+			if err := c.GetList(testCtx(t), tc.key, tc.opts, want); err != nil {
+				t.Fatal(err)
+			}
+			got := &corev1.PodList{}
+			items, err := c.ListShared(testCtx(t), tc.key, tc.opts, got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Items) != 0 || got.ResourceVersion != want.ResourceVersion || got.Continue != want.Continue {
+				t.Fatalf("list metadata %+v with %d items, want %+v and none", got.ListMeta, len(got.Items), want.ListMeta)
+			}
+			if len(items) != len(want.Items) || len(items) == 0 {
+				t.Fatalf("%d items, want %d (and some)", len(items), len(want.Items))
+			}
+			for i, item := range items {
+				pod := item.(*corev1.Pod)
+				if pod.Namespace != want.Items[i].Namespace || pod.Name != want.Items[i].Name || pod.ResourceVersion != want.Items[i].ResourceVersion {
+					t.Fatalf("item %d is %s/%s@%s, want %s/%s@%s", i, pod.Namespace, pod.Name, pod.ResourceVersion,
+						want.Items[i].Namespace, want.Items[i].Name, want.Items[i].ResourceVersion)
+				}
+				c.mu.RLock()
+				cached := c.objects[storagetest.Key(pod.Namespace, pod.Name)]
+				c.mu.RUnlock()
+				if shared := cached == item; shared != tc.fromMemo {
+					t.Fatalf("item %d shared with the cache: %v, want %v", i, shared, tc.fromMemo)
+				}
+			}
+		})
 	}
 }

@@ -93,6 +93,11 @@ func (c *Cacher) replace(objects map[string]runtime.Object, rev int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.objects = objects
+	keys := make([]string, 0, len(objects))
+	for k := range objects {
+		keys = append(keys, k)
+	}
+	c.keys.reset(keys)
 	c.head, c.count = 0, 0
 	clear(c.events)
 	c.bufferStart = rev
@@ -154,9 +159,11 @@ func (c *Cacher) apply(evs []*clientv3.Event) error {
 				return err
 			}
 			delete(c.objects, key)
+			c.keys.remove()
 		case prev == nil:
 			ev.typ = eventAdded
 			c.objects[key] = ev.obj
+			c.keys.add(key)
 		default:
 			ev.typ = eventModified
 			c.objects[key] = ev.obj
