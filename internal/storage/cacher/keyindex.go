@@ -2,7 +2,6 @@ package cacher
 
 import (
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 )
@@ -48,16 +47,21 @@ func (x *keyIndex) remove() {
 
 // under returns the indexed keys with prefix, in order. It may return keys that are
 // no longer present (the caller looks each one up), never the same key twice.
-// present reports whether a key is still in the cache; it is used when merging.
+// present reports whether a key is still in the cache; it is used when many keys
+// were removed, to drop them.
 func (x *keyIndex) under(prefix string, present func(string) bool) []string {
 	x.mu.Lock()
-	if len(x.added) > 0 || x.stale > len(x.sorted)/2 {
-		x.sorted = merged(x.sorted, x.added, present)
-		x.added, x.stale = nil, 0
+	if len(x.added) > 0 {
+		x.sorted = merged(x.sorted, x.added)
+		x.added = nil
+	}
+	if x.stale > len(x.sorted)/2 {
+		x.sorted = compacted(x.sorted, present)
+		x.stale = 0
 	}
 	sorted := x.sorted
 	x.mu.Unlock()
-	start := sort.SearchStrings(sorted, prefix)
+	start, _ := slices.BinarySearch(sorted, prefix)
 	end := start
 	for end < len(sorted) && strings.HasPrefix(sorted[end], prefix) {
 		end++
@@ -65,30 +69,32 @@ func (x *keyIndex) under(prefix string, present func(string) bool) []string {
 	return sorted[start:end]
 }
 
-// merged returns a new ascending slice of the present keys of sorted and added
-// without duplicates (a key deleted and added again is in both).
-func merged(sorted, added []string, present func(string) bool) []string {
+// merged returns a new ascending slice of the keys of sorted and added, each once
+// (a key deleted and added again is in both). It costs a copy of sorted and a
+// binary search per added key, so a list after a few creates stays cheap.
+func merged(sorted, added []string) []string {
 	slices.Sort(added)
+	added = slices.Compact(added)
 	out := make([]string, 0, len(sorted)+len(added))
-	i, j := 0, 0
-	for i < len(sorted) || j < len(added) {
-		var k string
-		switch {
-		case j == len(added) || (i < len(sorted) && sorted[i] < added[j]):
-			k = sorted[i]
-			i++
-		case i == len(sorted) || added[j] < sorted[i]:
-			k = added[j]
-			j++
-		default: // equal
-			k = sorted[i]
-			i++
-			j++
+	rest := sorted
+	for _, k := range added {
+		i, found := slices.BinarySearch(rest, k)
+		out = append(out, rest[:i]...)
+		rest = rest[i:]
+		if !found {
+			out = append(out, k)
 		}
-		if (len(out) > 0 && out[len(out)-1] == k) || !present(k) {
-			continue
+	}
+	return append(out, rest...)
+}
+
+// compacted returns a new slice of the keys of sorted that are present.
+func compacted(sorted []string, present func(string) bool) []string {
+	out := make([]string, 0, len(sorted)/2)
+	for _, k := range sorted {
+		if present(k) {
+			out = append(out, k)
 		}
-		out = append(out, k)
 	}
 	return out
 }
