@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -51,7 +52,20 @@ var quotaIgnored = map[schema.GroupResource]bool{
 	{Group: "events.k8s.io", Resource: "events"}: true,
 }
 
+// evaluatorFor returns what objects of gr cost against a quota.
 func evaluatorFor(gr schema.GroupResource) *quotaEvaluator {
+	if ev, ok := evaluators.Load(gr); ok {
+		return ev.(*quotaEvaluator)
+	}
+	ev, _ := evaluators.LoadOrStore(gr, newEvaluator(gr))
+	return ev.(*quotaEvaluator)
+}
+
+// evaluators keeps the evaluator of each resource seen: they never change, and
+// every create of a quota-counted resource asks for one.
+var evaluators sync.Map // schema.GroupResource → *quotaEvaluator
+
+func newEvaluator(gr schema.GroupResource) *quotaEvaluator {
 	switch gr {
 	case schema.GroupResource{Resource: "pods"}:
 		return podEvaluator()
