@@ -72,7 +72,10 @@ func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind,
 		return fm, nil
 	}
 	if f.converter == nil && f.convErr == nil {
-		f.converter, f.convErr = f.build()
+		var tc managedfields.TypeConverter
+		if tc, f.convErr = f.build(); f.convErr == nil {
+			f.converter = newStructsUnvalidated(tc)
+		}
 	}
 	if f.convErr != nil {
 		return nil, f.convErr
