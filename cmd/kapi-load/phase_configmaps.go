@@ -32,6 +32,7 @@ func (l *load) configMaps(ctx context.Context) error {
 	n := l.count(fullConfigMaps)
 	payload := strings.Repeat("x", configMapBytes-64) // the rest of the KB is metadata
 	fmt.Fprintf(l.log, "# creating %d ConfigMaps in %s with %d clients\n", n, ns, l.opts.clients)
+	cpu := l.startCPU()
 	took, err := runParallel(ctx, n, l.opts.clients, func(ctx context.Context, worker, i int) error {
 		cm := &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: configMapName(i), Labels: map[string]string{runLabel: l.runID}},
@@ -44,6 +45,7 @@ func (l *load) configMaps(ctx context.Context) error {
 		return fmt.Errorf("creating ConfigMaps: %w", err)
 	}
 	l.out.figure("create_configmaps_per_sec", perSecond(n, took), "req/s")
+	cpu.report(l.out, "create_configmaps", n)
 
 	samples := make([]time.Duration, 0, min(n, getSamples))
 	for range cap(samples) {

@@ -31,6 +31,7 @@ func (l *load) createPods(ctx context.Context) error {
 	}
 	n := l.count(fullPods)
 	fmt.Fprintf(l.log, "# creating %d Pods in %s with %d clients\n", n, ns, l.opts.clients)
+	cpu := l.startCPU()
 	took, err := runParallel(ctx, n, l.opts.clients, func(ctx context.Context, worker, i int) error {
 		_, err := clients[worker].CoreV1().Pods(ns).Create(ctx, l.pod(i), metav1.CreateOptions{})
 		return err
@@ -40,6 +41,7 @@ func (l *load) createPods(ctx context.Context) error {
 	}
 	l.podsNS, l.pods = ns, n
 	l.out.figure("create_pods_per_sec", perSecond(n, took), "req/s")
+	cpu.report(l.out, "create_pods", n)
 	return l.sampleRSS(ctx, "rss_after_pods_mib")
 }
 

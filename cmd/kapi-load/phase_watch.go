@@ -87,6 +87,7 @@ func (l *load) watchFanOut(ctx context.Context) error {
 	}
 
 	fmt.Fprintf(l.log, "# creating %d ConfigMaps, one after the other\n", creates)
+	cpu := l.startCPU()
 	for seq := range creates {
 		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
 			Name:        fmt.Sprintf("watched-%03d", seq),
@@ -120,6 +121,7 @@ func (l *load) watchFanOut(ctx context.Context) error {
 		l.out.figure("watch_delivery_p50_ms", millis(p50), "ms")
 		l.out.figure("watch_delivery_p99_ms", millis(p99), "ms")
 	}
+	cpu.report(l.out, "watch_delivery", received) // the creates included
 	l.out.count("watch_deliveries_received", received, "events")
 	l.out.count("watch_deliveries_expected", expected, "events")
 	if received != expected || fan.problem() != "" {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseStatus(t *testing.T) {
@@ -58,6 +59,59 @@ func FuzzParseStatus(f *testing.F) {
 		m, err := parseStatus(strings.NewReader(status))
 		if err == nil && (m.rss < 0 || m.anon < 0) {
 			t.Errorf("negative memory %+v from %q", m, status)
+		}
+	})
+}
+
+func TestParseStat(t *testing.T) {
+	rest := " 0 1 2 3 4 5 6 7 8 9 10"
+	cases := []struct {
+		name    string
+		stat    string
+		want    time.Duration
+		wantErr bool
+	}{
+		{"typical", "1234 (kapi) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 12 0" + rest, 3250 * time.Millisecond, false},
+		{"command with spaces and parentheses", "7 (a) b (c)) R 1 7 7 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0" + rest, 70 * time.Millisecond, false},
+		{"zero", "1 (x) S 0 0 0 0 0 0 0 0 0 0 0 0" + rest, 0, false},
+		{"no command", "1 x S 0 0 0 0 0 0 0 0 0 0 1 1", 0, true},
+		{"too short", "1 (x) S 0 0 0 0 0 0 0 0 0 0 1", 0, true},
+		{"not a number", "1 (x) S 0 0 0 0 0 0 0 0 0 0 a 1" + rest, 0, true},
+		{"negative", "1 (x) S 0 0 0 0 0 0 0 0 0 0 -1 1" + rest, 0, true},
+		{"empty", "", 0, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := parseStat(c.stat)
+			if (err != nil) != c.wantErr || got != c.want {
+				t.Errorf("parseStat = %v, %v; want %v, error %v", got, err, c.want, c.wantErr)
+			}
+		})
+	}
+}
+
+func TestReadCPUOfThisProcess(t *testing.T) {
+	before, err := readCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+	}
+	after, err := readCPU(os.Getpid())
+	if err != nil || after < before+20*time.Millisecond {
+		t.Errorf("CPU time went from %v to %v over 50 ms of spinning (%v)", before, after, err)
+	}
+	if _, err := readCPU(1 << 30); err == nil {
+		t.Error("reading the CPU time of a pid that cannot exist did not fail")
+	}
+}
+
+func FuzzParseStat(f *testing.F) {
+	f.Add("1234 (kapi) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 75 0 0")
+	f.Add("1 ()) S")
+	f.Fuzz(func(t *testing.T, stat string) {
+		if d, err := parseStat(stat); err == nil && d < 0 {
+			t.Errorf("negative CPU time %v from %q", d, stat)
 		}
 	})
 }
