@@ -16,12 +16,12 @@ import (
 // structsUnvalidated wraps the type converter of the field managers so that a Go
 // object of a built-in type, asked for with duplicates allowed (the live and the
 // new object of every update, the live object of an apply), becomes a typed value
-// without structured-merge-diff's schema validation. That validation walks the
-// whole object and cannot fail for a Go struct whose schema was generated from its
-// own type but on an associative list item without its key, and the comparison
-// that follows reports that as the same error; it was a third of the cost of
-// tracking managed fields on a Pod create. Applied configurations (unstructured)
-// and requests without AllowDuplicates are validated as before.
+// without structured-merge-diff's schema validation. For a Go struct, whose schema
+// was generated from its own type, that walk over the whole object can only find
+// what the comparison after it reports as well (an associative list item without
+// its key); it was a third of the cost of tracking the managed fields of a Pod
+// create. Applied configurations (unstructured) and requests without
+// AllowDuplicates are validated as before.
 type structsUnvalidated struct {
 	managedfields.TypeConverter
 

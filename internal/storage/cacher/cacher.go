@@ -283,11 +283,11 @@ func (c *Cacher) Get(ctx context.Context, key string, opts storage.GetOptions, o
 // and lists the cache cannot catch up to in time, go to the store.
 func (c *Cacher) GetList(ctx context.Context, key string, opts storage.ListOptions, listObj runtime.Object) error {
 	objs, rv, served, err := c.list(ctx, key, opts)
-	if err != nil || !served {
-		if err == nil {
-			err = c.storage.GetList(ctx, key, opts, listObj)
-		}
+	if err != nil {
 		return err
+	}
+	if !served {
+		return c.storage.GetList(ctx, key, opts, listObj)
 	}
 	items, err := itemsOf(listObj)
 	if err != nil {

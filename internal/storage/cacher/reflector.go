@@ -2,6 +2,7 @@ package cacher
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"time"
 
@@ -90,13 +91,14 @@ func setRV(obj runtime.Object, rev int64) error {
 // replace installs a fresh list. Watchers of an earlier list missed events in
 // between, so they are terminated and will re-establish their watches.
 func (c *Cacher) replace(objects map[string]runtime.Object, rev int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.objects = objects
 	keys := make([]string, 0, len(objects))
 	for k := range objects {
 		keys = append(keys, k)
 	}
+	slices.Sort(keys) // before the lock: reset finds them in order
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.objects = objects
 	c.keys.reset(keys)
 	c.head, c.count = 0, 0
 	clear(c.events)
