@@ -468,7 +468,7 @@ func (c *Cacher) snapshotLocked(key string, recursive bool) []keyed {
 	if !strings.HasSuffix(key, "/") {
 		key += "/"
 	}
-	keys := c.keys.under(key, func(k string) bool { _, ok := c.objects[k]; return ok })
+	keys := c.keys.under(key, c.hasKeyLocked)
 	out := make([]keyed, 0, len(keys))
 	for _, k := range keys {
 		if obj, ok := c.objects[k]; ok {
@@ -476,6 +476,12 @@ func (c *Cacher) snapshotLocked(key string, recursive bool) []keyed {
 		}
 	}
 	return out
+}
+
+// hasKeyLocked reports whether key is in the cache; c.mu is held.
+func (c *Cacher) hasKeyLocked(key string) bool {
+	_, ok := c.objects[key]
+	return ok
 }
 
 // setInto copies obj (or the zero value, for nil) into out.

@@ -9,10 +9,14 @@ import (
 // keyIndex keeps the cache's keys in order, so that a list walks only the keys under
 // its prefix, already sorted as etcd returns them, instead of every object of the
 // resource. Writes only note what they add; the next list merges that in, so a burst
-// of creates costs one merge rather than an insertion each.
+// of creates costs one merge rather than an insertion each. A resource that is
+// written but never listed (events) is tidied by its writes instead, once the keys
+// waiting or deleted outnumber half the index: the index never holds much more
+// than twice the keys present.
 //
 // The cache's writer calls add and remove under the cache's write lock; lists call
-// under at least its read lock, so concurrent lists meet only on mu.
+// under at least its read lock, so concurrent lists meet only on mu. present
+// reports whether a key is in the cache (the caller holds the cache's lock).
 type keyIndex struct {
 	mu sync.Mutex
 	// sorted is ascending and never modified in place: a list keeps using the slice
@@ -22,6 +26,10 @@ type keyIndex struct {
 	added []string
 	stale int
 }
+
+// keySlack is how many keys may wait to be merged, or deleted keys stay indexed,
+// beyond half the index before a write tidies it.
+const keySlack = 1024
 
 // reset indexes keys, replacing everything before. Keys already in order cost
 // one pass.
@@ -33,25 +41,27 @@ func (x *keyIndex) reset(keys []string) {
 }
 
 // add notes a key that was not in the cache.
-func (x *keyIndex) add(key string) {
+func (x *keyIndex) add(key string, present func(string) bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.added = append(x.added, key)
+	if len(x.added) > len(x.sorted)/2+keySlack {
+		x.tidyLocked(present)
+	}
 }
 
-// remove notes that a key left the cache; lists skip it until the next merge.
-func (x *keyIndex) remove() {
+// remove notes that a key left the cache; lists skip it until it is dropped.
+func (x *keyIndex) remove(present func(string) bool) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.stale++
+	if x.stale > len(x.sorted)/2+keySlack {
+		x.tidyLocked(present)
+	}
 }
 
-// under returns the indexed keys with prefix, in order. It may return keys that are
-// no longer present (the caller looks each one up), never the same key twice.
-// present reports whether a key is still in the cache; it is used when many keys
-// were removed, to drop them.
-func (x *keyIndex) under(prefix string, present func(string) bool) []string {
-	x.mu.Lock()
+// tidyLocked merges the added keys in and, when many keys were removed, drops them.
+func (x *keyIndex) tidyLocked(present func(string) bool) {
 	if len(x.added) > 0 {
 		x.sorted = merged(x.sorted, x.added)
 		x.added = nil
@@ -60,6 +70,13 @@ func (x *keyIndex) under(prefix string, present func(string) bool) []string {
 		x.sorted = compacted(x.sorted, present)
 		x.stale = 0
 	}
+}
+
+// under returns the indexed keys with prefix, in order. It may return keys that are
+// no longer present (the caller looks each one up), never the same key twice.
+func (x *keyIndex) under(prefix string, present func(string) bool) []string {
+	x.mu.Lock()
+	x.tidyLocked(present)
 	sorted := x.sorted
 	x.mu.Unlock()
 	start, _ := slices.BinarySearch(sorted, prefix)

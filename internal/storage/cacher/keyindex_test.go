@@ -23,13 +23,14 @@ func newIndexed(keys ...string) *indexed {
 	return in
 }
 
-func (in *indexed) add(k string)    { in.present[k] = true; in.x.add(k) }
-func (in *indexed) remove(k string) { delete(in.present, k); in.x.remove() }
+func (in *indexed) has(k string) bool { return in.present[k] }
+func (in *indexed) add(k string)      { in.present[k] = true; in.x.add(k, in.has) }
+func (in *indexed) remove(k string)   { delete(in.present, k); in.x.remove(in.has) }
 
 // under returns the present keys the index gives for prefix, as snapshotLocked uses it.
 func (in *indexed) under(prefix string) []string {
 	var out []string
-	for _, k := range in.x.under(prefix, func(k string) bool { return in.present[k] }) {
+	for _, k := range in.x.under(prefix, in.has) {
 		if in.present[k] {
 			out = append(out, k)
 		}
@@ -100,5 +101,24 @@ func TestKeyIndexMatchesSortedScan(t *testing.T) {
 				t.Fatalf("step %d: under(%q) = %q, want %q", step, prefix, got, want)
 			}
 		}
+	}
+}
+
+// TestKeyIndexBoundedWithoutLists creates and deletes many keys of a resource that
+// is never listed (as events are): the index must not keep every key ever added.
+func TestKeyIndexBoundedWithoutLists(t *testing.T) {
+	in := newIndexed()
+	const live = 100
+	for i := range 100_000 {
+		in.add(fmt.Sprintf("/r/ns/e%06d", i))
+		if i >= live {
+			in.remove(fmt.Sprintf("/r/ns/e%06d", i-live))
+		}
+		if held := len(in.x.sorted) + len(in.x.added); held > 3*live+3*keySlack {
+			t.Fatalf("after %d adds the index holds %d keys for %d present", i+1, held, len(in.present))
+		}
+	}
+	if got := in.under("/r/"); len(got) != live {
+		t.Fatalf("listed %d keys, want %d", len(got), live)
 	}
 }

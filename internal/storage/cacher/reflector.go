@@ -161,11 +161,11 @@ func (c *Cacher) apply(evs []*clientv3.Event) error {
 				return err
 			}
 			delete(c.objects, key)
-			c.keys.remove()
+			c.keys.remove(c.hasKeyLocked)
 		case prev == nil:
 			ev.typ = eventAdded
 			c.objects[key] = ev.obj
-			c.keys.add(key)
+			c.keys.add(key, c.hasKeyLocked)
 		default:
 			ev.typ = eventModified
 			c.objects[key] = ev.obj
