@@ -11,15 +11,98 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metafuzzer "k8s.io/apimachinery/pkg/apis/meta/fuzzer"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"sigs.k8s.io/structured-merge-diff/v6/typed"
 
 	"github.com/kapi-dev/kapi/internal/apis"
 	"github.com/kapi-dev/kapi/internal/openapi"
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
 )
+
+// builtinTypeConverter is the validating type converter kapi builds from its
+// OpenAPI schemas of the built-in resources.
+func builtinTypeConverter(t testing.TB, scheme *runtime.Scheme) managedfields.TypeConverter {
+	t.Helper()
+	defs, err := openapi.New(builtin.Resources(builtin.Deps{}), scheme).Definitions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc, err := managedfields.NewTypeConverter(defs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tc
+}
+
+// countingConverter counts the calls that reach the converter it wraps.
+type countingConverter struct {
+	managedfields.TypeConverter
+	calls int
+}
+
+func (c *countingConverter) ObjectToTyped(obj runtime.Object, opts ...typed.ValidationOptions) (*typed.TypedValue, error) {
+	c.calls++
+	return c.TypeConverter.ObjectToTyped(obj, opts...)
+}
+
+// TestStructsUnvalidatedValidatesOncePerKind checks which conversions skip the
+// validating converter: Go objects with duplicates allowed, after the first of
+// their kind; never unstructured objects or requests without AllowDuplicates.
+func TestStructsUnvalidatedValidatesOncePerKind(t *testing.T) {
+	scheme := apis.NewScheme()
+	inner := &countingConverter{TypeConverter: builtinTypeConverter(t, scheme)}
+	c := newStructsUnvalidated(inner)
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a", Image: "x"}}}}
+	pod.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Pod"))
+	cm := &corev1.ConfigMap{}
+	cm.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "x"}}}
+	tests := []struct {
+		name      string
+		obj       runtime.Object
+		opts      []typed.ValidationOptions
+		validated bool
+	}{
+		{"first pod: validated, its type learnt", pod, []typed.ValidationOptions{typed.AllowDuplicates}, true},
+		{"second pod: not validated", pod, []typed.ValidationOptions{typed.AllowDuplicates}, false},
+		{"pod without AllowDuplicates: validated", pod, nil, true},
+		{"first configmap: validated", cm, []typed.ValidationOptions{typed.AllowDuplicates}, true},
+		{"second configmap: not validated", cm, []typed.ValidationOptions{typed.AllowDuplicates}, false},
+		{"unstructured: validated", u, []typed.ValidationOptions{typed.AllowDuplicates}, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := inner.calls
+			tv, err := c.ObjectToTyped(tc.obj, tc.opts...)
+			if err != nil || tv == nil {
+				t.Fatalf("ObjectToTyped: %v, %v", tv, err)
+			}
+			if validated := inner.calls > before; validated != tc.validated {
+				t.Fatalf("reached the validating converter: %v, want %v", validated, tc.validated)
+			}
+			want, err := inner.TypeConverter.ObjectToTyped(tc.obj, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if set, wantSet := fieldSet(t, tv), fieldSet(t, want); set != wantSet {
+				t.Fatalf("fields %s, want %s", set, wantSet)
+			}
+		})
+	}
+}
+
+func fieldSet(t *testing.T, tv *typed.TypedValue) string {
+	t.Helper()
+	set, err := tv.ToFieldSet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set.String()
+}
 
 // TestStructsUnvalidatedTrackSameFields fills every built-in kind with random
 // content and records an update of it, over an empty object and over another
@@ -28,14 +111,7 @@ import (
 func TestStructsUnvalidatedTrackSameFields(t *testing.T) {
 	scheme := apis.NewScheme()
 	resources := builtin.Resources(builtin.Deps{})
-	defs, err := openapi.New(resources, scheme).Definitions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	validating, err := managedfields.NewTypeConverter(defs, false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	validating := builtinTypeConverter(t, scheme)
 	unvalidated := newStructsUnvalidated(validating)
 	kinds := map[schema.GroupVersionKind]bool{}
 	for _, res := range resources {
@@ -144,14 +220,7 @@ func TestStructsUnvalidatedTrackSameFields(t *testing.T) {
 // command's Pod) with the validating type converter and with structsUnvalidated.
 func BenchmarkTrackPodCreate(b *testing.B) {
 	scheme := apis.NewScheme()
-	defs, err := openapi.New(builtin.Resources(builtin.Deps{}), scheme).Definitions()
-	if err != nil {
-		b.Fatal(err)
-	}
-	validating, err := managedfields.NewTypeConverter(defs, false)
-	if err != nil {
-		b.Fatal(err)
-	}
+	validating := builtinTypeConverter(b, scheme)
 	gvk := corev1.SchemeGroupVersion.WithKind("Pod")
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "pod-00001", Namespace: "ns", Labels: map[string]string{"app": "load", "node": "node-001", "shard": "s1"}},

@@ -31,10 +31,9 @@ type keyIndex struct {
 // beyond half the index before a write tidies it.
 const keySlack = 1024
 
-// reset indexes keys, replacing everything before. Keys already in order cost
-// one pass.
+// reset indexes keys, sorted, replacing everything before. The caller sorts them
+// before taking the cache's lock.
 func (x *keyIndex) reset(keys []string) {
-	slices.Sort(keys)
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.sorted, x.added, x.stale = keys, nil, 0

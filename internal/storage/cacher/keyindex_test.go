@@ -19,7 +19,9 @@ func newIndexed(keys ...string) *indexed {
 	for _, k := range keys {
 		in.present[k] = true
 	}
-	in.x.reset(slices.Clone(keys))
+	sorted := slices.Clone(keys)
+	slices.Sort(sorted)
+	in.x.reset(sorted)
 	return in
 }
 

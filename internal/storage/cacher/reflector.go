@@ -95,7 +95,7 @@ func (c *Cacher) replace(objects map[string]runtime.Object, rev int64) {
 	for k := range objects {
 		keys = append(keys, k)
 	}
-	slices.Sort(keys) // before the lock: reset finds them in order
+	slices.Sort(keys) // before the lock
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.objects = objects
