@@ -13,13 +13,14 @@ import (
 
 // New returns a client of e and the function that closes it. Unary calls (reads,
 // transactions, maintenance) go straight into the member's service implementations
-// (etcd's v3client): no loopback socket, TLS, HTTP/2 framing or protobuf round trip,
-// which cost about a fifth of kapi's CPU per write when the member was dialled.
-// Watches and leases keep gRPC on e's loopback listener: the in-process adapter
-// streams are unbuffered pipes, and one watch stream carrying requests both ways
-// (new watches, progress requests) while events flow back deadlocks in them under
-// load. Reads stay linearizable: with serializable ones, controllers waiting on a
-// finalizer stalled under load (e2e deletes that never completed), cause not found.
+// (etcd's v3client) and watches straight into its multi-version store (watcher):
+// no loopback socket, HTTP/2 framing or protobuf round trip, which cost about a
+// fifth of kapi's CPU per write when the member was dialled, and then a twentieth
+// for the watch caches' streams. Leases keep gRPC on e's loopback listener: etcd's
+// in-process adapter streams are unbuffered pipes that deadlock when requests and
+// responses flow both ways at once (as they did for watches). Reads stay
+// linearizable: with serializable ones, controllers waiting on a finalizer stalled
+// under load (e2e deletes that never completed), cause not found.
 func New(e *embed.Etcd) (*clientv3.Client, func(), error) {
 	if len(e.Clients) == 0 {
 		return nil, nil, fmt.Errorf("embedded etcd has no client listener")
@@ -28,15 +29,14 @@ func New(e *embed.Etcd) (*clientv3.Client, func(), error) {
 		Endpoints:   []string{"http://" + e.Clients[0].Addr().String()},
 		DialTimeout: 20 * time.Second,
 		Logger:      zap.NewNop(),
-		// Watch events up to etcd's largest value must fit.
-		MaxCallRecvMsgSize: 1 << 30,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("etcd client: %w", err)
 	}
 	c := v3client.New(e.Server)
 	// v3client's own watcher and lessor are replaced, never started.
-	c.Watcher, c.Lease = streams.Watcher, streams.Lease
+	c.Watcher = newWatcher(e.Server, e.Config().WatchProgressNotifyInterval)
+	c.Lease = streams.Lease
 	closeFn := func() {
 		_ = c.Close()
 		_ = streams.Close()

@@ -12,8 +12,8 @@ import (
 	"github.com/kapi-dev/kapi/internal/storage/etcdtest"
 )
 
-// TestWatchStreamUnderLoad drives the client's shared watch stream the way the
-// watch caches do, all at once: watches opened while events flow, progress requests
+// TestWatchStreamUnderLoad drives the client's watches the way the watch caches
+// do, all at once: watches opened while events flow, progress requests
 // sent without pause, writers on every prefix. Every watch must see every write to
 // its prefix, in order, and nothing may stall.
 func TestWatchStreamUnderLoad(t *testing.T) {

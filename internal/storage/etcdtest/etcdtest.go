@@ -21,7 +21,25 @@ const ProgressNotifyInterval = 500 * time.Millisecond
 // The server and the client are closed by t.Cleanup.
 func Start(t testing.TB) *clientv3.Client {
 	t.Helper()
+	return dial(t, startServer(t))
+}
+
+// StartBoth is Start and StartInProcess on one member, for tests that hold the
+// in-process client to what the gRPC one does.
+func StartBoth(t testing.TB) (grpc, inProcess *clientv3.Client) {
+	t.Helper()
 	e := startServer(t)
+	client, closeFn, err := etcdlocal.New(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeFn)
+	return dial(t, e), client
+}
+
+// dial is a gRPC client of e, closed by t.Cleanup.
+func dial(t testing.TB, e *embed.Etcd) *clientv3.Client {
+	t.Helper()
 	client, err := clientv3.New(clientv3.Config{
 		Endpoints:   []string{"http://" + e.Clients[0].Addr().String()},
 		DialTimeout: 10 * time.Second,
@@ -46,7 +64,7 @@ type Client struct {
 var Clients = []Client{{"grpc", Start}, {"in-process", StartInProcess}}
 
 // StartInProcess is Start with the client kapi uses for its embedded etcd
-// (etcdlocal.New: unary calls in-process, watches and leases over gRPC).
+// (etcdlocal.New: unary calls and watches in-process, leases over gRPC).
 func StartInProcess(t testing.TB) *clientv3.Client {
 	t.Helper()
 	client, closeFn, err := etcdlocal.New(startServer(t))
