@@ -108,6 +108,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&cfg.EtcdKeyFile, "etcd-keyfile", "", "SSL key file used to secure etcd communication")
 	f.StringVar(&cfg.EtcdPrefix, "etcd-prefix", "/registry", "the prefix to prepend to all resource paths in etcd")
 	f.DurationVar(&cfg.EtcdCompactionInterval, "etcd-compaction-interval", 5*time.Minute, "the interval of compaction requests; 0 disables compaction")
+	f.DurationVar(&cfg.EventTTL, "event-ttl", time.Hour, "amount of time to retain events")
 	f.StringVar(&cfg.TLSCertFile, "tls-cert-file", "", "file containing the default x509 certificate for HTTPS; empty generates one in --data-dir")
 	f.StringVar(&cfg.TLSPrivateKeyFile, "tls-private-key-file", "", "file containing the default x509 private key matching --tls-cert-file")
 	f.StringArrayVar(&sniCertKeys, "tls-sni-cert-key", nil, "a certificate and key file pair, optionally suffixed with the domain patterns it serves (\"foo.crt,foo.key:*.foo.com,foo.com\"); without patterns the certificate's names are used; repeat for several pairs")

@@ -25,6 +25,8 @@ type Config struct {
 	EtcdPrefix   string
 	// EtcdCompactionInterval is how often old revisions are compacted; 0 disables.
 	EtcdCompactionInterval time.Duration
+	// EventTTL is how long Events are kept after their last write; 0 keeps them.
+	EventTTL time.Duration
 
 	TLSCertFile       string
 	TLSPrivateKeyFile string

@@ -59,6 +59,8 @@ var Version = version.Info{
 // Server is a configured kapi, ready to Run.
 type Server struct {
 	cfg Config
+	// leases are the etcd leases of values that expire (Events).
+	leases *etcd3.Leases
 	// admission is the admission chain; its plugins' background work runs in Run.
 	admission admission.Chain
 	// apiServices are the Local APIServices of the served group versions.
@@ -138,6 +140,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeEtcd()
 		return nil, err
 	}
+	s.leases = etcd3.NewLeases(s.client.Lease)
 	if err := s.setupTLS(); err != nil {
 		s.closeEtcd()
 		return nil, err
@@ -405,8 +408,14 @@ func (s *Server) withRetryAfter(h http.Handler) http.Handler {
 // as the encryption configuration says.
 func (s *Server) newCache(res *registry.Resource, enc *encryption, codec runtime.Codec, prefix string, newFunc, newList func() runtime.Object) (*cacher.Cacher, error) {
 	gr := storageGroupResource(res)
+	opts := []etcd3.Option{enc.storeOption(gr)}
+	if gr == (schema.GroupResource{Resource: "events"}) {
+		// Events expire, as kube-apiserver's do: core/v1 and events.k8s.io/v1 share
+		// this storage.
+		opts = append(opts, etcd3.WithTTL(s.cfg.EventTTL, s.leases))
+	}
 	return cacher.New(cacher.Config{
-		Storage:          s.instrumentStorage(res, etcd3.New(s.client, codec, res.StorageKind, newFunc, newList, prefix, enc.storeOption(gr))),
+		Storage:          s.instrumentStorage(res, etcd3.New(s.client, codec, res.StorageKind, newFunc, newList, prefix, opts...)),
 		Client:           enc.cacheClientFor(s.client, gr),
 		ResourcePrefix:   prefix,
 		GroupVersionKind: res.StorageKind,

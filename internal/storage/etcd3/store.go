@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -35,6 +36,10 @@ type Store struct {
 	transformer value.Transformer
 	// lastWrite is LastWriteRevision.
 	lastWrite atomic.Int64
+	// ttl, when not 0, is how long a written value lives (WithTTL), under a lease
+	// from leases.
+	ttl    time.Duration
+	leases *Leases
 }
 
 var _ storage.Interface = (*Store)(nil)
@@ -104,9 +109,13 @@ func (s *Store) Create(ctx context.Context, key string, obj, out runtime.Object)
 	if err != nil {
 		return err
 	}
+	putOpts, err := s.putOptions(ctx)
+	if err != nil {
+		return unreachable(key, err)
+	}
 	resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
 		return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", 0)).
-			Then(clientv3.OpPut(key, string(stored)))
+			Then(clientv3.OpPut(key, string(stored), putOpts...))
 	})
 	if err != nil {
 		return unreachable(key, err)
@@ -191,9 +200,13 @@ func (s *Store) GuaranteedUpdate(ctx context.Context, key string, dest runtime.O
 		if err != nil {
 			return err
 		}
+		putOpts, err := s.putOptions(ctx)
+		if err != nil {
+			return unreachable(key, err)
+		}
 		resp, err := s.commit(ctx, func(txn clientv3.Txn) clientv3.Txn {
 			return txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", origRev)).
-				Then(clientv3.OpPut(key, string(stored))).
+				Then(clientv3.OpPut(key, string(stored), putOpts...)).
 				Else(clientv3.OpGet(key))
 		})
 		if err != nil {
