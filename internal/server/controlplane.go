@@ -196,6 +196,9 @@ func (ca *loopbackCA) restConfig(id controllerIdentity) (*rest.Config, error) {
 		Burst:     400,
 		// One token bucket for all of the identity's clients, as a clientset's groups share one.
 		RateLimiter: flowcontrol.NewTokenBucketRateLimiter(200, 400),
+		// The server's own warnings (deprecated v1 Endpoints, written for the
+		// kubernetes Service) are for outside clients, not its log.
+		WarningHandler: rest.NoWarnings{},
 		TLSClientConfig: rest.TLSClientConfig{
 			CAData:   ca.ca.CertPEM(),
 			CertData: certPEM,
