@@ -33,6 +33,7 @@ func newCommand() *cobra.Command {
 		etcdServers  []string
 		sniCertKeys  []string
 		oidcClaims   []string
+		featureGates map[string]bool
 	)
 	cmd := &cobra.Command{
 		Use:           "kapi",
@@ -84,6 +85,7 @@ func newCommand() *cobra.Command {
 			if err := cfg.ConfigureLogging(os.Stderr); err != nil {
 				return err
 			}
+			logFeatureGates(featureGates)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			// The first signal starts a graceful shutdown (which --shutdown-delay-duration
@@ -144,6 +146,7 @@ func newCommand() *cobra.Command {
 	addFlowControlFlags(f, &cfg.FlowControlOptions)
 	addServingFlags(f, &cfg.ServingOptions)
 	addAggregationFlags(f, &cfg.AggregationOptions)
+	addClusterFlags(f, &cfg, &featureGates)
 	f.StringVar(&cfg.KubeletClientCertificate, "kubelet-client-certificate", "", "Path to a client cert file for TLS.")
 	f.StringVar(&cfg.KubeletClientKey, "kubelet-client-key", "", "Path to a client key file for TLS.")
 	f.StringVar(&cfg.KubeletCertificateAuthority, "kubelet-certificate-authority", "", "Path to a cert file for the certificate authority.")

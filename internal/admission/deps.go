@@ -42,6 +42,10 @@ type Deps struct {
 	// Metrics is where plugins record upstream's series (PodSecurity's
 	// pod_security_*); nil records nothing.
 	Metrics *metrics.Metrics
+	// NotReadyTolerationSeconds and UnreachableTolerationSeconds are the
+	// DefaultTolerationSeconds plugin's (--default-not-ready-toleration-seconds,
+	// --default-unreachable-toleration-seconds); nil is upstream's 300.
+	NotReadyTolerationSeconds, UnreachableTolerationSeconds *int64
 }
 
 // Factory builds a plugin from its raw configuration (nil when none was given).

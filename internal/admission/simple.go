@@ -18,7 +18,9 @@ import (
 func init() {
 	Factories["AlwaysAdmit"] = func(Deps, []byte) (any, error) { return alwaysAdmit{}, nil }
 	Factories["AlwaysDeny"] = func(Deps, []byte) (any, error) { return alwaysDeny{}, nil }
-	Factories["DefaultTolerationSeconds"] = func(Deps, []byte) (any, error) { return defaultTolerationSeconds{}, nil }
+	Factories["DefaultTolerationSeconds"] = func(d Deps, _ []byte) (any, error) {
+		return defaultTolerationSeconds{notReady: secondsOr300(d.NotReadyTolerationSeconds), unreachable: secondsOr300(d.UnreachableTolerationSeconds)}, nil
+	}
 	Factories["TaintNodesByCondition"] = func(Deps, []byte) (any, error) { return taintNodesByCondition{}, nil }
 	Factories["StorageObjectInUseProtection"] = func(Deps, []byte) (any, error) { return storageObjectInUseProtection{}, nil }
 	Factories["DefaultStorageClass"] = func(d Deps, _ []byte) (any, error) { return defaultStorageClass{d}, nil }
@@ -49,9 +51,18 @@ func (alwaysDeny) Validate(_ context.Context, a *endpoints.Attributes) error {
 
 // defaultTolerationSeconds gives pods 300s tolerations of the not-ready and
 // unreachable NoExecute taints unless they tolerate them already.
-type defaultTolerationSeconds struct{}
+// defaultTolerationSeconds adds NoExecute tolerations of the not-ready and
+// unreachable taints, for these many seconds, to pods without their own.
+type defaultTolerationSeconds struct{ notReady, unreachable int64 }
 
-func (defaultTolerationSeconds) Admit(_ context.Context, a *endpoints.Attributes) error {
+func secondsOr300(s *int64) int64 {
+	if s == nil {
+		return 300
+	}
+	return *s
+}
+
+func (d defaultTolerationSeconds) Admit(_ context.Context, a *endpoints.Attributes) error {
 	if !isMain(a, "", "pods") || (a.Operation != "CREATE" && a.Operation != "UPDATE") {
 		return nil
 	}
@@ -72,9 +83,10 @@ func (defaultTolerationSeconds) Admit(_ context.Context, a *endpoints.Attributes
 	for _, add := range []struct {
 		key  string
 		have bool
-	}{{corev1.TaintNodeNotReady, notReady}, {corev1.TaintNodeUnreachable, unreachable}} {
+		secs int64
+	}{{corev1.TaintNodeNotReady, notReady, d.notReady}, {corev1.TaintNodeUnreachable, unreachable, d.unreachable}} {
 		if !add.have {
-			secs := int64(300)
+			secs := add.secs
 			pod.Spec.Tolerations = append(pod.Spec.Tolerations, corev1.Toleration{
 				Key: add.key, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute, TolerationSeconds: &secs})
 		}

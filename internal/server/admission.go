@@ -52,8 +52,10 @@ func (s *Server) newAdmissionChain(authorizer authz.Authorizer, scheme *runtime.
 			}
 			return nil
 		},
-		Authorizer: authorizer,
-		Metrics:    s.observability(),
+		Authorizer:                   authorizer,
+		Metrics:                      s.observability(),
+		NotReadyTolerationSeconds:    s.cfg.DefaultNotReadyTolerationSeconds,
+		UnreachableTolerationSeconds: s.cfg.DefaultUnreachableTolerationSeconds,
 	}
 	if st := s.stores[schema.GroupVersionResource{Version: "v1", Resource: "resourcequotas"}]; st != nil {
 		deps.QuotaWriter = st

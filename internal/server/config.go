@@ -27,6 +27,13 @@ type Config struct {
 	EtcdCompactionInterval time.Duration
 	// EventTTL is how long Events are kept after their last write; 0 keeps them.
 	EventTTL time.Duration
+	// AllowPrivileged lets pods run privileged containers (--allow-privileged).
+	AllowPrivileged bool
+	// RuntimeConfig is --runtime-config (checkRuntimeConfig).
+	RuntimeConfig map[string]string
+	// DefaultNotReadyTolerationSeconds and DefaultUnreachableTolerationSeconds
+	// configure the DefaultTolerationSeconds admission plugin; nil is 300.
+	DefaultNotReadyTolerationSeconds, DefaultUnreachableTolerationSeconds *int64
 
 	TLSCertFile       string
 	TLSPrivateKeyFile string

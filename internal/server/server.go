@@ -47,6 +47,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
 	"github.com/kapi-dev/kapi/internal/storage/cacher"
 	"github.com/kapi-dev/kapi/internal/storage/etcd3"
+	"github.com/kapi-dev/kapi/internal/validation"
 	"github.com/kapi-dev/kapi/internal/writebatch"
 )
 
@@ -124,6 +125,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, notAccepting: make(chan struct{})}
+	validation.SetAllowPrivileged(cfg.AllowPrivileged)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -272,6 +274,9 @@ func (s *Server) buildHandler() error {
 		APIAudiences:         serviceAccounts.audiences,
 		ServiceAccountTokens: serviceAccounts.tokens,
 	})
+	if err := checkRuntimeConfig(cfg.RuntimeConfig, resources); err != nil {
+		return err
+	}
 	for _, res := range resources {
 		newFunc := newFuncFor(scheme, res.StorageKind)
 		newList := newFuncFor(scheme, res.StorageKind.GroupVersion().WithKind(res.StorageKind.Kind+"List"))

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kapi-dev/kapi/internal/server"
+)
+
+// addClusterFlags registers kube-apiserver flags that hand-built and kubeadm
+// clusters pass, so that their command lines start kapi as they are.
+func addClusterFlags(f *pflag.FlagSet, cfg *server.Config, featureGates *map[string]bool) {
+	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "if true, allow privileged containers")
+	f.StringToStringVar(&cfg.RuntimeConfig, "runtime-config", nil, "a set of key=value pairs that enable or disable built-in APIs (api/all, api/ga, api/beta, api/alpha, group/version); kapi serves kube-apiserver's default API versions, refuses to turn one off and ignores requests for others")
+	f.Var(newFeatureGates(featureGates), "feature-gates", "a set of key=value pairs of kube-apiserver feature gates; kapi implements the features of v1.37's defaults and logs the gates it ignores")
+	cfg.DefaultNotReadyTolerationSeconds = f.Int64("default-not-ready-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration")
+	cfg.DefaultUnreachableTolerationSeconds = f.Int64("default-unreachable-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration")
+	f.Int("apiserver-count", 1, "the number of apiservers running in the cluster, must be a positive number")
+	_ = f.MarkDeprecated("apiserver-count", "apiserver-count is deprecated and will be removed in a future version.")
+	addFixedFlags(f)
+}
+
+// featureGates is a --feature-gates value: Name=bool pairs, comma separated.
+type featureGates struct{ m *map[string]bool }
+
+func newFeatureGates(m *map[string]bool) *featureGates { return &featureGates{m: m} }
+
+func (g *featureGates) Type() string { return "mapStringBool" }
+
+func (g *featureGates) String() string {
+	if g.m == nil || *g.m == nil {
+		return ""
+	}
+	keys := make([]string, 0, len(*g.m))
+	for k := range *g.m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := ""
+	for i, k := range keys {
+		if i > 0 {
+			out += ","
+		}
+		if (*g.m)[k] {
+			out += k + "=true"
+		} else {
+			out += k + "=false"
+		}
+	}
+	return out
+}
+
+func (g *featureGates) Set(v string) error {
+	parsed, err := parseFeatureGates(v)
+	if err != nil {
+		return err
+	}
+	if *g.m == nil {
+		*g.m = map[string]bool{}
+	}
+	for k, on := range parsed {
+		(*g.m)[k] = on
+	}
+	return nil
+}
+
+// logFeatureGates reports the gates kapi was given and does not act on.
+func logFeatureGates(gates map[string]bool) {
+	if len(gates) > 0 {
+		slog.Warn("--feature-gates: kapi implements kube-apiserver v1.37's default features and ignores these gates", "gates", newFeatureGates(&gates).String())
+	}
+}
+
+// parseFeatureGates reads "A=true,B=false" as kube-apiserver does, with its
+// messages for a pair without a value or with one that is not a bool.
+func parseFeatureGates(v string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for _, pair := range strings.Split(v, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, val, ok := strings.Cut(pair, "=")
+		k = strings.TrimSpace(k)
+		if !ok {
+			return nil, fmt.Errorf("missing bool value for %s", k)
+		}
+		on, err := strconv.ParseBool(strings.TrimSpace(val))
+		if err != nil {
+			return nil, fmt.Errorf("invalid value of %s=%s, err: %v", k, val, err)
+		}
+		out[k] = on
+	}
+	return out, nil
+}
+
+// fixed is a kube-apiserver flag whose one value kapi supports is its default:
+// kapi takes that value, so that command lines which spell it out start kapi,
+// and refuses any other.
+type fixed struct {
+	name, value string
+	bool        bool // a boolean flag: given without a value, it is "true"
+}
+
+func (f *fixed) String() string   { return f.value }
+func (f *fixed) IsBoolFlag() bool { return f.bool }
+func (f *fixed) Type() string {
+	if f.bool {
+		return "bool"
+	}
+	return "string"
+}
+
+func (f *fixed) Set(v string) error {
+	if v == f.value || (f.bool && strings.EqualFold(v, f.value)) {
+		return nil
+	}
+	return fmt.Errorf("kapi supports only --%s=%s", f.name, f.value)
+}
+
+// addFixedFlags registers the storage flags kapi takes only at their defaults.
+func addFixedFlags(f *pflag.FlagSet) {
+	for _, fl := range []struct {
+		fixed
+		usage string
+	}{
+		{fixed{name: "storage-backend", value: "etcd3"}, "the storage backend for persistence; kapi has etcd3 only"},
+		{fixed{name: "storage-media-type", value: "application/vnd.kubernetes.protobuf"}, "the media type objects are stored in; kapi stores protobuf, as kube-apiserver by default"},
+		{fixed{name: "watch-cache", value: "true", bool: true}, "enable the watch cache; kapi always has one"},
+		{fixed{name: "endpoint-reconciler-type", value: "lease"}, "the endpoint reconciler of the kubernetes Service; kapi has the lease reconciler only"},
+	} {
+		v := fl.fixed
+		f.Var(&v, v.name, fl.usage)
+		if v.bool {
+			f.Lookup(v.name).NoOptDefVal = "true"
+		}
+	}
+}
