@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 	"time"
+
+	"github.com/kapi-dev/kapi/internal/filters"
 )
 
 // Serving defaults, kube-apiserver's.
@@ -29,6 +31,10 @@ type ServingOptions struct {
 	// with Retry-After, instead of closing it at once (clients then see refused
 	// connections rather than a reason to retry elsewhere).
 	ShutdownSendRetryAfter bool
+	// GoawayChance (--goaway-chance) is the probability of a GOAWAY on an HTTP/2
+	// request, at most 0.02, so that clients of an HA cluster spread over its
+	// instances; 0 sends none.
+	GoawayChance float64
 }
 
 // completeServing fills the defaults and rejects negative values with upstream's
@@ -43,6 +49,9 @@ func (o *ServingOptions) completeServing() error {
 	}
 	if o.ShutdownDelayDuration < 0 {
 		errs = append(errs, errors.New("--shutdown-delay-duration can not be negative value"))
+	}
+	if o.GoawayChance < 0 || o.GoawayChance > filters.MaxGoawayChance {
+		errs = append(errs, errors.New("--goaway-chance can not be less than 0 or greater than 0.02"))
 	}
 	if o.RequestTimeout == 0 {
 		o.RequestTimeout = DefaultRequestTimeout

@@ -370,6 +370,7 @@ func (s *Server) buildHandler() error {
 		filters.WithRequestInfo,
 		// Before audit: upstream's refused requests leave no audit events.
 		s.withRetryAfter,
+		func(h http.Handler) http.Handler { return filters.WithProbabilisticGoaway(h, cfg.GoawayChance) },
 		filters.WithAuditID,
 		s.withAudit,
 		func(h http.Handler) http.Handler { return filters.WithAccessLog(h, cfg.logger()) },
