@@ -35,6 +35,9 @@ type ServingOptions struct {
 	// request, at most 0.02, so that clients of an HA cluster spread over its
 	// instances; 0 sends none.
 	GoawayChance float64
+	// CORSAllowedOrigins (--cors-allowed-origins) are the origin patterns browsers
+	// may call the API from (filters.WithCORS); none turns CORS off.
+	CORSAllowedOrigins []string
 }
 
 // completeServing fills the defaults and rejects negative values with upstream's
@@ -49,6 +52,9 @@ func (o *ServingOptions) completeServing() error {
 	}
 	if o.ShutdownDelayDuration < 0 {
 		errs = append(errs, errors.New("--shutdown-delay-duration can not be negative value"))
+	}
+	if _, err := filters.CORSOrigins(o.CORSAllowedOrigins); err != nil {
+		errs = append(errs, err)
 	}
 	if o.GoawayChance < 0 || o.GoawayChance > filters.MaxGoawayChance {
 		errs = append(errs, errors.New("--goaway-chance can not be less than 0 or greater than 0.02"))

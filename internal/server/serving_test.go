@@ -103,6 +103,7 @@ func TestServingOptionsValidation(t *testing.T) {
 		{"shutdown delay", server.ServingOptions{ShutdownDelayDuration: -time.Second}, "--shutdown-delay-duration can not be negative value"},
 		{"goaway chance above 0.02", server.ServingOptions{GoawayChance: 0.03}, "--goaway-chance can not be less than 0 or greater than 0.02"},
 		{"negative goaway chance", server.ServingOptions{GoawayChance: -0.01}, "--goaway-chance can not be less than 0 or greater than 0.02"},
+		{"unanchored CORS origin", server.ServingOptions{CORSAllowedOrigins: []string{"example.com"}}, "--cors-allowed-origins has an invalid regular expression: regular expression does not pin to start/end of host in the origin header, help: anchor each expression to the start of the host with '^' or '//' and to its end with '$' or ':', e.g. '//example\\.com(:|$)'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
