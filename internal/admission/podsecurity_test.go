@@ -131,6 +131,9 @@ func startPodSecurity(t *testing.T, psConfig string, configure func(*server.Conf
 		admissionFile = write("admission.yaml", "apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\nplugins:\n- name: PodSecurity\n  configuration:\n"+indent(psConfig, "    "))
 	}
 	s.in = servertest.StartWith(t, func(c *server.Config) {
+		// PodSecurity judges privileged containers; without this, validation
+		// refuses them first, as upstream's does by default.
+		c.AllowPrivileged = true
 		c.AdmissionControlConfigFile = admissionFile
 		c.DisableAdmissionPlugins = []string{"ServiceAccount"}
 		c.AuditPolicyFile = policy
@@ -618,6 +621,7 @@ func TestPodSecurityInvalidLabelsFailClosed(t *testing.T) {
 	s := startPodSecurity(t, "", nil)
 	unguarded := clientFor(t, servertest.StartWith(t, func(c *server.Config) {
 		c.EtcdServers = s.in.Etcd.Endpoints()
+		c.AllowPrivileged = true
 		c.DisableAdmissionPlugins = []string{"ServiceAccount", "PodSecurity"}
 	}))
 	ctx := context.Background()

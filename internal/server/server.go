@@ -47,7 +47,6 @@ import (
 	"github.com/kapi-dev/kapi/internal/registry/builtin"
 	"github.com/kapi-dev/kapi/internal/storage/cacher"
 	"github.com/kapi-dev/kapi/internal/storage/etcd3"
-	"github.com/kapi-dev/kapi/internal/validation"
 	"github.com/kapi-dev/kapi/internal/writebatch"
 )
 
@@ -125,7 +124,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, notAccepting: make(chan struct{})}
-	validation.SetAllowPrivileged(cfg.AllowPrivileged)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
@@ -273,6 +271,7 @@ func (s *Server) buildHandler() error {
 
 		APIAudiences:         serviceAccounts.audiences,
 		ServiceAccountTokens: serviceAccounts.tokens,
+		AllowPrivileged:      cfg.AllowPrivileged,
 	})
 	if err := checkRuntimeConfig(cfg.RuntimeConfig, resources); err != nil {
 		return err

@@ -310,7 +310,6 @@ func container(c *corev1.Container, vols map[string]bool, p *field.Path) field.E
 	allErrs = append(allErrs, volumeMounts(c.VolumeMounts, vols, p.Child("volumeMounts"))...)
 	allErrs = append(allErrs, enum(c.ImagePullPolicy, pullPolicies, p.Child("imagePullPolicy"))...)
 	allErrs = append(allErrs, resourceRequirements(&c.Resources, p.Child("resources"))...)
-	allErrs = append(allErrs, Privileged(c.SecurityContext, p.Child("securityContext"))...)
 	return allErrs
 }
 

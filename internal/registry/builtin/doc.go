@@ -19,6 +19,9 @@ import (
 
 // Deps are what some resources' hooks need from the server.
 type Deps struct {
+	// AllowPrivileged is --allow-privileged: without it, pod specs asking for
+	// privileged containers are invalid.
+	AllowPrivileged bool
 	// ServiceIPs allocates Service ClusterIPs.
 	ServiceIPs *ipalloc.Allocator
 	// ServiceNodePorts allocates Service node ports.
@@ -57,5 +60,9 @@ func Resources(deps Deps) []*registry.Resource {
 	} {
 		out = append(out, group...)
 	}
-	return withTables(withValidation(out))
+	out = withValidation(out)
+	if !deps.AllowPrivileged {
+		out = refusePrivileged(out)
+	}
+	return withTables(out)
 }

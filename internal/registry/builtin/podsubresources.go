@@ -118,7 +118,6 @@ func validateEphemeralContainers(spec *corev1.PodSpec) field.ErrorList {
 			errs = append(errs, field.NotFound(p.Child("targetContainerName"), ec.TargetContainerName))
 		}
 		errs = append(errs, forbiddenEphemeralFields(ec.EphemeralContainerCommon, p)...)
-		errs = append(errs, v.Privileged(ec.SecurityContext, p.Child("securityContext"))...)
 		for j, vm := range ec.VolumeMounts {
 			mp := p.Child("volumeMounts").Index(j)
 			if !volumes[vm.Name] {

@@ -67,3 +67,34 @@ func withValidation(list []*registry.Resource) []*registry.Resource {
 	}
 	return list
 }
+
+// refusePrivileged adds validation.PrivilegedContainers to the create and update
+// checks of every resource with a pod spec, and to pods/ephemeralcontainers. All
+// of them have checks of their own (withValidation), which it extends.
+func refusePrivileged(list []*registry.Resource) []*registry.Resource {
+	onUpdate := func(f func(obj, old runtime.Object) field.ErrorList) func(obj, old runtime.Object) field.ErrorList {
+		return func(obj, old runtime.Object) field.ErrorList {
+			return append(f(obj, old), v.PrivilegedContainers(obj)...)
+		}
+	}
+	for _, r := range list {
+		if !podSpecKinds[r.Kind] || r.Validate == nil || r.ValidateUpdate == nil {
+			continue
+		}
+		create := r.Validate
+		r.Validate = func(obj runtime.Object) field.ErrorList {
+			return append(create(obj), v.PrivilegedContainers(obj)...)
+		}
+		r.ValidateUpdate = onUpdate(r.ValidateUpdate)
+		for i := range r.Subresources {
+			if sub := &r.Subresources[i]; sub.Name == "ephemeralcontainers" && sub.ValidateUpdate != nil {
+				sub.ValidateUpdate = onUpdate(sub.ValidateUpdate)
+			}
+		}
+	}
+	return list
+}
+
+// podSpecKinds are the kinds validation.PrivilegedContainers looks into.
+var podSpecKinds = map[string]bool{"Pod": true, "PodTemplate": true, "ReplicationController": true,
+	"Deployment": true, "ReplicaSet": true, "StatefulSet": true, "DaemonSet": true, "Job": true, "CronJob": true}
