@@ -38,6 +38,9 @@ type ServingOptions struct {
 	// CORSAllowedOrigins (--cors-allowed-origins) are the origin patterns browsers
 	// may call the API from (filters.WithCORS); none turns CORS off.
 	CORSAllowedOrigins []string
+	// HSTSDirectives (--strict-transport-security-directives) make up the
+	// Strict-Transport-Security header of every response; none sends none.
+	HSTSDirectives []string
 }
 
 // completeServing fills the defaults and rejects negative values with upstream's
@@ -52,6 +55,9 @@ func (o *ServingOptions) completeServing() error {
 	}
 	if o.ShutdownDelayDuration < 0 {
 		errs = append(errs, errors.New("--shutdown-delay-duration can not be negative value"))
+	}
+	if err := filters.CheckHSTSDirectives(o.HSTSDirectives); err != nil {
+		errs = append(errs, err)
 	}
 	if _, err := filters.CORSOrigins(o.CORSAllowedOrigins); err != nil {
 		errs = append(errs, err)

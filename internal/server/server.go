@@ -370,6 +370,7 @@ func (s *Server) buildHandler() error {
 	chain := []func(http.Handler) http.Handler{
 		func(h http.Handler) http.Handler { return filters.WithRequestCount(h, &s.handling) },
 		func(h http.Handler) http.Handler { return filters.WithPanicRecovery(h, s.api.WriteError) },
+		func(h http.Handler) http.Handler { return filters.WithHSTS(h, cfg.HSTSDirectives) },
 		filters.WithRequestInfo,
 		// Before audit: upstream's refused requests leave no audit events.
 		s.withRetryAfter,

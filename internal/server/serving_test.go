@@ -103,6 +103,7 @@ func TestServingOptionsValidation(t *testing.T) {
 		{"shutdown delay", server.ServingOptions{ShutdownDelayDuration: -time.Second}, "--shutdown-delay-duration can not be negative value"},
 		{"goaway chance above 0.02", server.ServingOptions{GoawayChance: 0.03}, "--goaway-chance can not be less than 0 or greater than 0.02"},
 		{"negative goaway chance", server.ServingOptions{GoawayChance: -0.01}, "--goaway-chance can not be less than 0 or greater than 0.02"},
+		{"bad HSTS directive", server.ServingOptions{HSTSDirectives: []string{"max-age=1", "nosniff"}}, "--strict-transport-security-directives invalid, allowed values: max-age=expireTime, includeSubDomains, preload. see https://tools.ietf.org/html/rfc6797#section-6.1 for more information"},
 		{"unanchored CORS origin", server.ServingOptions{CORSAllowedOrigins: []string{"example.com"}}, "--cors-allowed-origins has an invalid regular expression: regular expression does not pin to start/end of host in the origin header, help: anchor each expression to the start of the host with '^' or '//' and to its end with '$' or ':', e.g. '//example\\.com(:|$)'"},
 	}
 	for _, tc := range tests {

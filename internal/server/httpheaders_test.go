@@ -54,3 +54,21 @@ func TestCORSAllowedOrigins(t *testing.T) {
 		})
 	}
 }
+
+// TestHSTSDirectives: with --strict-transport-security-directives every response,
+// an unauthenticated one included, carries the header.
+func TestHSTSDirectives(t *testing.T) {
+	in := servertest.StartWith(t, func(c *server.Config) {
+		c.HSTSDirectives = []string{"max-age=31536000", "includeSubDomains", "preload"}
+	})
+	for _, path := range []string{"/healthz", "/api/v1/namespaces"} {
+		resp, err := in.AnonymousClient(t).Get(in.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains; preload" {
+			t.Errorf("%s (%d): Strict-Transport-Security %q", path, resp.StatusCode, got)
+		}
+	}
+}
