@@ -20,6 +20,8 @@ func addClusterFlags(f *pflag.FlagSet, cfg *server.Config, featureGates *map[str
 	f.Var(newFeatureGates(featureGates), "feature-gates", "a set of key=value pairs of kube-apiserver feature gates; kapi implements the features of v1.37's defaults and logs the gates it ignores")
 	cfg.DefaultNotReadyTolerationSeconds = f.Int64("default-not-ready-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration")
 	cfg.DefaultUnreachableTolerationSeconds = f.Int64("default-unreachable-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration")
+	f.Duration("livez-grace-period", 0, "the time /livez may take to pass after start; accepted and unused, as kapi's /livez (ping, etcd) has no start-up hooks to wait for")
+	f.String("external-hostname", "", "the hostname to use when generating externalized URLs for this server; accepted and unused, as kapi generates none")
 	f.Int("apiserver-count", 1, "the number of apiservers running in the cluster, must be a positive number")
 	_ = f.MarkDeprecated("apiserver-count", "apiserver-count is deprecated and will be removed in a future version.")
 	addFixedFlags(f)
@@ -133,6 +135,7 @@ func addFixedFlags(f *pflag.FlagSet) {
 		{fixed{name: "storage-media-type", value: "application/vnd.kubernetes.protobuf"}, "the media type objects are stored in; kapi stores protobuf, as kube-apiserver by default"},
 		{fixed{name: "watch-cache", value: "true", bool: true}, "enable the watch cache; kapi always has one"},
 		{fixed{name: "endpoint-reconciler-type", value: "lease"}, "the endpoint reconciler of the kubernetes Service; kapi has the lease reconciler only"},
+		{fixed{name: "enable-garbage-collector", value: "true", bool: true}, "enables the generic garbage collector (must match kube-controller-manager's flag); kapi always honours ownerReferences' propagation"},
 	} {
 		v := fl.fixed
 		f.Var(&v, v.name, fl.usage)

@@ -39,7 +39,8 @@ func TestParseFeatureGates(t *testing.T) {
 func TestClusterFlagsParse(t *testing.T) {
 	cmd := newCommand()
 	args := []string{"--allow-privileged=true", "--runtime-config=api/all=true,batch/v1=true", "--feature-gates=A=true",
-		"--feature-gates=B=false", "--apiserver-count=3", "--event-ttl=2h"}
+		"--feature-gates=B=false", "--apiserver-count=3", "--event-ttl=2h", "--livez-grace-period=10s", "--external-hostname=api.example",
+		"--permit-port-sharing", "--goaway-chance=0.001", "--strict-transport-security-directives=max-age=31536000", "--cors-allowed-origins=//a\\.example(:|$)"}
 	if err := cmd.Flags().Parse(args); err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,8 @@ func TestFixedFlags(t *testing.T) {
 		args    []string
 		wantErr string
 	}{
-		{[]string{"--storage-backend=etcd3", "--storage-media-type=application/vnd.kubernetes.protobuf", "--watch-cache", "--watch-cache=true", "--endpoint-reconciler-type=lease"}, ""},
+		{[]string{"--storage-backend=etcd3", "--storage-media-type=application/vnd.kubernetes.protobuf", "--watch-cache", "--watch-cache=true", "--endpoint-reconciler-type=lease", "--enable-garbage-collector"}, ""},
+		{[]string{"--enable-garbage-collector=false"}, "kapi supports only --enable-garbage-collector=true"},
 		{[]string{"--storage-backend=etcd2"}, "kapi supports only --storage-backend=etcd3"},
 		{[]string{"--storage-media-type=application/json"}, "kapi supports only --storage-media-type=application/vnd.kubernetes.protobuf"},
 		{[]string{"--watch-cache=false"}, "kapi supports only --watch-cache=true"},

@@ -41,6 +41,9 @@ type ServingOptions struct {
 	// HSTSDirectives (--strict-transport-security-directives) make up the
 	// Strict-Transport-Security header of every response; none sends none.
 	HSTSDirectives []string
+	// PermitPortSharing (--permit-port-sharing) binds the secure port with
+	// SO_REUSEPORT, so that other processes may bind it too.
+	PermitPortSharing bool
 }
 
 // completeServing fills the defaults and rejects negative values with upstream's

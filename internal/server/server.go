@@ -456,7 +456,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer s.closeEtcd()
 	defer s.stopAudit() // after the server stopped serving, before etcd closes
 	addr := net.JoinHostPort(s.cfg.BindAddress.String(), strconv.Itoa(s.cfg.SecurePort))
-	ln, err := net.Listen("tcp", addr)
+	ln, err := listen(ctx, addr, s.cfg.PermitPortSharing)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
