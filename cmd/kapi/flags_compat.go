@@ -17,7 +17,7 @@ import (
 func addClusterFlags(f *pflag.FlagSet, cfg *server.Config, featureGates *map[string]bool) {
 	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "if true, allow privileged containers")
 	f.StringToStringVar(&cfg.RuntimeConfig, "runtime-config", nil, "a set of key=value pairs that enable or disable built-in APIs (api/all, api/ga, api/beta, api/alpha, group/version); kapi serves kube-apiserver's default API versions, refuses to turn one off and ignores requests for others")
-	f.Var(newFeatureGates(featureGates), "feature-gates", "a set of key=value pairs of kube-apiserver feature gates; kapi implements the features of v1.37's defaults and logs the gates it ignores")
+	f.Var(newFeatureGates(featureGates), "feature-gates", "a set of key=value pairs of kube-apiserver feature gates; kapi acts on APIResponseCompression (default true) and otherwise implements the features of v1.37's defaults, logging the gates it ignores")
 	cfg.DefaultNotReadyTolerationSeconds = f.Int64("default-not-ready-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration")
 	cfg.DefaultUnreachableTolerationSeconds = f.Int64("default-unreachable-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration")
 	f.Duration("livez-grace-period", 0, "the time /livez may take to pass after start; accepted and unused, as kapi's /livez (ping, etcd) has no start-up hooks to wait for")
@@ -71,8 +71,25 @@ func (g *featureGates) Set(v string) error {
 	return nil
 }
 
+// implementedGates are the feature gates kapi acts on.
+var implementedGates = map[string]bool{"APIResponseCompression": true}
+
+// gateOn is gate's setting, def when not given.
+func gateOn(gates map[string]bool, gate string, def bool) bool {
+	if on, ok := gates[gate]; ok {
+		return on
+	}
+	return def
+}
+
 // logFeatureGates reports the gates kapi was given and does not act on.
-func logFeatureGates(gates map[string]bool) {
+func logFeatureGates(given map[string]bool) {
+	gates := map[string]bool{}
+	for k, v := range given {
+		if !implementedGates[k] {
+			gates[k] = v
+		}
+	}
 	if len(gates) > 0 {
 		slog.Warn("--feature-gates: kapi implements kube-apiserver v1.37's default features and ignores these gates", "gates", newFeatureGates(&gates).String())
 	}

@@ -103,3 +103,13 @@ func TestFixedFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestGateOn(t *testing.T) {
+	gates := map[string]bool{"APIResponseCompression": false, "Other": true}
+	if gateOn(gates, "APIResponseCompression", true) {
+		t.Error("a gate turned off stays on")
+	}
+	if !gateOn(nil, "APIResponseCompression", true) {
+		t.Error("a gate not given is not its default")
+	}
+}

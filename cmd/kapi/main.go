@@ -85,6 +85,7 @@ func newCommand() *cobra.Command {
 			if err := cfg.ConfigureLogging(os.Stderr); err != nil {
 				return err
 			}
+			cfg.APIResponseCompression = gateOn(featureGates, "APIResponseCompression", true)
 			logFeatureGates(featureGates)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()

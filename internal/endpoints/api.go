@@ -56,9 +56,12 @@ type Attributes struct {
 
 // API serves the resource endpoints of every registered resource.
 type API struct {
-	scheme *runtime.Scheme
-	codecs serializer.CodecFactory
-	params runtime.ParameterCodec
+	// compress gzips large GET and LIST responses for clients that accept it
+	// (SetResponseCompression).
+	compress bool
+	scheme   *runtime.Scheme
+	codecs   serializer.CodecFactory
+	params   runtime.ParameterCodec
 	// strict holds decoders that report unknown fields, by media type.
 	strict   map[string]runtime.Serializer
 	jsonInfo runtime.SerializerInfo
@@ -243,10 +246,17 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		addWarnings(w, []string{e.warning})
 	}
 	switch info.Verb {
-	case "get":
-		e.get(w, r, ns, info.Name)
-	case "list":
-		e.list(w, r, ns)
+	case "get", "list":
+		if a.compress && acceptsGzip(r) {
+			cw := newCompressingWriter(w)
+			defer cw.Close()
+			w = cw
+		}
+		if info.Verb == "get" {
+			e.get(w, r, ns, info.Name)
+		} else {
+			e.list(w, r, ns)
+		}
 	case "watch":
 		e.watch(w, r, ns, info.Name)
 	case "create":

@@ -29,6 +29,9 @@ type Config struct {
 	EventTTL time.Duration
 	// AllowPrivileged lets pods run privileged containers (--allow-privileged).
 	AllowPrivileged bool
+	// APIResponseCompression gzips GET and LIST responses over 128 KiB for clients
+	// that accept gzip (the feature gate of that name, on by default upstream).
+	APIResponseCompression bool
 	// RuntimeConfig is --runtime-config (checkRuntimeConfig).
 	RuntimeConfig map[string]string
 	// DefaultNotReadyTolerationSeconds and DefaultUnreachableTolerationSeconds

@@ -327,6 +327,7 @@ func (s *Server) buildHandler() error {
 	s.admission = admissionChain
 	s.api = endpoints.New(scheme, stores, admissionChain, types)
 	s.api.SetMinRequestTimeout(cfg.watchMinTimeout())
+	s.api.SetResponseCompression(cfg.APIResponseCompression)
 	mux := http.NewServeMux()
 	s.installServiceAccountIssuerDiscovery(mux)
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
