@@ -16,7 +16,7 @@ import (
 // clusters pass, so that their command lines start kapi as they are.
 func addClusterFlags(f *pflag.FlagSet, cfg *server.Config, featureGates *map[string]bool) {
 	f.BoolVar(&cfg.AllowPrivileged, "allow-privileged", false, "if true, allow privileged containers")
-	f.StringToStringVar(&cfg.RuntimeConfig, "runtime-config", nil, "a set of key=value pairs that enable or disable built-in APIs (api/all, api/ga, api/beta, api/alpha, group/version); kapi serves kube-apiserver's default API versions, refuses to turn one off and ignores requests for others")
+	f.Var(&configurationMap{m: &cfg.RuntimeConfig}, "runtime-config", "a set of key=value pairs that enable or disable built-in APIs (api/all, api/ga, api/beta, api/alpha, group/version); kapi serves kube-apiserver's default API versions, refuses to turn one off and ignores requests for others")
 	f.Var(newFeatureGates(featureGates), "feature-gates", "a set of key=value pairs of kube-apiserver feature gates; kapi acts on APIResponseCompression (default true) and otherwise implements the features of v1.37's defaults, logging the gates it ignores")
 	cfg.DefaultNotReadyTolerationSeconds = f.Int64("default-not-ready-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration")
 	cfg.DefaultUnreachableTolerationSeconds = f.Int64("default-unreachable-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration")
@@ -160,4 +160,38 @@ func addFixedFlags(f *pflag.FlagSet) {
 			f.Lookup(v.name).NoOptDefVal = "true"
 		}
 	}
+}
+
+// configurationMap is a --runtime-config value as kube-apiserver reads it:
+// comma-separated key=value pairs, where a key alone has the empty value (which
+// means true), and repeated flags add up.
+type configurationMap struct{ m *map[string]string }
+
+func (c *configurationMap) Type() string { return "mapStringString" }
+
+func (c *configurationMap) String() string {
+	if c.m == nil || len(*c.m) == 0 {
+		return ""
+	}
+	pairs := make([]string, 0, len(*c.m))
+	for k, v := range *c.m {
+		pairs = append(pairs, k+"="+v)
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ",")
+}
+
+func (c *configurationMap) Set(v string) error {
+	if *c.m == nil {
+		*c.m = map[string]string{}
+	}
+	for _, pair := range strings.Split(v, ",") {
+		pair = strings.TrimSpace(pair)
+		if pair == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		(*c.m)[strings.TrimSpace(k)] = strings.TrimSpace(val)
+	}
+	return nil
 }

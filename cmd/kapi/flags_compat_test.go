@@ -38,7 +38,7 @@ func TestParseFeatureGates(t *testing.T) {
 // TestClusterFlagsParse: the command lines of kubeadm and hand-built clusters parse.
 func TestClusterFlagsParse(t *testing.T) {
 	cmd := newCommand()
-	args := []string{"--allow-privileged=true", "--runtime-config=api/all=true,batch/v1=true", "--feature-gates=A=true",
+	args := []string{"--allow-privileged=true", "--runtime-config=api/all=true,batch/v1=true", "--runtime-config=apps/v1", "--feature-gates=A=true",
 		"--feature-gates=B=false", "--apiserver-count=3", "--event-ttl=2h", "--livez-grace-period=10s", "--external-hostname=api.example",
 		"--permit-port-sharing", "--goaway-chance=0.001", "--strict-transport-security-directives=max-age=31536000", "--cors-allowed-origins=//a\\.example(:|$)"}
 	if err := cmd.Flags().Parse(args); err != nil {
@@ -47,7 +47,7 @@ func TestClusterFlagsParse(t *testing.T) {
 	if v := cmd.Flags().Lookup("feature-gates").Value.String(); v != "A=true,B=false" {
 		t.Errorf("feature gates %q, want both flags' pairs", v)
 	}
-	if v := cmd.Flags().Lookup("runtime-config").Value.String(); v != "[api/all=true,batch/v1=true]" {
+	if v := cmd.Flags().Lookup("runtime-config").Value.String(); v != "api/all=true,apps/v1=,batch/v1=true" {
 		t.Errorf("runtime config %q", v)
 	}
 }
