@@ -18,9 +18,9 @@ const (
 )
 
 // Leases hands out etcd leases for values that expire (Events, after
-// --event-ttl). A lease granted for a time to live is lived a little longer, by the
-// reuse window, and given to every write within that window, so each value lives
-// at least its time to live and at most that plus the window.
+// --event-ttl). A lease is granted for the time to live plus the reuse window and
+// given to every write within that window, so each value lives at least its time
+// to live and at most that plus the window.
 type Leases struct {
 	lease clientv3.Lease
 	now   func() time.Time

@@ -103,6 +103,8 @@ func watchRange(op clientv3.Op) (key, end []byte) {
 	return key, end
 }
 
+// filters are op's WithFilterPut and WithFilterDelete in the store's form: a
+// filter that returns true drops the event.
 func filters(op clientv3.Op) []mvcc.FilterFunc {
 	var fs []mvcc.FilterFunc
 	if op.IsFilterPut() {
