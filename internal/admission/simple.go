@@ -49,12 +49,11 @@ func (alwaysDeny) Validate(_ context.Context, a *endpoints.Attributes) error {
 	return forbidden(a, errors.New("admission control is denying all modifications"))
 }
 
-// defaultTolerationSeconds gives pods 300s tolerations of the not-ready and
-// unreachable NoExecute taints unless they tolerate them already.
 // defaultTolerationSeconds adds NoExecute tolerations of the not-ready and
 // unreachable taints, for these many seconds, to pods without their own.
 type defaultTolerationSeconds struct{ notReady, unreachable int64 }
 
+// secondsOr300 is a configured toleration, or upstream's default.
 func secondsOr300(s *int64) int64 {
 	if s == nil {
 		return 300
