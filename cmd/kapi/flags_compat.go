@@ -35,26 +35,10 @@ func newFeatureGates(m *map[string]bool) *featureGates { return &featureGates{m:
 func (g *featureGates) Type() string { return "mapStringBool" }
 
 func (g *featureGates) String() string {
-	if g.m == nil || *g.m == nil {
+	if g.m == nil {
 		return ""
 	}
-	keys := make([]string, 0, len(*g.m))
-	for k := range *g.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	out := ""
-	for i, k := range keys {
-		if i > 0 {
-			out += ","
-		}
-		if (*g.m)[k] {
-			out += k + "=true"
-		} else {
-			out += k + "=false"
-		}
-	}
-	return out
+	return sortedPairs(*g.m)
 }
 
 func (g *featureGates) Set(v string) error {
@@ -170,15 +154,10 @@ type configurationMap struct{ m *map[string]string }
 func (c *configurationMap) Type() string { return "mapStringString" }
 
 func (c *configurationMap) String() string {
-	if c.m == nil || len(*c.m) == 0 {
+	if c.m == nil {
 		return ""
 	}
-	pairs := make([]string, 0, len(*c.m))
-	for k, v := range *c.m {
-		pairs = append(pairs, k+"="+v)
-	}
-	sort.Strings(pairs)
-	return strings.Join(pairs, ",")
+	return sortedPairs(*c.m)
 }
 
 func (c *configurationMap) Set(v string) error {
@@ -194,4 +173,14 @@ func (c *configurationMap) Set(v string) error {
 		(*c.m)[strings.TrimSpace(k)] = strings.TrimSpace(val)
 	}
 	return nil
+}
+
+// sortedPairs is m as "k=v" pairs, comma separated, in key order.
+func sortedPairs[V any](m map[string]V) string {
+	pairs := make([]string, 0, len(m))
+	for k, v := range m {
+		pairs = append(pairs, fmt.Sprintf("%s=%v", k, v))
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ",")
 }

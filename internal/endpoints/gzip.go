@@ -3,6 +3,7 @@ package endpoints
 import (
 	"compress/gzip"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -23,16 +24,20 @@ var gzipWriters = sync.Pool{New: func() any {
 	return w
 }}
 
-// acceptsGzip reports whether the request's Accept-Encoding lists gzip (with a
-// quality other than 0), as Go's and every other HTTP client sends by default.
+// acceptsGzip reports whether the request's Accept-Encoding lists gzip with a
+// quality above 0, as Go's and every other HTTP client sends by default.
 func acceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		coding, params, _ := strings.Cut(part, ";")
 		if strings.TrimSpace(coding) != "gzip" {
 			continue
 		}
-		q := strings.ReplaceAll(params, " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		q, found := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q=")
+		if !found {
+			return true
+		}
+		quality, err := strconv.ParseFloat(q, 64)
+		return err != nil || quality > 0
 	}
 	return false
 }

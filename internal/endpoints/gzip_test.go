@@ -20,6 +20,8 @@ func TestAcceptsGzip(t *testing.T) {
 		{"deflate, gzip;q=1.0, *;q=0.5", true},
 		{"gzip; q=0.5", true},
 		{"gzip;q=0", false},
+		{"gzip;q=0.000", false},
+		{"gzip;q=0.001", true},
 		{"identity", false},
 		{"", false},
 		{"x-gzip", false},

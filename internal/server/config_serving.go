@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"regexp"
 	"time"
 
 	"github.com/kapi-dev/kapi/internal/filters"
@@ -38,6 +39,8 @@ type ServingOptions struct {
 	// CORSAllowedOrigins (--cors-allowed-origins) are the origin patterns browsers
 	// may call the API from (filters.WithCORS); none turns CORS off.
 	CORSAllowedOrigins []string
+	// corsOrigins are CORSAllowedOrigins compiled by completeServing.
+	corsOrigins []*regexp.Regexp
 	// HSTSDirectives (--strict-transport-security-directives) make up the
 	// Strict-Transport-Security header of every response; none sends none.
 	HSTSDirectives []string
@@ -62,7 +65,8 @@ func (o *ServingOptions) completeServing() error {
 	if err := filters.CheckHSTSDirectives(o.HSTSDirectives); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := filters.CORSOrigins(o.CORSAllowedOrigins); err != nil {
+	var err error
+	if o.corsOrigins, err = filters.CORSOrigins(o.CORSAllowedOrigins); err != nil {
 		errs = append(errs, err)
 	}
 	if o.GoawayChance < 0 || o.GoawayChance > filters.MaxGoawayChance {

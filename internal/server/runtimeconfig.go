@@ -45,11 +45,12 @@ func checkRuntimeConfig(entries map[string]string, resources []*registry.Resourc
 		if !on && len(affected) > 0 {
 			return fmt.Errorf("--runtime-config %s=false: kapi serves %s and cannot turn it off", key, strings.Join(affected, ", "))
 		}
-		if on && !known {
+		// api/all and api/alpha also ask for versions kapi does not serve.
+		if on && (!known || key == "api/all" || key == "api/alpha") {
 			ignored = append(ignored, key)
 		}
 	}
-	if len(ignored) > 0 || entries["api/all"] != "" || entries["api/alpha"] != "" {
+	if len(ignored) > 0 {
 		slog.Warn("--runtime-config: kapi serves kube-apiserver's default API versions only; entries asking for others are ignored", "ignored", ignored)
 	}
 	return nil

@@ -363,10 +363,6 @@ func (s *Server) buildHandler() error {
 	if err := s.setupAudit(); err != nil {
 		return err
 	}
-	corsOrigins, err := filters.CORSOrigins(cfg.CORSAllowedOrigins) // checked by Complete
-	if err != nil {
-		return err
-	}
 	// The filter chain in execution order: the first entry sees the request first.
 	chain := []func(http.Handler) http.Handler{
 		func(h http.Handler) http.Handler { return filters.WithRequestCount(h, &s.handling) },
@@ -387,7 +383,7 @@ func (s *Server) buildHandler() error {
 		},
 		filters.WithTimeout,
 		// Before authentication: a browser's preflight carries no credentials.
-		func(h http.Handler) http.Handler { return filters.WithCORS(h, corsOrigins) },
+		func(h http.Handler) http.Handler { return filters.WithCORS(h, cfg.corsOrigins) },
 		func(h http.Handler) http.Handler {
 			return filters.WithAuthentication(h, authenticator, cfg.AnonymousAuth, s.api.WriteError)
 		},

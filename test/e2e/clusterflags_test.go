@@ -76,14 +76,26 @@ func wantDisallowed(t *testing.T, err error, path string) {
 
 // TestClusterFlags starts kapi with the flags a hand-built cluster's
 // kube-apiserver unit passes (Kubernetes The Hard Way, kubeadm): it serves, and
-// privileged pods are allowed.
+// privileged pods are allowed and the default tolerations take the given seconds.
 func TestClusterFlags(t *testing.T) {
 	s := startKapiWithArgs(t, t.TempDir(), "--allow-privileged=true", "--runtime-config=api/all=true",
-		"--feature-gates=SomeGate=true", "--apiserver-count=1", "--event-ttl=1h", "--v=2")
+		"--feature-gates=SomeGate=true", "--apiserver-count=1", "--event-ttl=1h", "--v=2",
+		"--default-not-ready-toleration-seconds=60", "--default-unreachable-toleration-seconds=0")
 	cs := s.clientset(t)
 	c := ctx(t, 30*time.Second)
-	if _, err := cs.CoreV1().Pods("default").Create(c, privilegedPod("p"), metav1.CreateOptions{}); err != nil {
+	pod, err := cs.CoreV1().Pods("default").Create(c, privilegedPod("p"), metav1.CreateOptions{})
+	if err != nil {
 		t.Fatalf("privileged pod with --allow-privileged=true: %v", err)
+	}
+	// DefaultTolerationSeconds takes the flags' seconds.
+	seconds := map[string]int64{}
+	for _, tol := range pod.Spec.Tolerations {
+		if tol.TolerationSeconds != nil {
+			seconds[tol.Key] = *tol.TolerationSeconds
+		}
+	}
+	if seconds[corev1.TaintNodeNotReady] != 60 || seconds[corev1.TaintNodeUnreachable] != 0 || len(seconds) != 2 {
+		t.Errorf("default tolerations %v, want not-ready 60 and unreachable 0", seconds)
 	}
 	for _, want := range []string{"--feature-gates", "SomeGate=true", "--runtime-config"} {
 		if !strings.Contains(s.logTail(200), want) {
