@@ -11,7 +11,10 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-const protobufContentType = "application/vnd.kubernetes.protobuf"
+const (
+	protobufContentType = "application/vnd.kubernetes.protobuf"
+	jsonContentType     = "application/json"
+)
 
 // loadConfig reads a kubeconfig file, or with an empty path the usual client-go
 // lookup ($KUBECONFIG, then ~/.kube/config).
@@ -30,7 +33,9 @@ func loadConfig(path string) (*rest.Config, error) {
 // clientConfig copies base for one client of the load: no client-side rate limit
 // (QPS < 0 turns it off, so the server is what is measured), its own connection
 // pool (a Dial of its own keeps client-go from sharing the cached transport), and
-// protobuf on the wire when asked for. timeout 0 is for watches, which live long.
+// protobuf or JSON on the wire as asked. JSON is set explicitly: client-go's typed
+// clients switch to protobuf for built-in kinds when no content type is set.
+// timeout 0 is for watches, which live long.
 func clientConfig(base *rest.Config, protobuf bool, timeout time.Duration) *rest.Config {
 	cfg := rest.CopyConfig(base)
 	cfg.QPS, cfg.Burst = -1, 0
@@ -39,6 +44,9 @@ func clientConfig(base *rest.Config, protobuf bool, timeout time.Duration) *rest
 	if protobuf {
 		cfg.ContentType = protobufContentType
 		cfg.AcceptContentTypes = protobufContentType + ",application/json"
+	} else {
+		cfg.ContentType = jsonContentType
+		cfg.AcceptContentTypes = jsonContentType
 	}
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	cfg.Dial = dialer.DialContext
