@@ -127,28 +127,31 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	// The certificates need no etcd: they are made or loaded while etcd starts.
+	certsDone := make(chan error, 1)
+	go func() {
+		err := s.setupTLS()
+		if err == nil {
+			err = s.setupFrontProxy()
+		}
+		certsDone <- err
+	}()
 	var err error
 	if len(cfg.EtcdServers) == 0 {
-		if s.etcd, err = startEmbeddedEtcd(cfg.DataDir); err != nil {
-			return nil, err
+		if s.etcd, err = startEmbeddedEtcd(cfg.DataDir); err == nil {
+			s.client, err = s.etcd.client()
 		}
-		s.client, err = s.etcd.client()
 	} else {
 		s.client, err = newEtcdClient(ctx, cfg.EtcdServers, cfg.EtcdCAFile, cfg.EtcdCertFile, cfg.EtcdKeyFile)
+	}
+	if certsErr := <-certsDone; err == nil {
+		err = certsErr
 	}
 	if err != nil {
 		s.closeEtcd()
 		return nil, err
 	}
 	s.leases = etcd3.NewLeases(s.client.Lease)
-	if err := s.setupTLS(); err != nil {
-		s.closeEtcd()
-		return nil, err
-	}
-	if err := s.setupFrontProxy(); err != nil {
-		s.closeEtcd()
-		return nil, err
-	}
 	if err := s.buildHandler(); err != nil {
 		s.closeEtcd()
 		return nil, err
@@ -490,16 +493,24 @@ func (s *Server) Run(ctx context.Context) error {
 		EtcdPrefix: s.cfg.EtcdPrefix,
 		Ready:      s.ready.Load,
 	})
+	// The system objects and the RBAC policy are independent; written side by side,
+	// etcd commits them in shared batches.
+	rbacDone := make(chan error, 1)
+	go func() {
+		rbacDone <- rbacpolicy.Reconcile(ctx, func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] })
+	}()
 	if err := boot.Start(ctx); err != nil {
+		<-rbacDone
 		_ = srv.Close()
 		return err
 	}
 	go boot.Run(bgCtx)
 	if err := s.startNodePortRepair(ctx, bgCtx); err != nil {
+		<-rbacDone
 		_ = srv.Close()
 		return err
 	}
-	if err := rbacpolicy.Reconcile(ctx, func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] }); err != nil {
+	if err := <-rbacDone; err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("bootstrap RBAC policy: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/runtime"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+
+	"github.com/kapi-dev/kapi/internal/parallel"
 )
 
 var apiServicesGVR = apiregistrationv1.SchemeGroupVersion.WithResource("apiservices")
@@ -22,17 +24,20 @@ func (c *Controller) apiServices(ctx context.Context) error {
 	if st == nil {
 		return nil
 	}
-	for _, want := range c.cfg.LocalAPIServices {
+	jobs := make([]func() error, len(c.cfg.LocalAPIServices))
+	for i, want := range c.cfg.LocalAPIServices {
 		want := want.DeepCopy()
 		want.Labels = map[string]string{automanagedLabel: "onstart"}
-		err := ensureEqual(ctx, st, want, func(cur runtime.Object) bool {
-			return apiequality.Semantic.DeepEqual(cur.(*apiregistrationv1.APIService).Spec, want.Spec)
-		}, func(cur runtime.Object) {
-			cur.(*apiregistrationv1.APIService).Spec = want.Spec
-		})
-		if err != nil {
-			return err
+		jobs[i] = func() error {
+			return ensureEqual(ctx, st, want, func(cur runtime.Object) bool {
+				return apiequality.Semantic.DeepEqual(cur.(*apiregistrationv1.APIService).Spec, want.Spec)
+			}, func(cur runtime.Object) {
+				cur.(*apiregistrationv1.APIService).Spec = want.Spec
+			})
 		}
 	}
-	return nil
+	return parallel.Run(apiServiceWorkers, jobs...)
 }
+
+// apiServiceWorkers is how many APIServices are written at once.
+const apiServiceWorkers = 8

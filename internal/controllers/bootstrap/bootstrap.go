@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/uuid"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
 
+	"github.com/kapi-dev/kapi/internal/parallel"
 	"github.com/kapi-dev/kapi/internal/registry"
 )
 
@@ -113,38 +114,56 @@ var (
 )
 
 // Start creates every missing object, retrying while etcd settles, and returns once
-// all exist. Objects of resources that are not served are skipped.
+// all exist. Objects of resources that are not served are skipped. The namespaces
+// come first, as the other objects live in them; then the chains below run side by
+// side (etcd commits their writes in shared batches), each step after the one
+// before it.
 func (c *Controller) Start(ctx context.Context) error {
-	steps := []struct {
-		name string
-		run  func(context.Context) error
-	}{
-		{"namespaces", c.namespaces},
-		{"service CIDR", c.serviceCIDR},
-		{"kubernetes service", c.kubernetesService},
-		{"kubernetes endpoints", func(ctx context.Context) error { return c.withdrawEndpoints(ctx, false) }},
-		{"priority classes", c.priorityClasses},
-		{"identity lease", c.renewLease},
-		{"configmaps", c.configMaps},
-		{"local APIServices", c.apiServices},
+	if err := retried(ctx, step{"namespaces", c.namespaces}); err != nil {
+		return err
 	}
-	for _, step := range steps {
-		var err error
-		for attempt := 0; attempt < 50; attempt++ {
-			if err = step.run(ctx); err == nil {
-				break
+	chains := [][]step{
+		{{"service CIDR", c.serviceCIDR}, {"kubernetes service", c.kubernetesService},
+			{"kubernetes endpoints", func(ctx context.Context) error { return c.withdrawEndpoints(ctx, false) }}},
+		{{"priority classes", c.priorityClasses}},
+		{{"identity lease", c.renewLease}},
+		{{"configmaps", c.configMaps}},
+		{{"local APIServices", c.apiServices}},
+	}
+	jobs := make([]func() error, len(chains))
+	for i, chain := range chains {
+		jobs[i] = func() error {
+			for _, st := range chain {
+				if err := retried(ctx, st); err != nil {
+					return err
+				}
 			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(100 * time.Millisecond):
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("bootstrap %s: %w", step.name, err)
+			return nil
 		}
 	}
-	return nil
+	return parallel.Run(len(jobs), jobs...)
+}
+
+// step is one part of Start.
+type step struct {
+	name string
+	run  func(context.Context) error
+}
+
+// retried runs st until it succeeds, 50 times at most, 100 ms apart.
+func retried(ctx context.Context, st step) error {
+	var err error
+	for attempt := 0; attempt < 50; attempt++ {
+		if err = st.run(ctx); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("bootstrap %s: %w", st.name, err)
 }
 
 // Run keeps the identity lease renewed and, once the server is ready, this

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kapi-dev/kapi/internal/parallel"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
 )
@@ -75,25 +76,30 @@ func reconcileOnce(ctx context.Context, stores StoreFor) error {
 		return nil
 	}
 	mandatory, suggested := Mandatory(), Suggested()
-	var errs []error
-	// Priority levels first, so that the schemas never dangle.
+	// Priority levels first, so that the schemas never dangle; the objects of each
+	// kind are written together (parallel.Run).
+	var levels, schemas []func() error
 	for _, pl := range mandatory.PriorityLevels {
-		errs = append(errs, ensure(ctx, pls, pl, true))
+		levels = append(levels, func() error { return ensure(ctx, pls, pl, true) })
 	}
 	for _, pl := range suggested.PriorityLevels {
-		errs = append(errs, ensure(ctx, pls, pl, false))
+		levels = append(levels, func() error { return ensure(ctx, pls, pl, false) })
 	}
 	for _, fs := range mandatory.FlowSchemas {
-		errs = append(errs, ensure(ctx, fss, fs, true))
+		schemas = append(schemas, func() error { return ensure(ctx, fss, fs, true) })
 	}
 	for _, fs := range suggested.FlowSchemas {
-		errs = append(errs, ensure(ctx, fss, fs, false))
+		schemas = append(schemas, func() error { return ensure(ctx, fss, fs, false) })
 	}
-	errs = append(errs,
+	return errors.Join(
+		parallel.Run(reconcileWorkers, levels...),
+		parallel.Run(reconcileWorkers, schemas...),
 		removeUnwanted(ctx, fss, names(mandatory.FlowSchemas, suggested.FlowSchemas)),
 		removeUnwanted(ctx, pls, names(mandatory.PriorityLevels, suggested.PriorityLevels)))
-	return errors.Join(errs...)
 }
+
+// reconcileWorkers is how many objects of a kind are written at once.
+const reconcileWorkers = 16
 
 func names[T metav1.Object](lists ...[]T) map[string]bool {
 	out := map[string]bool{}

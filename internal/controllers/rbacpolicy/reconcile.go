@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/retry"
 
+	"github.com/kapi-dev/kapi/internal/parallel"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
 )
@@ -71,21 +72,25 @@ func reconcileOnce(ctx context.Context, r reconciler, p *Policy) error {
 	if err := r.primeSplitBindings(ctx); err != nil {
 		return fmt.Errorf("priming split clusterrolebindings: %w", err)
 	}
-	var errs []error
+	var jobs []func() error
 	for i := range p.ClusterRoles {
-		errs = append(errs, r.each(ctx, clusterRolesGVR, &p.ClusterRoles[i], r.role))
+		jobs = append(jobs, func() error { return r.each(ctx, clusterRolesGVR, &p.ClusterRoles[i], r.role) })
 	}
 	for i := range p.ClusterRoleBindings {
-		errs = append(errs, r.each(ctx, clusterRoleBindingsGVR, &p.ClusterRoleBindings[i], r.binding))
+		jobs = append(jobs, func() error { return r.each(ctx, clusterRoleBindingsGVR, &p.ClusterRoleBindings[i], r.binding) })
 	}
 	for i := range p.Roles {
-		errs = append(errs, r.each(ctx, rolesGVR, &p.Roles[i], r.role))
+		jobs = append(jobs, func() error { return r.each(ctx, rolesGVR, &p.Roles[i], r.role) })
 	}
 	for i := range p.RoleBindings {
-		errs = append(errs, r.each(ctx, roleBindingsGVR, &p.RoleBindings[i], r.binding))
+		jobs = append(jobs, func() error { return r.each(ctx, roleBindingsGVR, &p.RoleBindings[i], r.binding) })
 	}
-	return errors.Join(errs...)
+	return parallel.Run(reconcileWorkers, jobs...)
 }
+
+// reconcileWorkers is how many objects are reconciled at once: the objects are
+// independent, and etcd commits concurrent writes in shared batches.
+const reconcileWorkers = 16
 
 // reconciler writes policy objects through the stores.
 type reconciler struct {
