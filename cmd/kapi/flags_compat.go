@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -107,7 +108,8 @@ func parseFeatureGates(v string) (map[string]bool, error) {
 // and refuses any other.
 type fixed struct {
 	name, value string
-	bool        bool // a boolean flag: given without a value, it is "true"
+	bool        bool     // a boolean flag: given without a value, it is "true"
+	also        []string // other spellings of value
 }
 
 func (f *fixed) String() string   { return f.value }
@@ -120,8 +122,11 @@ func (f *fixed) Type() string {
 }
 
 func (f *fixed) Set(v string) error {
-	if v == f.value || (f.bool && strings.EqualFold(v, f.value)) {
+	if v == f.value || (f.bool && strings.EqualFold(v, f.value)) || slices.Contains(f.also, v) {
 		return nil
+	}
+	if f.value == "" {
+		return fmt.Errorf("kapi does not support --%s", f.name)
 	}
 	return fmt.Errorf("kapi supports only --%s=%s", f.name, f.value)
 }

@@ -34,6 +34,7 @@ func newCommand() *cobra.Command {
 		sniCertKeys  []string
 		oidcClaims   []string
 		featureGates map[string]bool
+		upstream     upstreamFlags
 	)
 	cmd := &cobra.Command{
 		Use:           "kapi",
@@ -42,6 +43,11 @@ func newCommand() *cobra.Command {
 		SilenceErrors: false,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if upstream.version.print(cmd.OutOrStdout()) {
+				return nil
+			}
+			cfg.ServiceAccountSkipLookup = !upstream.lookup
+			cfg.LeaseReuseDuration = time.Duration(upstream.leaseReuseSeconds) * time.Second
 			var err error
 			if cfg.BindAddress, err = parseIP("--bind-address", bind); err != nil {
 				return err
@@ -87,6 +93,7 @@ func newCommand() *cobra.Command {
 			}
 			cfg.APIResponseCompression = gateOn(featureGates, "APIResponseCompression", true)
 			logFeatureGates(featureGates)
+			logIgnoredFlags(cmd.Flags())
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			// The first signal starts a graceful shutdown (which --shutdown-delay-duration
@@ -130,7 +137,7 @@ func newCommand() *cobra.Command {
 	f.StringVar(&serviceRange, "service-cluster-ip-range", "10.0.0.0/24", "CIDR range from which to assign service cluster IPs")
 	cfg.ServiceNodePortRange = portalloc.DefaultRange
 	f.Var(&cfg.ServiceNodePortRange, "service-node-port-range", "a port range to reserve for services with NodePort visibility; inclusive at both ends")
-	f.StringVar(&cfg.ServiceAccountSigningKeyFile, "service-account-signing-key-file", "", "private key (PEM, RSA or ECDSA) that signs service account tokens; empty generates one in --data-dir/pki/sa.key")
+	f.StringVar(&cfg.ServiceAccountSigningKeyFile, "service-account-signing-key-file", "", "private key (PEM, RSA or ECDSA) that signs service account tokens; empty generates one in --cert-dir (default --data-dir/pki) as sa.key")
 	f.StringArrayVar(&cfg.ServiceAccountKeyFiles, "service-account-key-file", nil, "file of PEM-encoded RSA or ECDSA private or public keys that verify service account tokens, besides the signing key; repeatable")
 	f.StringArrayVar(&cfg.ServiceAccountIssuers, "service-account-issuer", nil, "identifier of the service account token issuer; the first is issued, all are accepted; repeatable (default https://kubernetes.default.svc.cluster.local without a signing key)")
 	f.StringVar(&cfg.ServiceAccountJWKSURI, "service-account-jwks-uri", "", "overrides the jwks_uri of the discovery document served at /.well-known/openid-configuration")
@@ -148,6 +155,7 @@ func newCommand() *cobra.Command {
 	addServingFlags(f, &cfg.ServingOptions)
 	addAggregationFlags(f, &cfg.AggregationOptions)
 	addClusterFlags(f, &cfg, &featureGates)
+	addUpstreamFlags(f, &cfg, &upstream)
 	f.StringVar(&cfg.KubeletClientCertificate, "kubelet-client-certificate", "", "Path to a client cert file for TLS.")
 	f.StringVar(&cfg.KubeletClientKey, "kubelet-client-key", "", "Path to a client key file for TLS.")
 	f.StringVar(&cfg.KubeletCertificateAuthority, "kubelet-certificate-authority", "", "Path to a cert file for the certificate authority.")

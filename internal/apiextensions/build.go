@@ -82,6 +82,7 @@ func (m *Manager) build(crd *apiextensionsv1.CustomResourceDefinition) (*served,
 	s.stop = stop
 	for v, res := range resources {
 		s.stores[v] = registry.NewStore(res, st, m.cfg.EtcdPrefix, newFunc, newList)
+		s.stores[v].SetDeleteCollectionWorkers(m.cfg.DeleteCollectionWorkers)
 	}
 	return s, nil
 }

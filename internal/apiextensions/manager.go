@@ -34,6 +34,8 @@ type Config struct {
 	NewStorage func(res *registry.Resource, codec runtime.Codec, newFunc, newList func() runtime.Object) (st storage.Interface, stop func(), err error)
 	// EtcdPrefix is the key prefix of every resource ("/registry").
 	EtcdPrefix string
+	// DeleteCollectionWorkers is --delete-collection-workers (Store.SetDeleteCollectionWorkers).
+	DeleteCollectionWorkers int
 	// Publish is told the custom resources now served and the CRDs they come from,
 	// for discovery and OpenAPI.
 	Publish func(resources []*registry.Resource, crds []*apiextensionsv1.CustomResourceDefinition)

@@ -25,10 +25,7 @@ func TestRun(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var ran atomic.Int32
-			jobs := make([]func() error, len(c.results))
-			for i, res := range c.results {
-				jobs[i] = func() error { ran.Add(1); return res }
-			}
+			jobs := countedJobs(c.results, &ran)
 			err := Run(c.workers, jobs...)
 			if int(ran.Load()) != len(jobs) {
 				t.Errorf("ran %d jobs, want %d", ran.Load(), len(jobs))
@@ -71,4 +68,42 @@ func TestRunBoundsConcurrency(t *testing.T) {
 	if p := peak.Load(); p > workers || p < 2 {
 		t.Errorf("peak concurrency %d, want 2..%d", p, workers)
 	}
+}
+
+func TestUntilError(t *testing.T) {
+	errA, errB := errors.New("a failed"), errors.New("b failed")
+	cases := []struct {
+		name    string
+		workers int
+		results []error
+		want    error
+		wantRan int // with one worker, the jobs after a failure do not run
+	}{
+		{name: "no jobs", workers: 1},
+		{name: "all succeed", workers: 1, results: []error{nil, nil}, wantRan: 2},
+		{name: "stops after the first failure", workers: 1, results: []error{nil, errA, nil, errB}, want: errA, wantRan: 2},
+		{name: "first job fails", workers: 0, results: []error{errB, nil}, want: errB, wantRan: 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var ran atomic.Int32
+			jobs := countedJobs(c.results, &ran)
+			if err := UntilError(c.workers, jobs...); err != c.want {
+				t.Errorf("err = %v, want %v", err, c.want)
+			}
+			if int(ran.Load()) != c.wantRan {
+				t.Errorf("ran %d jobs, want %d", ran.Load(), c.wantRan)
+			}
+		})
+	}
+}
+
+// countedJobs returns a job per result, each counting its run in ran and
+// returning its result.
+func countedJobs(results []error, ran *atomic.Int32) []func() error {
+	jobs := make([]func() error, len(results))
+	for i, res := range results {
+		jobs[i] = func() error { ran.Add(1); return res }
+	}
+	return jobs
 }

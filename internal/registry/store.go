@@ -21,6 +21,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/kapi-dev/kapi/internal/parallel"
 	"github.com/kapi-dev/kapi/internal/request"
 	"github.com/kapi-dev/kapi/internal/storage"
 )
@@ -39,12 +40,19 @@ type Store struct {
 	newFunc func() runtime.Object
 	newList func() runtime.Object
 	now     func() time.Time
+	// deleteWorkers is how many objects DeleteCollection deletes at once.
+	deleteWorkers int
 }
 
 // NewStore returns the Store of res over st, with keys under prefix ("/registry").
 func NewStore(res *Resource, st storage.Interface, prefix string, newFunc, newList func() runtime.Object) *Store {
 	return &Store{res: res, storage: st, prefix: prefix, newFunc: newFunc, newList: newList, now: time.Now}
 }
+
+// SetDeleteCollectionWorkers sets how many objects DeleteCollection deletes at
+// once (--delete-collection-workers); less than 1 means one after the other.
+// Call it before serving.
+func (s *Store) SetDeleteCollectionWorkers(n int) { s.deleteWorkers = n }
 
 // Resource returns the description the store serves.
 func (s *Store) Resource() *Resource { return s.res }
@@ -636,17 +644,27 @@ func (s *Store) DeleteCollection(ctx context.Context, ns string, opts *metav1.De
 	if err != nil {
 		return nil, err
 	}
-	var kept []runtime.Object
-	for _, item := range items {
+	deleted := make([]runtime.Object, len(items))
+	jobs := make([]func() error, len(items))
+	for i, item := range items {
 		acc := mustAccessor(item)
-		obj, _, err := s.deleteObject(ctx, acc.GetNamespace(), acc.GetName(), opts, validate, dryRun)
-		if apierrors.IsNotFound(err) {
-			continue
+		jobs[i] = func() error {
+			obj, _, err := s.deleteObject(ctx, acc.GetNamespace(), acc.GetName(), opts, validate, dryRun)
+			if apierrors.IsNotFound(err) {
+				return nil
+			}
+			deleted[i] = obj
+			return err
 		}
-		if err != nil {
-			return nil, err
+	}
+	if err := parallel.UntilError(s.deleteWorkers, jobs...); err != nil {
+		return nil, err
+	}
+	var kept []runtime.Object
+	for _, obj := range deleted {
+		if obj != nil {
+			kept = append(kept, obj)
 		}
-		kept = append(kept, obj)
 	}
 	out := s.newList()
 	if err := meta.SetList(out, kept); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -61,7 +60,7 @@ func (s *Server) setupFrontProxy() error {
 	if o.TLSCertFile != "" || o.RequestHeaderClientCAFile != "" {
 		return nil
 	}
-	fp, err := pki.EnsureFrontProxy(filepath.Join(o.DataDir, "pki"))
+	fp, err := pki.EnsureFrontProxy(o.CertDir)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,18 @@ type Config struct {
 	EtcdCompactionInterval time.Duration
 	// EventTTL is how long Events are kept after their last write; 0 keeps them.
 	EventTTL time.Duration
+	// LeaseReuseDuration is the longest one etcd lease is shared by expiring writes
+	// (--lease-reuse-duration-seconds); 0 means upstream's 60 s.
+	LeaseReuseDuration time.Duration
+	// EtcdHealthcheckTimeout bounds the etcd check of /healthz and /livez, and
+	// EtcdReadycheckTimeout that of /readyz; 0 means upstream's 2 s.
+	EtcdHealthcheckTimeout, EtcdReadycheckTimeout time.Duration
+	// DeleteCollectionWorkers is how many objects a DELETE of a collection removes
+	// at once (--delete-collection-workers); 0 means 1.
+	DeleteCollectionWorkers int
+	// CertDir holds the generated certificates and keys when --tls-cert-file is not
+	// given (--cert-dir); empty means DataDir/pki.
+	CertDir string
 	// AllowPrivileged lets pods run privileged containers (--allow-privileged).
 	AllowPrivileged bool
 	// APIResponseCompression gzips GET and LIST responses over 128 KiB for clients
@@ -80,6 +92,9 @@ func (c *Config) Complete() error {
 		return err
 	}
 	c.DataDir = abs
+	if c.CertDir == "" {
+		c.CertDir = filepath.Join(c.DataDir, "pki")
+	}
 	if c.BindAddress == nil {
 		c.BindAddress = net.IPv4(127, 0, 0, 1)
 	}

@@ -24,6 +24,10 @@ type ServiceAccountOptions struct {
 	// ServiceAccountJWKSURI overrides the jwks_uri of the discovery document
 	// (--service-account-jwks-uri).
 	ServiceAccountJWKSURI string
+	// ServiceAccountSkipLookup is --service-account-lookup=false: legacy
+	// secret-based tokens are taken on their signature alone, without checking that
+	// their secret and service account still exist.
+	ServiceAccountSkipLookup bool
 	// ServiceAccountMaxTokenExpiration caps the lifetime of requested tokens; zero
 	// means no cap (--service-account-max-token-expiration).
 	ServiceAccountMaxTokenExpiration time.Duration

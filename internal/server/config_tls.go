@@ -20,6 +20,8 @@ type TLSOptions struct {
 	// HTTP2MaxStreamsPerConnection is --http2-max-streams-per-connection; 0 or less
 	// means upstream's 100.
 	HTTP2MaxStreamsPerConnection int
+	// DisableHTTP2Serving serves HTTP/1.1 only (--disable-http2-serving).
+	DisableHTTP2Serving bool
 	// CertReloadInterval is how often the certificate, key and client CA files are
 	// checked for new content; 0 means once a minute. Not a flag: tests shorten it.
 	CertReloadInterval time.Duration

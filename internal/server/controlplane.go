@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"strconv"
 
 	"k8s.io/client-go/discovery"
@@ -162,7 +161,7 @@ func (s *Server) loopbackCA(addr net.Addr) (*loopbackCA, error) {
 	if s.cfg.TLSCertFile != "" || s.cfg.ClientCAFile != "" {
 		return nil, errors.New("the cluster CA is external (--tls-cert-file or --client-ca-file); run kube-controller-manager instead")
 	}
-	ca, err := pki.LoadCA(filepath.Join(s.cfg.DataDir, "pki"))
+	ca, err := pki.LoadCA(s.cfg.CertDir)
 	if err != nil {
 		return nil, err
 	}

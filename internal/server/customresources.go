@@ -28,11 +28,12 @@ func (s *Server) newCustomResources(jsonCodec runtime.Codec, enc *encryption,
 	slices := s.stores[schema.GroupVersionResource{Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices"}]
 	serviceHost := webhook.ServiceHost(webhook.ServicesFrom(services), webhook.EndpointSlicesFrom(slices), false)
 	return apiextensions.New(apiextensions.Config{
-		CRDs:       crds,
-		API:        s.api,
-		Codec:      jsonCodec,
-		EtcdPrefix: s.cfg.EtcdPrefix,
-		Publish:    publish,
+		CRDs:                    crds,
+		API:                     s.api,
+		Codec:                   jsonCodec,
+		EtcdPrefix:              s.cfg.EtcdPrefix,
+		DeleteCollectionWorkers: s.cfg.DeleteCollectionWorkers,
+		Publish:                 publish,
 		NewStorage: func(res *registry.Resource, codec runtime.Codec, newFunc, newList func() runtime.Object) (storage.Interface, func(), error) {
 			c, err := s.newCache(res, enc, codec, s.cfg.EtcdPrefix+"/"+res.KeyPrefix+"/", newFunc, newList)
 			if err != nil {

@@ -95,10 +95,14 @@ func writePlain(w http.ResponseWriter, code int, body string) {
 
 func ping(*http.Request) error { return nil }
 
-// etcdCheck reads a key with a short timeout to prove etcd answers.
-func etcdCheck(c *clientv3.Client) func(*http.Request) error {
+// etcdCheck reads a key within timeout (0 means upstream's 2 s) to prove etcd
+// answers.
+func etcdCheck(c *clientv3.Client, timeout time.Duration) func(*http.Request) error {
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
 	return func(r *http.Request) error {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		_, err := c.Get(ctx, "health", clientv3.WithCountOnly())
 		return err

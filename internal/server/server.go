@@ -151,7 +151,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.closeEtcd()
 		return nil, err
 	}
-	s.leases = etcd3.NewLeases(s.client.Lease)
+	s.leases = etcd3.NewLeases(s.client.Lease, cfg.LeaseReuseDuration)
 	if err := s.buildHandler(); err != nil {
 		s.closeEtcd()
 		return nil, err
@@ -187,7 +187,7 @@ func (s *Server) setupTLS() error {
 		if !cfg.BindAddress.IsUnspecified() {
 			hosts = append(hosts, cfg.BindAddress.String())
 		}
-		b, err := pki.Ensure(pki.Config{Dir: filepath.Join(cfg.DataDir, "pki"), Hosts: hosts,
+		b, err := pki.Ensure(pki.Config{Dir: cfg.CertDir, Hosts: hosts,
 			AdminUser: "kubernetes-admin", AdminGroups: []string{"system:masters"}})
 		if err != nil {
 			return err
@@ -309,6 +309,7 @@ func (s *Server) buildHandler() error {
 			s.caches = append(s.caches, st)
 		}
 		store := registry.NewStore(res, st, cfg.EtcdPrefix, newFunc, newList)
+		store.SetDeleteCollectionWorkers(cfg.DeleteCollectionWorkers)
 		stores = append(stores, store)
 		s.stores[res.GroupVersionResource()] = store
 	}
@@ -333,13 +334,16 @@ func (s *Server) buildHandler() error {
 	s.api.SetResponseCompression(cfg.APIResponseCompression)
 	mux := http.NewServeMux()
 	s.installServiceAccountIssuerDiscovery(mux)
-	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client)}}
+	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client, cfg.EtcdHealthcheckTimeout)}}
 	healthzChecks := append(slices.Clone(checks), enc.checks...)
+	// /readyz asks etcd with its own timeout (--etcd-readycheck-timeout).
+	readyEtcd := healthCheck{"etcd", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}
+	readyBase := append([]healthCheck{checks[0], readyEtcd}, enc.checks...)
 	mux.Handle("/healthz", healthHandler("healthz", healthzChecks))
 	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks))
 	mux.Handle("/livez", healthHandler("livez", checks))
 	mux.Handle("/livez/", healthHandler("livez", checks))
-	readyChecks := append(slices.Clone(healthzChecks), healthCheck{"shutdown", func(*http.Request) error {
+	readyChecks := append(readyBase, healthCheck{"shutdown", func(*http.Request) error {
 		if s.shuttingDown.Load() {
 			return fmt.Errorf("process is shutting down")
 		}

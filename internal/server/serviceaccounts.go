@@ -70,11 +70,12 @@ func (s *Server) newServiceAccounts() (*serviceAccounts, error) {
 	}
 	objects := storeObjects{stores: func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] }}
 	auth, err := serviceaccount.NewAuthenticator(serviceaccount.Config{
-		Issuers:      o.ServiceAccountIssuers,
-		Keys:         keys,
-		APIAudiences: o.APIAudiences,
-		Objects:      objects,
-		LegacyTokens: objects,
+		Issuers:          o.ServiceAccountIssuers,
+		Keys:             keys,
+		APIAudiences:     o.APIAudiences,
+		Objects:          objects,
+		LegacyTokens:     objects,
+		SkipLegacyLookup: o.ServiceAccountSkipLookup,
 	})
 	if err != nil {
 		return nil, err
@@ -115,7 +116,7 @@ func (s *Server) serviceAccountSigningKey() (crypto.Signer, error) {
 		}
 		return key, nil
 	}
-	return ensureServiceAccountKey(filepath.Join(s.cfg.DataDir, "pki", "sa.key"))
+	return ensureServiceAccountKey(filepath.Join(s.cfg.CertDir, "sa.key"))
 }
 
 // ensureServiceAccountKey loads the RSA key at path or creates it (0600, written

@@ -58,6 +58,15 @@ func (s *Server) http2Config() *http.HTTP2Config {
 	}
 }
 
+// nextProtos are the protocols offered by ALPN: HTTP/2 first, unless
+// --disable-http2-serving leaves HTTP/1.1 alone.
+func nextProtos(disableHTTP2 bool) []string {
+	if disableHTTP2 {
+		return []string{"http/1.1"}
+	}
+	return []string{"h2", "http/1.1"}
+}
+
 // http2CanServe refuses, as upstream's HTTP/2 set-up does, a TLS 1.2 suite list
 // without one of the two suites HTTP/2 requires.
 func http2CanServe(suites []uint16, minVersion uint16) error {
@@ -115,8 +124,10 @@ func newServingCerts(cfg Config, generated tls.Certificate, generatedCAs *x509.C
 	if err != nil {
 		return nil, err
 	}
-	if err := http2CanServe(suites, minVersion); err != nil {
-		return nil, err
+	if !cfg.DisableHTTP2Serving {
+		if err := http2CanServe(suites, minVersion); err != nil {
+			return nil, err
+		}
 	}
 	interval := cfg.CertReloadInterval
 	if interval <= 0 {
@@ -127,7 +138,7 @@ func newServingCerts(cfg Config, generated tls.Certificate, generatedCAs *x509.C
 			MinVersion:   minVersion,
 			CipherSuites: suites,
 			ClientAuth:   tls.RequestClientCert,
-			NextProtos:   []string{"h2", "http/1.1"},
+			NextProtos:   nextProtos(cfg.DisableHTTP2Serving),
 		},
 		interval:     interval,
 		files:        certFiles{certFile: cfg.TLSCertFile, keyFile: cfg.TLSPrivateKeyFile, sni: cfg.SNICertKeys, clientCAFile: cfg.ClientCAFile},

@@ -49,6 +49,10 @@ type Config struct {
 	Objects ObjectGetter
 	// LegacyTokens, when set, records the use of legacy tokens.
 	LegacyTokens LegacyTokenTracker
+	// SkipLegacyLookup takes legacy secret-based tokens on their signature and
+	// claims alone, as upstream's --service-account-lookup=false: their secret and
+	// service account are not read, so a deleted one's token still works.
+	SkipLegacyLookup bool
 }
 
 // Authenticator authenticates the service-account tokens of Authorization: Bearer
@@ -60,6 +64,8 @@ type Authenticator struct {
 	audiences []string
 	objects   ObjectGetter
 	legacy    LegacyTokenTracker
+	// skipLookup is Config.SkipLegacyLookup.
+	skipLookup bool
 	// now is replaced by tests.
 	now func() time.Time
 }
@@ -82,13 +88,14 @@ func NewAuthenticator(cfg Config) (*Authenticator, error) {
 		return nil, errors.New("service-account authenticator: no verification keys")
 	}
 	a := &Authenticator{
-		issuers:   map[string]bool{},
-		keys:      slices.Clone(cfg.Keys),
-		keysByID:  map[string][]PublicKey{},
-		audiences: slices.Clone(cfg.APIAudiences),
-		objects:   cfg.Objects,
-		legacy:    cfg.LegacyTokens,
-		now:       time.Now,
+		issuers:    map[string]bool{},
+		keys:       slices.Clone(cfg.Keys),
+		keysByID:   map[string][]PublicKey{},
+		audiences:  slices.Clone(cfg.APIAudiences),
+		objects:    cfg.Objects,
+		legacy:     cfg.LegacyTokens,
+		skipLookup: cfg.SkipLegacyLookup,
+		now:        time.Now,
 	}
 	for _, iss := range cfg.Issuers {
 		a.issuers[iss] = true

@@ -309,8 +309,17 @@ func TestAuthenticateLegacyTokens(t *testing.T) {
 		audiences []string
 		errPart   string
 		marked    bool
+		noLookup  bool // --service-account-lookup=false
 	}{
 		{name: "valid while the secret holds it", want: legacyUser, marked: true},
+		{name: "without lookup: valid after its secret is deleted", noLookup: true, want: legacyUser,
+			setup: func(o *objects, _ string) { delete(o.secrets, "ns/sa-token") }},
+		{name: "without lookup: valid after its service account is deleted", noLookup: true, want: legacyUser,
+			setup: func(o *objects, _ string) { delete(o.serviceAccounts, "ns/sa") }},
+		{name: "without lookup: the claims are still checked", noLookup: true, token: func(f *fixture, t *testing.T) string {
+			return f.signed(t, legacyPayload{Issuer: LegacyIssuer, Namespace: "ns", SecretName: "sa-token",
+				ServiceAccountName: "sa", ServiceAccountUID: "sa-uid", Subject: "system:serviceaccount:ns:admin"})
+		}, errPart: "sub claim is invalid"},
 		{name: "used today already: not marked again", want: legacyUser,
 			setup: func(o *objects, _ string) {
 				o.secrets["ns/sa-token"].Labels = map[string]string{LastUsedLabel: time.Now().UTC().Format("2006-01-02")}
@@ -354,6 +363,7 @@ func TestAuthenticateLegacyTokens(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(f.objs, token)
 			}
+			f.auth.skipLookup = tc.noLookup
 			u, ok, err := f.auth.AuthenticateToken(authn.WithAudiences(context.Background(), tc.audiences), token)
 			if tc.errPart != "" {
 				if ok || err == nil || !strings.Contains(err.Error(), tc.errPart) {

@@ -36,6 +36,9 @@ func (a *Authenticator) validateLegacy(ctx context.Context, token string, c *tok
 		return nil, errors.New("sub claim is invalid")
 	}
 
+	if a.skipLookup {
+		return serviceAccountUser(ns, name, c.LegacyServiceAccountUID), nil
+	}
 	secret, err := a.objects.Secret(ctx, ns, c.LegacySecretName)
 	if err != nil {
 		slog.Debug("legacy service-account token: secret not found", "namespace", ns, "secret", c.LegacySecretName, "err", err)

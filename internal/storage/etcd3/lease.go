@@ -9,10 +9,11 @@ import (
 )
 
 // Reuse limits of Leases, as kube-apiserver's: a lease is shared by the writes of
-// up to a minute (or a twentieth of the time to live, if less) and up to 1,000
-// of them, so that a busy resource does not grant one lease per write.
+// up to a minute (--lease-reuse-duration-seconds; or a twentieth of the time to
+// live, if less) and up to 1,000 of them, so that a busy resource does not grant
+// one lease per write.
 const (
-	leaseReuseMax      = 60 * time.Second
+	defaultLeaseReuse  = 60 * time.Second
 	leaseReuseFraction = 20
 	leaseMaxObjects    = 1000
 )
@@ -22,8 +23,9 @@ const (
 // given to every write within that window, so each value lives at least its time
 // to live and at most that plus the window.
 type Leases struct {
-	lease clientv3.Lease
-	now   func() time.Time
+	lease    clientv3.Lease
+	reuseMax time.Duration
+	now      func() time.Time
 
 	mu       sync.Mutex
 	id       clientv3.LeaseID
@@ -31,9 +33,13 @@ type Leases struct {
 	attached int       // writes given the current lease
 }
 
-// NewLeases grants its leases through l.
-func NewLeases(l clientv3.Lease) *Leases {
-	return &Leases{lease: l, now: time.Now}
+// NewLeases grants its leases through l, each shared for at most reuse (0 means
+// upstream's minute).
+func NewLeases(l clientv3.Lease, reuse time.Duration) *Leases {
+	if reuse <= 0 {
+		reuse = defaultLeaseReuse
+	}
+	return &Leases{lease: l, reuseMax: reuse, now: time.Now}
 }
 
 // get returns a lease under which a value lives at least ttl from now.
@@ -41,7 +47,7 @@ func (m *Leases) get(ctx context.Context, ttl time.Duration) (clientv3.LeaseID, 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	reuse := min(ttl/leaseReuseFraction, leaseReuseMax)
+	reuse := min(ttl/leaseReuseFraction, m.reuseMax)
 	m.attached++
 	// The current lease will do if it outlives ttl but not by more than the
 	// window: a value written under it must not live too long either.

@@ -24,23 +24,26 @@ func TestLeasesReuse(t *testing.T) {
 	defer cancel()
 	tests := []struct {
 		name      string
+		reuse     time.Duration // --lease-reuse-duration-seconds; 0 is the default minute
 		ttl       time.Duration
 		after     time.Duration // clock step before the second write
 		writes    int           // writes before the last one
 		wantSame  bool
 		wantTTLOf int64 // seconds granted for ttl
 	}{
-		{"within the window", time.Hour, 30 * time.Second, 1, true, 3660},
-		{"window over", time.Hour, 61 * time.Second, 1, false, 3660},
-		{"short time to live, a twentieth as window", 100 * time.Second, 4 * time.Second, 1, true, 105},
-		{"short window over", 100 * time.Second, 6 * time.Second, 1, false, 105},
-		{"a thousand writes share one", time.Hour, 0, 999, true, 3660},
-		{"the next gets a new one", time.Hour, 0, 1000, false, 3660},
+		{"within the window", 0, time.Hour, 30 * time.Second, 1, true, 3660},
+		{"window over", 0, time.Hour, 61 * time.Second, 1, false, 3660},
+		{"short time to live, a twentieth as window", 0, 100 * time.Second, 4 * time.Second, 1, true, 105},
+		{"short window over", 0, 100 * time.Second, 6 * time.Second, 1, false, 105},
+		{"a thousand writes share one", 0, time.Hour, 0, 999, true, 3660},
+		{"the next gets a new one", 0, time.Hour, 0, 1000, false, 3660},
+		{"shorter reuse flag, within", 10 * time.Second, time.Hour, 9 * time.Second, 1, true, 3610},
+		{"shorter reuse flag, over", 10 * time.Second, time.Hour, 11 * time.Second, 1, false, 3610},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			now := time.Unix(1_000_000, 0)
-			m := NewLeases(client.Lease)
+			m := NewLeases(client.Lease, tc.reuse)
 			m.now = func() time.Time { return now }
 			first, err := m.get(ctx, tc.ttl)
 			if err != nil {
@@ -77,7 +80,7 @@ func TestStoreWithTTL(t *testing.T) {
 	client := etcdtest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	leases := NewLeases(client.Lease)
+	leases := NewLeases(client.Lease, 0)
 	expiring := New(client, storagetest.Codec(), storagetest.GVK, storagetest.NewFunc, storagetest.NewListFunc, "/ttl/pods", WithTTL(2*time.Second, leases))
 	plain := New(client, storagetest.Codec(), storagetest.GVK, storagetest.NewFunc, storagetest.NewListFunc, "/plain/pods", WithTTL(0, leases))
 
