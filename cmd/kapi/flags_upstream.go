@@ -33,6 +33,7 @@ func addUpstreamFlags(f *pflag.FlagSet, cfg *server.Config, u *upstreamFlags) {
 	f.IntVar(&cfg.DeleteCollectionWorkers, "delete-collection-workers", 1, "number of workers spawned for DeleteCollection call; these are used to speed up namespace cleanup")
 	f.BoolVar(&cfg.DisableHTTP2Serving, "disable-http2-serving", false, "if true, HTTP2 serving will be disabled")
 	f.StringVar(&cfg.CertDir, "cert-dir", "", "the directory of the generated certificates and keys when --tls-cert-file is not given (default --data-dir/pki)")
+	f.StringSliceVar(&cfg.DisabledMetrics, "disabled-metrics", nil, "metrics /metrics leaves out, by their full names (an escape hatch for misbehaving metrics)")
 	f.Bool("permit-address-sharing", false, "if true, SO_REUSEADDR will be used when binding the port; Go sets it on every listener, so kapi always does")
 
 	for _, fl := range []struct {
@@ -79,7 +80,6 @@ func addIgnoredFlags(f *pflag.FlagSet) {
 	f.String("show-hidden-metrics-for-version", "", "the previous version for which you want to show hidden metrics")
 	f.StringToString("allow-metric-labels", nil, "the map from metric-label to value allow-list of this label")
 	f.String("allow-metric-labels-manifest", "", "the path to the manifest file that contains the allow-list mapping")
-	f.StringSlice("disabled-metrics", nil, "this flag provides an escape hatch for misbehaving metrics")
 	f.Bool("enable-logs-handler", false, "if true, install a /logs handler for the apiserver logs")
 	f.Uint("kubelet-port", 10250, "DEPRECATED: kubelet port")
 	f.Uint("kubelet-read-only-port", 10255, "DEPRECATED: kubelet read-only port")

@@ -32,11 +32,11 @@ func TestInstrumentedStorageSuite(t *testing.T) {
 	})
 }
 
-// scrape returns the registry's text exposition.
-func scrape(t *testing.T, m *metrics.Metrics) string {
+// scrape returns the registry's text exposition, without the disabled metrics.
+func scrape(t *testing.T, m *metrics.Metrics, disabled ...string) string {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	m.Handler(disabled...).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	if rec.Code != 200 {
 		t.Fatalf("GET /metrics = %d", rec.Code)
 	}
@@ -169,4 +169,37 @@ func grepLines(text, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestDisabledMetrics: --disabled-metrics leaves the named families out of
+// /metrics, whole (a histogram's buckets, sum and count), and nothing else.
+func TestDisabledMetrics(t *testing.T) {
+	m := metrics.New()
+	metrics.WatchEventRecorder(m.WithWatchRecorder(context.Background(), "", "v1", "pods"))(512)
+	tests := []struct {
+		name      string
+		disabled  []string
+		gone, got []string
+	}{
+		{name: "none", got: []string{"apiserver_watch_events_total", "apiserver_watch_events_sizes_bucket", "go_goroutines"}},
+		{name: "a counter and a histogram", disabled: []string{"apiserver_watch_events_total", "apiserver_watch_events_sizes"},
+			gone: []string{"apiserver_watch_events_total", "apiserver_watch_events_sizes_bucket", "apiserver_watch_events_sizes_count"},
+			got:  []string{"go_goroutines", "process_cpu_seconds_total"}},
+		{name: "an unknown name changes nothing", disabled: []string{"no_such_metric"}, got: []string{"apiserver_watch_events_total"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out := scrape(t, m, tc.disabled...)
+			for _, name := range tc.gone {
+				if strings.Contains(out, "\n"+name) {
+					t.Errorf("%s is served", name)
+				}
+			}
+			for _, name := range tc.got {
+				if !strings.Contains(out, "\n"+name) {
+					t.Errorf("%s is missing", name)
+				}
+			}
+		})
+	}
 }

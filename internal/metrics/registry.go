@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics is the server's set of metrics and the registry /metrics serves.
@@ -59,7 +60,33 @@ func New() *Metrics {
 func (m *Metrics) Registry() *prometheus.Registry { return m.registry }
 
 // Handler serves the registry in the Prometheus text (or negotiated OpenMetrics)
-// format.
-func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+// format, without the metrics named in disabled (--disabled-metrics: full names,
+// such as apiserver_request_duration_seconds).
+func (m *Metrics) Handler(disabled ...string) http.Handler {
+	var g prometheus.Gatherer = m.registry
+	if len(disabled) > 0 {
+		drop := map[string]bool{}
+		for _, name := range disabled {
+			drop[name] = true
+		}
+		g = withoutMetrics{Gatherer: m.registry, drop: drop}
+	}
+	return promhttp.HandlerFor(g, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})
+}
+
+// withoutMetrics gathers what Gatherer does but the metric families named in drop.
+type withoutMetrics struct {
+	prometheus.Gatherer
+	drop map[string]bool
+}
+
+func (w withoutMetrics) Gather() ([]*dto.MetricFamily, error) {
+	families, err := w.Gatherer.Gather()
+	kept := families[:0]
+	for _, f := range families {
+		if !w.drop[f.GetName()] {
+			kept = append(kept, f)
+		}
+	}
+	return kept, err
 }

@@ -24,6 +24,8 @@ type ObservabilityOptions struct {
 	// LogLevel is Logger's live level, which PUT /debug/flags/v changes; nil when the
 	// logger was not built by ConfigureLogging.
 	LogLevel *slog.LevelVar
+	// DisabledMetrics are metric names /metrics leaves out (--disabled-metrics).
+	DisabledMetrics []string
 }
 
 // profiling reports whether the debug endpoints are served.

@@ -73,7 +73,7 @@ func (s *Server) servedResource(info *request.Info) bool {
 // /debug/flags/v. All of them sit behind authentication and authorization like every
 // non-resource path (the system:monitoring group may read /metrics).
 func (s *Server) installObservability(mux *http.ServeMux) {
-	mux.Handle("/metrics", s.observability().Handler())
+	mux.Handle("/metrics", s.observability().Handler(s.cfg.DisabledMetrics...))
 	if !s.cfg.profiling() {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,7 +21,7 @@ import (
 )
 
 // TestUpstreamServingFlags drives a server started with --cert-dir,
-// --disable-http2-serving and --delete-collection-workers.
+// --disable-http2-serving, --delete-collection-workers and --disabled-metrics.
 func TestUpstreamServingFlags(t *testing.T) {
 	certDir := filepath.Join(t.TempDir(), "certs")
 	var dataDir string
@@ -28,6 +29,7 @@ func TestUpstreamServingFlags(t *testing.T) {
 		c.CertDir = certDir
 		c.DisableHTTP2Serving = true
 		c.DeleteCollectionWorkers = 4
+		c.DisabledMetrics = []string{"apiserver_request_total"}
 		dataDir = c.DataDir
 	})
 
@@ -59,6 +61,24 @@ func TestUpstreamServingFlags(t *testing.T) {
 		resp.Body.Close()
 		if resp.ProtoMajor != 1 || resp.StatusCode != http.StatusOK {
 			t.Errorf("GET /version: %s %d, want HTTP/1.x 200", resp.Proto, resp.StatusCode)
+		}
+	})
+
+	t.Run("disabled metrics", func(t *testing.T) {
+		resp, err := in.HTTPClient(t).Get(in.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /metrics: %d, %v", resp.StatusCode, err)
+		}
+		if strings.Contains(string(body), "\napiserver_request_total") {
+			t.Error("apiserver_request_total is served")
+		}
+		if !strings.Contains(string(body), "\napiserver_request_duration_seconds_count") {
+			t.Error("apiserver_request_duration_seconds is missing")
 		}
 	})
 
