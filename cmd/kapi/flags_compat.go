@@ -131,7 +131,9 @@ func (f *fixed) Set(v string) error {
 	return fmt.Errorf("kapi supports only --%s=%s", f.name, f.value)
 }
 
-// addFixedFlags registers the storage flags kapi takes only at their defaults.
+// addFixedFlags registers the kube-apiserver flags kapi takes at one value only
+// (their default, or kapi's own), and those it refuses whatever their value
+// (an empty fixed value: given at all, they are refused).
 func addFixedFlags(f *pflag.FlagSet) {
 	for _, fl := range []struct {
 		fixed
@@ -142,6 +144,12 @@ func addFixedFlags(f *pflag.FlagSet) {
 		{fixed{name: "watch-cache", value: "true", bool: true}, "enable the watch cache; kapi always has one"},
 		{fixed{name: "endpoint-reconciler-type", value: "lease"}, "the endpoint reconciler of the kubernetes Service; kapi has the lease reconciler only"},
 		{fixed{name: "enable-garbage-collector", value: "true", bool: true}, "enables the generic garbage collector (must match kube-controller-manager's flag); kapi always honours ownerReferences' propagation"},
+		{fixed{name: "kubernetes-service-node-port", value: "0"}, "a node port for the kubernetes Service; kapi's is a ClusterIP Service"},
+		{fixed{name: "emulated-version", value: "1.37", also: []string{"", "kube=1.37"}}, "the Kubernetes version to emulate; kapi is v1.37 only"},
+		{fixed{name: "etcd-servers-overrides"}, "per-resource etcd servers overrides; kapi keeps every resource in --etcd-servers"},
+		{fixed{name: "egress-selector-config-file"}, "file with apiserver egress selector configuration; kapi dials directly and has no egress selector"},
+		{fixed{name: "service-account-signing-endpoint"}, "path of an external token signer's socket; kapi signs with --service-account-signing-key-file"},
+		{fixed{name: "tls-curve-preferences"}, "the key exchange curves of TLS; kapi offers Go's defaults"},
 	} {
 		v := fl.fixed
 		f.Var(&v, v.name, fl.usage)

@@ -18,9 +18,16 @@ import (
 // A failing job does not stop the others.
 func Run(workers int, jobs ...func() error) error {
 	errs := make([]error, len(jobs))
+	if workers <= 1 || len(jobs) <= 1 {
+		// One at a time needs no goroutine (DeleteCollection's default).
+		for i, job := range jobs {
+			errs[i] = job()
+		}
+		return errors.Join(errs...)
+	}
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range max(1, min(workers, len(jobs))) {
+	for range min(workers, len(jobs)) {
 		wg.Go(func() {
 			for i := range next {
 				errs[i] = jobs[i]()

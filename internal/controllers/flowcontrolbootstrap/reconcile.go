@@ -91,9 +91,9 @@ func reconcileOnce(ctx context.Context, stores StoreFor) error {
 	for _, fs := range suggested.FlowSchemas {
 		schemas = append(schemas, func() error { return ensure(ctx, fss, fs, false) })
 	}
-	return errors.Join(
-		parallel.Run(reconcileWorkers, levels...),
-		parallel.Run(reconcileWorkers, schemas...),
+	levelsErr := parallel.Run(reconcileWorkers, levels...)
+	schemasErr := parallel.Run(reconcileWorkers, schemas...)
+	return errors.Join(levelsErr, schemasErr,
 		removeUnwanted(ctx, fss, names(mandatory.FlowSchemas, suggested.FlowSchemas)),
 		removeUnwanted(ctx, pls, names(mandatory.PriorityLevels, suggested.PriorityLevels)))
 }
