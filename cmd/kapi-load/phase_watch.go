@@ -139,8 +139,8 @@ type fanOut struct {
 	firstBad  string            // the first unexpected event, for the error message
 }
 
-// consume reads watcher i's stream until it has seen every create once, the
-// stream ends or ctx ends.
+// consume reads watcher i's stream until it has seen every create once or the
+// stream ends; ctx is the watches' context, whose end ends the stream.
 func (f *fanOut) consume(ctx context.Context, i int, w watch.Interface, sent []atomic.Int64) {
 	seen := make([]bool, len(sent))
 	got := make([]time.Duration, 0, f.perWatcher)
@@ -150,15 +150,14 @@ func (f *fanOut) consume(ctx context.Context, i int, w watch.Interface, sent []a
 		f.mu.Unlock()
 	}()
 	for len(got) < f.perWatcher {
-		var ev watch.Event
-		var ok bool
-		select {
-		case ev, ok = <-w.ResultChan():
-			if !ok {
+		// Only the watch's own channel: a select on ctx.Done() as well would lock
+		// that channel, shared by every watcher, once per event in each of them.
+		// Cancelling ctx ends the watch, which closes its channel.
+		ev, ok := <-w.ResultChan()
+		if !ok {
+			if ctx.Err() == nil {
 				f.bad(fmt.Sprintf("watch %d ended early", i))
-				return
 			}
-		case <-ctx.Done():
 			return
 		}
 		now := time.Now()
