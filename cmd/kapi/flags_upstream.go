@@ -34,6 +34,7 @@ func addUpstreamFlags(f *pflag.FlagSet, cfg *server.Config, u *upstreamFlags) {
 	f.BoolVar(&cfg.DisableHTTP2Serving, "disable-http2-serving", false, "if true, HTTP2 serving will be disabled")
 	f.StringVar(&cfg.CertDir, "cert-dir", "", "the directory of the generated certificates and keys when --tls-cert-file is not given (default --data-dir/pki)")
 	f.StringSliceVar(&cfg.DisabledMetrics, "disabled-metrics", nil, "metrics /metrics leaves out, by their full names (an escape hatch for misbehaving metrics)")
+	f.StringVar(&cfg.DebugSocketPath, "debug-socket-path", "", "use an unprotected (no authn/authz) unix-domain socket for profiling with the given path")
 	f.Bool("permit-address-sharing", false, "if true, SO_REUSEADDR will be used when binding the port; Go sets it on every listener, so kapi always does")
 
 	addIgnoredFlags(f)
@@ -54,7 +55,6 @@ func addIgnoredFlags(f *pflag.FlagSet) {
 	ig.Duration("coordinated-leadership-renew-deadline", 10*time.Second, "the deadline for renewing a coordinated leader election lease")
 	ig.Duration("coordinated-leadership-retry-period", 2*time.Second, "the period for retrying to renew a coordinated leader election lease")
 	ig.String("tracing-config-file", "", "file with apiserver tracing configuration")
-	ig.String("debug-socket-path", "", "use an unprotected (no authn/authz) unix-domain socket for profiling with the given path")
 	ig.String("vmodule", "", "comma-separated list of pattern=N settings for file-filtered logging (only works for text log format)")
 	ig.Duration("log-flush-frequency", 5*time.Second, "maximum number of seconds between log flushes; kapi writes every line at once")
 	ig.String("log-json-info-buffer-size", "0", "[Alpha] in JSON format with split output streams, the info messages can be buffered for a while to increase performance")

@@ -26,6 +26,9 @@ type ObservabilityOptions struct {
 	LogLevel *slog.LevelVar
 	// DisabledMetrics are metric names /metrics leaves out (--disabled-metrics).
 	DisabledMetrics []string
+	// DebugSocketPath, when set, serves the profiling and verbosity endpoints on a
+	// unix socket at that path without authentication (--debug-socket-path).
+	DebugSocketPath string
 }
 
 // profiling reports whether the debug endpoints are served.

@@ -80,13 +80,18 @@ func (s *Server) installObservability(mux *http.ServeMux) {
 	if s.cfg.ContentionProfiling {
 		runtime.SetBlockProfileRate(1)
 	}
+	installDebug(mux, s.cfg.LogLevel)
+}
+
+// installDebug adds the profiling and log verbosity endpoints to mux: the secure
+// port's (with --profiling) and the debug socket's.
+func installDebug(mux *http.ServeMux, level *slog.LevelVar) {
 	mux.Handle("/debug/pprof", http.RedirectHandler("/debug/pprof/", http.StatusFound))
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	level := s.cfg.LogLevel
 	if level == nil {
 		level = new(slog.LevelVar) // the default logger's level is not ours to change
 	}

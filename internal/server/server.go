@@ -476,6 +476,12 @@ func (s *Server) Run(ctx context.Context) error {
 	srv.RegisterOnShutdown(s.api.StopWatches)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(tls.NewListener(writebatch.Listener(ln), s.tls)) }()
+	if path := s.cfg.DebugSocketPath; path != "" {
+		// As upstream, a debug socket that cannot be served is logged, not fatal.
+		if err := serveDebugSocket(ctx, path, &s.cfg.ObservabilityOptions); err != nil {
+			slog.Error("not serving the debug socket", "path", path, "err", err)
+		}
+	}
 
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()

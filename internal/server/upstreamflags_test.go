@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,15 +22,24 @@ import (
 )
 
 // TestUpstreamServingFlags drives a server started with --cert-dir,
-// --disable-http2-serving, --delete-collection-workers and --disabled-metrics.
+// --disable-http2-serving, --delete-collection-workers, --disabled-metrics and
+// --debug-socket-path (with --profiling=false).
 func TestUpstreamServingFlags(t *testing.T) {
 	certDir := filepath.Join(t.TempDir(), "certs")
+	socket := filepath.Join(t.TempDir(), "debug.sock")
+	// A stale file where the socket goes, as a crashed server leaves one.
+	if err := os.WriteFile(socket, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noProfiling := false
 	var dataDir string
 	in := servertest.StartWith(t, func(c *server.Config) {
 		c.CertDir = certDir
 		c.DisableHTTP2Serving = true
 		c.DeleteCollectionWorkers = 4
 		c.DisabledMetrics = []string{"apiserver_request_total"}
+		c.DebugSocketPath = socket
+		c.Profiling = &noProfiling
 		dataDir = c.DataDir
 	})
 
@@ -79,6 +89,51 @@ func TestUpstreamServingFlags(t *testing.T) {
 		}
 		if !strings.Contains(string(body), "\napiserver_request_duration_seconds_count") {
 			t.Error("apiserver_request_duration_seconds is missing")
+		}
+	})
+
+	t.Run("debug socket", func(t *testing.T) {
+		unix := &http.Client{Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+			},
+		}}
+		tests := []struct {
+			name, method, url, body string
+			client                  *http.Client
+			wantCode                int
+			wantBody                string
+		}{
+			{name: "profiles without credentials", method: http.MethodGet, url: "http://kapi/debug/pprof/", client: unix,
+				wantCode: http.StatusOK, wantBody: "goroutine"},
+			{name: "a heap profile", method: http.MethodGet, url: "http://kapi/debug/pprof/heap?debug=1", client: unix,
+				wantCode: http.StatusOK, wantBody: "heap profile"},
+			{name: "verbosity", method: http.MethodPut, url: "http://kapi/debug/flags/v", body: "2", client: unix,
+				wantCode: http.StatusOK, wantBody: "successfully set klog.logging.verbosity to 2"},
+			{name: "debug endpoints only", method: http.MethodGet, url: "http://kapi/metrics", client: unix,
+				wantCode: http.StatusNotFound},
+			{name: "secure port without --profiling", method: http.MethodGet, url: in.URL + "/debug/pprof/", client: in.HTTPClient(t),
+				wantCode: http.StatusNotFound},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				req, err := http.NewRequest(tc.method, tc.url, strings.NewReader(tc.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := tc.client.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != tc.wantCode || !strings.Contains(string(body), tc.wantBody) {
+					t.Errorf("%s %s: %d %.200q, want %d containing %q", tc.method, tc.url, resp.StatusCode, body, tc.wantCode, tc.wantBody)
+				}
+			})
 		}
 	})
 
