@@ -34,6 +34,7 @@ func addUpstreamFlags(f *pflag.FlagSet, cfg *server.Config, u *upstreamFlags) {
 	f.BoolVar(&cfg.DisableHTTP2Serving, "disable-http2-serving", false, "if true, HTTP2 serving will be disabled")
 	f.StringVar(&cfg.CertDir, "cert-dir", "", "the directory of the generated certificates and keys when --tls-cert-file is not given (default --data-dir/pki)")
 	f.StringSliceVar(&cfg.DisabledMetrics, "disabled-metrics", nil, "metrics /metrics leaves out, by their full names (an escape hatch for misbehaving metrics)")
+	f.DurationVar(&cfg.ShutdownWatchTerminationGracePeriod, "shutdown-watch-termination-grace-period", 0, "this option, if set, represents the maximum amount of grace period the apiserver will wait for active watch request(s) to drain during the graceful server shutdown window")
 	f.StringVar(&cfg.DebugSocketPath, "debug-socket-path", "", "use an unprotected (no authn/authz) unix-domain socket for profiling with the given path")
 	f.Bool("permit-address-sharing", false, "if true, SO_REUSEADDR will be used when binding the port; Go sets it on every listener, so kapi always does")
 
@@ -50,7 +51,6 @@ func addIgnoredFlags(f *pflag.FlagSet) {
 	ig.Duration("etcd-count-metric-poll-period", time.Minute, "frequency of polling etcd for number of resources per type")
 	ig.Duration("etcd-db-metric-poll-interval", 30*time.Second, "the interval of requests to poll etcd and update metric")
 	ig.Duration("storage-initialization-timeout", time.Minute, "maximum amount of time to wait for storage initialization before declaring apiserver ready")
-	ig.Duration("shutdown-watch-termination-grace-period", 0, "the grace period for open watches to drain at shutdown; kapi ends watches when the shutdown starts")
 	ig.Duration("coordinated-leadership-lease-duration", 15*time.Second, "the duration of the lease used for coordinated leader election")
 	ig.Duration("coordinated-leadership-renew-deadline", 10*time.Second, "the deadline for renewing a coordinated leader election lease")
 	ig.Duration("coordinated-leadership-retry-period", 2*time.Second, "the period for retrying to renew a coordinated leader election lease")

@@ -23,17 +23,19 @@ func TestUpstreamFlagsActedOn(t *testing.T) {
 		{"defaults", nil, func(t *testing.T, cfg server.Config, u upstreamFlags) {
 			if !u.lookup || u.leaseReuseSeconds != 60 || cfg.EtcdHealthcheckTimeout != 2*time.Second ||
 				cfg.EtcdReadycheckTimeout != 2*time.Second || cfg.DeleteCollectionWorkers != 1 || cfg.DisableHTTP2Serving || cfg.CertDir != "" ||
-				cfg.DisabledMetrics != nil || cfg.DebugSocketPath != "" {
+				cfg.DisabledMetrics != nil || cfg.DebugSocketPath != "" || cfg.ShutdownWatchTerminationGracePeriod != 0 {
 				t.Errorf("defaults: %+v, lookup %v, lease reuse %d", cfg, u.lookup, u.leaseReuseSeconds)
 			}
 		}},
 		{"set", []string{"--service-account-lookup=false", "--lease-reuse-duration-seconds=30", "--etcd-healthcheck-timeout=5s",
 			"--etcd-readycheck-timeout=3s", "--delete-collection-workers=4", "--disable-http2-serving", "--cert-dir=/etc/kapi/pki",
-			"--disabled-metrics=a_total,b_seconds", "--debug-socket-path=/run/kapi/debug.sock"},
+			"--disabled-metrics=a_total,b_seconds", "--debug-socket-path=/run/kapi/debug.sock",
+			"--shutdown-watch-termination-grace-period=30s"},
 			func(t *testing.T, cfg server.Config, u upstreamFlags) {
 				if u.lookup || u.leaseReuseSeconds != 30 || cfg.EtcdHealthcheckTimeout != 5*time.Second ||
 					cfg.EtcdReadycheckTimeout != 3*time.Second || cfg.DeleteCollectionWorkers != 4 || !cfg.DisableHTTP2Serving || cfg.CertDir != "/etc/kapi/pki" ||
-					strings.Join(cfg.DisabledMetrics, ",") != "a_total,b_seconds" || cfg.DebugSocketPath != "/run/kapi/debug.sock" {
+					strings.Join(cfg.DisabledMetrics, ",") != "a_total,b_seconds" || cfg.DebugSocketPath != "/run/kapi/debug.sock" ||
+					cfg.ShutdownWatchTerminationGracePeriod != 30*time.Second {
 					t.Errorf("set: %+v, lookup %v, lease reuse %d", cfg, u.lookup, u.leaseReuseSeconds)
 				}
 			}},
@@ -64,7 +66,7 @@ func TestUpstreamFlagsChecked(t *testing.T) {
 			"--etcd-servers-overrides=", "--egress-selector-config-file=", "--permit-address-sharing"}, ""},
 		{"ignored flags of every type", []string{"--watch-cache-sizes=pods#1000,nodes#100", "--default-watch-cache-size=0",
 			"--vmodule=server=4", "--log-flush-frequency=10s", "--allow-metric-labels=m,l='v1,v2'",
-			"--shutdown-watch-termination-grace-period=30s", "--kubelet-read-only-port=0", "--enable-logs-handler=false",
+			"--kubelet-read-only-port=0", "--enable-logs-handler=false",
 			"--aggregator-reject-forwarding-redirect=false", "--tracing-config-file=/etc/tracing.yaml", "--storage-initialization-timeout=2m"}, ""},
 		{"overrides", []string{"--etcd-servers-overrides=/events#https://127.0.0.1:4002"}, "kapi does not support --etcd-servers-overrides"},
 		{"egress selector", []string{"--egress-selector-config-file=/etc/egress.yaml"}, "kapi does not support --egress-selector-config-file"},

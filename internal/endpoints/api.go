@@ -78,16 +78,24 @@ type API struct {
 	encoded encodeCache
 	// listItemBytes is the size of the list item encodings every endpoint keeps.
 	listItemBytes atomic.Int64
-	// watches is cancelled at shutdown (StopWatches) to end every open watch and
-	// upgraded stream.
-	watches    context.Context
-	endWatches context.CancelFunc
+	// watches are the open watches, which StopWatches ends.
+	watches openWatches
+	// streams is cancelled at shutdown (StopWatches) to end every upgraded stream.
+	streams    context.Context
+	endStreams context.CancelFunc
 	// minRequestTimeout is --min-request-timeout (see SetMinRequestTimeout).
 	minRequestTimeout time.Duration
 }
 
-// StopWatches ends every open watch; called when the server shuts down.
-func (a *API) StopWatches() { a.endWatches() }
+// StopWatches ends every upgraded stream and open watch, and the watches that
+// start later; called when the server shuts down. Without grace the watches end at
+// once; with it (--shutdown-watch-termination-grace-period) they end one after
+// another, at least minWatchDrainRate a second, within about grace. It returns once
+// the last watch was ended.
+func (a *API) StopWatches(grace time.Duration) {
+	a.endStreams()
+	a.watches.stop(grace)
+}
 
 // endpoint is one served resource.
 type endpoint struct {
@@ -124,7 +132,7 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 		fieldManagers:     &fieldManagers{build: types},
 		minRequestTimeout: MinRequestTimeout,
 	}
-	a.watches, a.endWatches = context.WithCancel(context.Background())
+	a.streams, a.endStreams = context.WithCancel(context.Background())
 	for _, info := range codecs.SupportedMediaTypes() {
 		if info.MediaType == runtime.ContentTypeJSON {
 			a.jsonInfo = info

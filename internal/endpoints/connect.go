@@ -38,7 +38,7 @@ func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request
 		Name:      info.Name,
 		Path:      subPath(info),
 		Query:     r.URL.Query(),
-		Stop:      a.watches.Done(),
+		Stop:      a.streams.Done(),
 		Error:     a.WriteError,
 	}
 	if connecting && a.admission != nil {

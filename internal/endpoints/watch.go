@@ -76,7 +76,7 @@ func (e *endpoint) watch(w http.ResponseWriter, r *http.Request, ns, name string
 		ctx, cancel = context.WithCancel(r.Context())
 	}
 	defer cancel()
-	defer context.AfterFunc(e.api.watches, cancel)() // registered now, unregistered on return
+	defer e.api.watches.add(cancel)() // registered now, unregistered on return
 	watcher, err := e.store.Watch(ctx, ns, opts)
 	if err != nil {
 		e.api.WriteError(w, r, err)

@@ -32,6 +32,11 @@ type ServingOptions struct {
 	// with Retry-After, instead of closing it at once (clients then see refused
 	// connections rather than a reason to retry elsewhere).
 	ShutdownSendRetryAfter bool
+	// ShutdownWatchTerminationGracePeriod (--shutdown-watch-termination-grace-period)
+	// spreads the end of the open watches at shutdown over this long (at least 200 a
+	// second), so that their clients do not re-watch elsewhere all at once; 0 ends
+	// them together.
+	ShutdownWatchTerminationGracePeriod time.Duration
 	// GoawayChance (--goaway-chance) is the probability of a GOAWAY on an HTTP/2
 	// request, at most 0.02, so that clients of an HA cluster spread over its
 	// instances; 0 sends none.
@@ -61,6 +66,9 @@ func (o *ServingOptions) completeServing() error {
 	}
 	if o.ShutdownDelayDuration < 0 {
 		errs = append(errs, errors.New("--shutdown-delay-duration can not be negative value"))
+	}
+	if o.ShutdownWatchTerminationGracePeriod < 0 {
+		errs = append(errs, errors.New("shutdown-watch-termination-grace-period, if provided, can not be a negative value"))
 	}
 	if err := filters.CheckHSTSDirectives(o.HSTSDirectives); err != nil {
 		errs = append(errs, err)

@@ -473,7 +473,7 @@ func (s *Server) Run(ctx context.Context) error {
 		HTTP2:             s.http2Config(),
 		IdleTimeout:       90 * time.Second,
 	}
-	srv.RegisterOnShutdown(s.api.StopWatches)
+	srv.RegisterOnShutdown(func() { s.api.StopWatches(s.cfg.ShutdownWatchTerminationGracePeriod) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(tls.NewListener(writebatch.Listener(ln), s.tls)) }()
 	if path := s.cfg.DebugSocketPath; path != "" {
@@ -591,6 +591,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		shutdownTimeout = 2 * time.Second
 	}
+	// Paced watches end within about their grace period, which the requests'
+	// timeout comes on top of.
+	shutdownTimeout += s.cfg.ShutdownWatchTerminationGracePeriod
 	slog.Info("graceful shutdown: listener closed, waiting for requests in flight", "timeout", shutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

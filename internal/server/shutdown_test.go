@@ -214,3 +214,71 @@ func TestShutdownWithControllersDenied(t *testing.T) {
 		})
 	}
 }
+
+// TestShutdownWatchTermination: at shutdown the open watches end together, or,
+// with --shutdown-watch-termination-grace-period, one after another at no more
+// than 200 a second; either way every one ends and Run returns.
+func TestShutdownWatchTermination(t *testing.T) {
+	const watches = 60
+	tests := []struct {
+		name  string
+		grace time.Duration
+		// minSpread and maxSpread bound the time between the first watch's end and
+		// the last's.
+		minSpread, maxSpread time.Duration
+	}{
+		{name: "no grace", grace: 0, maxSpread: 200 * time.Millisecond},
+		// 60 watches over 2s would be 30 a second; the floor of 200 a second
+		// spreads them over 59 × 5ms.
+		{name: "2s grace", grace: 2 * time.Second, minSpread: 250 * time.Millisecond, maxSpread: 2 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runServer(t, func(c *server.Config) {
+				c.Controllers = []string{}
+				c.ShutdownWatchTerminationGracePeriod = tc.grace
+			})
+			ended := make(chan time.Time, watches)
+			for range watches {
+				resp, err := r.client.Get(r.url + "/api/v1/namespaces/default/configmaps?watch=1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("watch: %d", resp.StatusCode)
+				}
+				go func() {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					ended <- time.Now()
+				}()
+			}
+			r.stop()
+			var first, last time.Time
+			for i := range watches {
+				select {
+				case at := <-ended:
+					if i == 0 {
+						first = at
+					}
+					last = at
+				case <-time.After(tc.grace + 30*time.Second):
+					t.Fatalf("%d of %d watches ended", i, watches)
+				}
+			}
+			spread := last.Sub(first)
+			t.Logf("the watches ended over %v", spread)
+			if spread < tc.minSpread || spread > tc.maxSpread {
+				t.Errorf("the watches ended over %v, want %v to %v", spread, tc.minSpread, tc.maxSpread)
+			}
+			select {
+			case <-r.done:
+				if r.err != nil {
+					t.Errorf("Run: %v", r.err)
+				}
+			case <-time.After(tc.grace + 10*time.Second):
+				t.Fatal("Run did not return after the watches ended")
+			}
+		})
+	}
+}

@@ -115,7 +115,7 @@ func Start(t testing.TB, chain func(ctx context.Context, e *Env) endpoints.Admis
 		return managedfields.NewTypeConverter(defs, false)
 	})
 	api := endpoints.New(scheme, stores, adm, types)
-	t.Cleanup(api.StopWatches)
+	t.Cleanup(func() { api.StopWatches(0) })
 	var handler http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := request.WithAuditAnnotations(request.WithUser(r.Context(), e.User))
 		api.ServeHTTP(w, r.WithContext(ctx))
