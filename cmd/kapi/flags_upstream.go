@@ -35,6 +35,7 @@ func addUpstreamFlags(f *pflag.FlagSet, cfg *server.Config, u *upstreamFlags) {
 	f.StringVar(&cfg.CertDir, "cert-dir", "", "the directory of the generated certificates and keys when --tls-cert-file is not given (default --data-dir/pki)")
 	f.StringSliceVar(&cfg.DisabledMetrics, "disabled-metrics", nil, "metrics /metrics leaves out, by their full names (an escape hatch for misbehaving metrics)")
 	f.DurationVar(&cfg.ShutdownWatchTerminationGracePeriod, "shutdown-watch-termination-grace-period", 0, "this option, if set, represents the maximum amount of grace period the apiserver will wait for active watch request(s) to drain during the graceful server shutdown window")
+	f.Int64Var(&cfg.MaxConnectionBytesPerSec, "max-connection-bytes-per-sec", 0, "if non-zero, throttle each user connection to this number of bytes/sec; currently only applies to long-running requests")
 	f.StringVar(&cfg.DebugSocketPath, "debug-socket-path", "", "use an unprotected (no authn/authz) unix-domain socket for profiling with the given path")
 	f.Bool("permit-address-sharing", false, "if true, SO_REUSEADDR will be used when binding the port; Go sets it on every listener, so kapi always does")
 
@@ -67,7 +68,6 @@ func addIgnoredFlags(f *pflag.FlagSet) {
 	ig.Bool("enable-logs-handler", false, "if true, install a /logs handler for the apiserver logs")
 	ig.Uint("kubelet-port", 10250, "DEPRECATED: kubelet port")
 	ig.Uint("kubelet-read-only-port", 10255, "DEPRECATED: kubelet read-only port")
-	ig.Int64("max-connection-bytes-per-sec", 0, "if non-zero, throttle each user connection to this number of bytes/sec; currently only applies to long-running requests")
 	ig.String("peer-advertise-ip", "", "if set and the UnknownVersionInteroperabilityProxy feature gate is enabled, this IP will be used by peer kube-apiservers to proxy requests to this kube-apiserver")
 	ig.String("peer-advertise-port", "", "if set and the UnknownVersionInteroperabilityProxy feature gate is enabled, this port will be used by peer kube-apiservers to proxy requests to this kube-apiserver")
 	ig.String("peer-ca-file", "", "if set and the UnknownVersionInteroperabilityProxy feature gate is enabled, this file will be used to verify serving certificates of peer kube-apiservers")

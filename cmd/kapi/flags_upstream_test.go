@@ -23,19 +23,20 @@ func TestUpstreamFlagsActedOn(t *testing.T) {
 		{"defaults", nil, func(t *testing.T, cfg server.Config, u upstreamFlags) {
 			if !u.lookup || u.leaseReuseSeconds != 60 || cfg.EtcdHealthcheckTimeout != 2*time.Second ||
 				cfg.EtcdReadycheckTimeout != 2*time.Second || cfg.DeleteCollectionWorkers != 1 || cfg.DisableHTTP2Serving || cfg.CertDir != "" ||
-				cfg.DisabledMetrics != nil || cfg.DebugSocketPath != "" || cfg.ShutdownWatchTerminationGracePeriod != 0 {
+				cfg.DisabledMetrics != nil || cfg.DebugSocketPath != "" || cfg.ShutdownWatchTerminationGracePeriod != 0 ||
+				cfg.MaxConnectionBytesPerSec != 0 {
 				t.Errorf("defaults: %+v, lookup %v, lease reuse %d", cfg, u.lookup, u.leaseReuseSeconds)
 			}
 		}},
 		{"set", []string{"--service-account-lookup=false", "--lease-reuse-duration-seconds=30", "--etcd-healthcheck-timeout=5s",
 			"--etcd-readycheck-timeout=3s", "--delete-collection-workers=4", "--disable-http2-serving", "--cert-dir=/etc/kapi/pki",
 			"--disabled-metrics=a_total,b_seconds", "--debug-socket-path=/run/kapi/debug.sock",
-			"--shutdown-watch-termination-grace-period=30s"},
+			"--shutdown-watch-termination-grace-period=30s", "--max-connection-bytes-per-sec=65536"},
 			func(t *testing.T, cfg server.Config, u upstreamFlags) {
 				if u.lookup || u.leaseReuseSeconds != 30 || cfg.EtcdHealthcheckTimeout != 5*time.Second ||
 					cfg.EtcdReadycheckTimeout != 3*time.Second || cfg.DeleteCollectionWorkers != 4 || !cfg.DisableHTTP2Serving || cfg.CertDir != "/etc/kapi/pki" ||
 					strings.Join(cfg.DisabledMetrics, ",") != "a_total,b_seconds" || cfg.DebugSocketPath != "/run/kapi/debug.sock" ||
-					cfg.ShutdownWatchTerminationGracePeriod != 30*time.Second {
+					cfg.ShutdownWatchTerminationGracePeriod != 30*time.Second || cfg.MaxConnectionBytesPerSec != 65536 {
 					t.Errorf("set: %+v, lookup %v, lease reuse %d", cfg, u.lookup, u.leaseReuseSeconds)
 				}
 			}},

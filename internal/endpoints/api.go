@@ -85,6 +85,9 @@ type API struct {
 	endStreams context.CancelFunc
 	// minRequestTimeout is --min-request-timeout (see SetMinRequestTimeout).
 	minRequestTimeout time.Duration
+	// maxConnectionBytesPerSec is --max-connection-bytes-per-sec (see
+	// SetMaxConnectionBytesPerSec).
+	maxConnectionBytesPerSec int64
 }
 
 // StopWatches ends every upgraded stream and open watch, and the watches that

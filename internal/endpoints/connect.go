@@ -11,6 +11,11 @@ import (
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
+// SetMaxConnectionBytesPerSec sets --max-connection-bytes-per-sec: when positive,
+// the upgraded streams of connect subresources (exec, attach, portforward, proxy)
+// are throttled to that many bytes a second each way. Set before serving.
+func (a *API) SetMaxConnectionBytesPerSec(n int64) { a.maxConnectionBytesPerSec = n }
+
 // connect serves a connect subresource (pods/log, pods/exec, */proxy...): the
 // subresource returns a handler that streams or proxies the request.
 func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request.Info, sub *registry.Subresource) {
@@ -34,12 +39,13 @@ func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request
 		return
 	}
 	req := registry.ConnectRequest{
-		Namespace: ns,
-		Name:      info.Name,
-		Path:      subPath(info),
-		Query:     r.URL.Query(),
-		Stop:      a.streams.Done(),
-		Error:     a.WriteError,
+		Namespace:      ns,
+		Name:           info.Name,
+		Path:           subPath(info),
+		Query:          r.URL.Query(),
+		Stop:           a.streams.Done(),
+		MaxBytesPerSec: a.maxConnectionBytesPerSec,
+		Error:          a.WriteError,
 	}
 	if connecting && a.admission != nil {
 		// Upstream admits the connect options as the object, with no operation

@@ -45,6 +45,9 @@ type Handler struct {
 	Rewrite bool
 	// Stop, when closed, ends the request and any upgraded stream (server shutdown).
 	Stop <-chan struct{}
+	// MaxBytesPerSec, when positive, throttles an upgraded stream to that many
+	// bytes a second each way (--max-connection-bytes-per-sec).
+	MaxBytesPerSec int64
 	// Error writes errors found before anything was sent.
 	Error ErrorWriter
 }
@@ -158,6 +161,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			return nil
 		}
+	}
+	if upgrade && h.MaxBytesPerSec > 0 {
+		w = throttledWriter{ResponseWriter: w, rate: h.MaxBytesPerSec}
 	}
 	rp.ServeHTTP(w, r.WithContext(ctx))
 }

@@ -311,3 +311,39 @@ func TestHandlerUpgradeRefusedOrMismatched(t *testing.T) {
 		})
 	}
 }
+
+// TestHandlerUpgradeThrottled: with MaxBytesPerSec an upgraded stream moves no more
+// than that many bytes a second each way, and moves them intact.
+func TestHandlerUpgradeThrottled(t *testing.T) {
+	const rate, size = 20000, 30000 // a burst of 20000 at once, the rest half a second later
+	backend := echoBackend(t)
+	u, _ := url.Parse(backend.URL)
+	h := &Handler{
+		Location:         &url.URL{Scheme: "http", Host: u.Host, Path: "/exec"},
+		Transport:        NewBackendTransport(false),
+		UpgradeTransport: func() http.RoundTripper { return NewBackendTransport(true) },
+		UpgradeRequired:  true, MaxBytesPerSec: rate, Error: writeStatus,
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	conn, br, resp := dialUpgrade(t, srv, "/x", "echo")
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("code %d, want 101", resp.StatusCode)
+	}
+	if _, err := br.ReadString('\n'); err != nil { // the backend's query line
+		t.Fatal(err)
+	}
+	line := strings.Repeat("x", size-1) + "\n"
+	start := time.Now()
+	go func() { _, _ = io.WriteString(conn, line) }()
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	echoed, err := br.ReadString('\n')
+	elapsed := time.Since(start)
+	if err != nil || echoed != line {
+		t.Fatalf("echoed %d bytes (%v), want the %d sent", len(echoed), err, size)
+	}
+	if min := 400 * time.Millisecond; elapsed < min {
+		t.Errorf("%d bytes went both ways in %v at %d bytes a second, want at least %v", size, elapsed, rate, min)
+	}
+}

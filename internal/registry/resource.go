@@ -210,6 +210,9 @@ type ConnectRequest struct {
 	Query url.Values
 	// Stop is closed when the server shuts down: streams must end.
 	Stop <-chan struct{}
+	// MaxBytesPerSec, when positive, throttles an upgraded stream to that many bytes
+	// a second each way (--max-connection-bytes-per-sec).
+	MaxBytesPerSec int64
 	// Error writes an error as a Status, for the handler's own failures.
 	Error func(w http.ResponseWriter, r *http.Request, err error)
 }

@@ -37,6 +37,10 @@ type ServingOptions struct {
 	// second), so that their clients do not re-watch elsewhere all at once; 0 ends
 	// them together.
 	ShutdownWatchTerminationGracePeriod time.Duration
+	// MaxConnectionBytesPerSec (--max-connection-bytes-per-sec), when positive,
+	// throttles each upgraded stream (exec, attach, portforward, proxy) to that many
+	// bytes a second each way.
+	MaxConnectionBytesPerSec int64
 	// GoawayChance (--goaway-chance) is the probability of a GOAWAY on an HTTP/2
 	// request, at most 0.02, so that clients of an HA cluster spread over its
 	// instances; 0 sends none.

@@ -331,6 +331,7 @@ func (s *Server) buildHandler() error {
 	s.admission = admissionChain
 	s.api = endpoints.New(scheme, stores, admissionChain, types)
 	s.api.SetMinRequestTimeout(cfg.watchMinTimeout())
+	s.api.SetMaxConnectionBytesPerSec(cfg.MaxConnectionBytesPerSec)
 	s.api.SetResponseCompression(cfg.APIResponseCompression)
 	mux := http.NewServeMux()
 	s.installServiceAccountIssuerDiscovery(mux)

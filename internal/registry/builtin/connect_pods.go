@@ -243,6 +243,7 @@ func (c *connector) kubeletStream(ctx context.Context, req registry.ConnectReque
 		UpgradeTransport: conn.UpgradeTransport,
 		UpgradeRequired:  true,
 		Stop:             req.Stop,
+		MaxBytesPerSec:   req.MaxBytesPerSec,
 		Error:            req.Error,
 	}, nil
 }
@@ -280,6 +281,6 @@ func (c *connector) podProxy(ctx context.Context, req registry.ConnectRequest) (
 func (c *connector) backendProxy(loc *url.URL, req registry.ConnectRequest) http.Handler {
 	return &proxy.Handler{
 		Location: loc, Transport: c.backend, UpgradeTransport: c.backendOnce,
-		Rewrite: true, Stop: req.Stop, Error: req.Error,
+		Rewrite: true, Stop: req.Stop, MaxBytesPerSec: req.MaxBytesPerSec, Error: req.Error,
 	}
 }

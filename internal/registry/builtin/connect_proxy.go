@@ -45,7 +45,7 @@ func (c *connector) nodeProxy(ctx context.Context, req registry.ConnectRequest) 
 	if err := proxy.CheckProxyableHost(ctx, conn.Host); err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
 	}
-	h := &proxy.Handler{Rewrite: true, Stop: req.Stop, Error: req.Error}
+	h := &proxy.Handler{Rewrite: true, Stop: req.Stop, MaxBytesPerSec: req.MaxBytesPerSec, Error: req.Error}
 	if port == "" || port == conn.Port {
 		// The kubelet itself, with the kubelet client's credentials.
 		h.Location = &url.URL{Scheme: conn.Scheme, Host: net.JoinHostPort(conn.Host, conn.Port)}

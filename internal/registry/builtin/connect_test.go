@@ -41,6 +41,13 @@ type connectEnv struct {
 
 func startConnectEnv(t *testing.T) *connectEnv {
 	t.Helper()
+	return startConnectEnvWith(t, nil)
+}
+
+// startConnectEnvWith is startConnectEnv with configure applied to the server's
+// configuration last.
+func startConnectEnvWith(t *testing.T, configure func(*server.Config)) *connectEnv {
+	t.Helper()
 	env := &connectEnv{hostIP: proxytest.NonLoopbackIP()}
 	kubeletHost := "127.0.0.1"
 	if env.hostIP != nil {
@@ -58,6 +65,9 @@ func startConnectEnv(t *testing.T) *connectEnv {
 		c.KubeletPreferredAddressTypes = []string{"InternalIP"}
 		c.AuthorizationModes = []string{"RBAC"}
 		c.TokenAuthFile = tokens
+		if configure != nil {
+			configure(c)
+		}
 	})
 	env.cs = kubernetes.NewForConfigOrDie(env.in.Config)
 	// The pods' service account, unless a controller made it already.
@@ -149,6 +159,33 @@ func TestConnectSubresources(t *testing.T) {
 	t.Run("pod and service proxy", env.testPodAndServiceProxy)
 	t.Run("authorization", env.testAuthorization)
 	t.Run("discovery", env.testDiscovery)
+}
+
+// TestConnectThrottled: with --max-connection-bytes-per-sec an exec stream moves
+// no more than that many bytes a second each way, and moves them intact.
+func TestConnectThrottled(t *testing.T) {
+	const rate, size = 20000, 30000 // a burst of 20000 each way, the rest half a second later
+	env := startConnectEnvWith(t, func(c *server.Config) { c.MaxConnectionBytesPerSec = rate })
+	u, _ := http.NewRequest("POST", env.execURL("exec", "one", "command=cat&stdin=true&stdout=true"), nil)
+	exec, err := remotecommand.NewSPDYExecutor(env.in.Config, "POST", u.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdin := strings.Repeat("x", size-1) + "\n"
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := exec.StreamWithContext(ctx, remotecommand.StreamOptions{Stdin: strings.NewReader(stdin), Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	if want := "exec cat\n" + stdin; out.String() != want {
+		t.Fatalf("stdout has %d bytes, want the %d of the command line and stdin", out.Len(), len(want))
+	}
+	if min := 400 * time.Millisecond; elapsed < min {
+		t.Errorf("the exec moved %d bytes each way in %v at %d bytes a second, want at least %v", size, elapsed, rate, min)
+	}
 }
 
 // testDiscovery compares the connect subresources of /api/v1 with kube-apiserver's.
