@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kapi-dev/kapi/internal/endpoints/discovery"
 	"github.com/kapi-dev/kapi/internal/registry"
@@ -42,4 +45,30 @@ func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Reso
 	mux.Handle("/api/", route)
 	mux.Handle("/apis/", route)
 	return disc
+}
+
+// rootPaths answers / and /index.html, as upstream's index does, with the sorted
+// paths the server serves: fixed, the discovery paths of every group version
+// served now (built-in, custom and aggregated), and each health endpoint with its
+// checks.
+func rootPaths(fixed []string, groups func() *metav1.APIGroupList, health map[string][]healthCheck) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		paths := slices.Clone(fixed)
+		for _, g := range groups().Groups {
+			paths = append(paths, "/apis/"+g.Name)
+			for _, v := range g.Versions {
+				paths = append(paths, "/apis/"+v.GroupVersion)
+			}
+		}
+		for endpoint, checks := range health {
+			paths = append(paths, "/"+endpoint)
+			for _, c := range checks {
+				paths = append(paths, "/"+endpoint+"/"+c.name)
+			}
+		}
+		slices.Sort(paths)
+		body, _ := json.MarshalIndent(metav1.RootPaths{Paths: slices.Compact(paths)}, "", "  ")
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	})
 }

@@ -334,7 +334,9 @@ func (s *Server) buildHandler() error {
 	s.api.SetMaxConnectionBytesPerSec(cfg.MaxConnectionBytesPerSec)
 	s.api.SetResponseCompression(cfg.APIResponseCompression)
 	mux := http.NewServeMux()
-	s.installServiceAccountIssuerDiscovery(mux)
+	// The paths GET / lists besides the discovery and health ones (see rootPaths).
+	listed := append(s.installServiceAccountIssuerDiscovery(mux),
+		"/api", "/api/v1", "/apis", "/apis/", "/metrics", "/openapi/v2", "/openapi/v3", "/openapi/v3/", "/version")
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client, cfg.EtcdHealthcheckTimeout)}}
 	healthzChecks := append(slices.Clone(checks), enc.checks...)
 	// /readyz asks etcd with its own timeout (--etcd-readycheck-timeout).
@@ -367,6 +369,9 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/openapi/v2", s.aggregation.OpenAPIV2(oapi.HandlerV2()))
 	mux.Handle("/openapi/v3", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 	mux.Handle("/openapi/v3/", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
+	index := rootPaths(listed, disc.GroupList, map[string][]healthCheck{"healthz": healthzChecks, "livez": checks, "readyz": readyChecks})
+	mux.Handle("/{$}", index)
+	mux.Handle("/index.html", index)
 
 	if err := s.setupAudit(); err != nil {
 		return err

@@ -168,12 +168,13 @@ func (s *Server) serviceAccountAuthenticators() []authn.Authenticator {
 
 // installServiceAccountIssuerDiscovery serves the OpenID discovery document and key
 // set, which go through authentication and authorization like any non-resource URL.
-func (s *Server) installServiceAccountIssuerDiscovery(mux *http.ServeMux) {
+func (s *Server) installServiceAccountIssuerDiscovery(mux *http.ServeMux) (paths []string) {
 	if s.serviceAccounts == nil || s.serviceAccounts.metadata == nil {
-		return
+		return nil
 	}
 	mux.Handle(serviceaccount.OpenIDConfigPath, s.serviceAccounts.metadata.ConfigurationHandler())
 	mux.Handle(serviceaccount.JWKSPath, s.serviceAccounts.metadata.KeySetHandler())
+	return []string{serviceaccount.OpenIDConfigPath, serviceaccount.JWKSPath}
 }
 
 // storeObjects reads the objects tokens name through the registry stores, from the

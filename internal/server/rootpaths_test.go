@@ -1,0 +1,114 @@
+package server_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kapi-dev/kapi/internal/server/servertest"
+)
+
+// TestRootPaths: GET / and /index.html list the served paths, sorted, as
+// upstream's index does, custom resources' groups included once served; / needs
+// authorization like any non-resource path, and other unknown paths stay 404.
+func TestRootPaths(t *testing.T) {
+	in := servertest.Start(t)
+	get := func(client *http.Client, path string) (int, string, string) {
+		t.Helper()
+		resp, err := client.Get(in.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+	}
+	paths := func(path string) []string {
+		t.Helper()
+		code, contentType, body := get(in.HTTPClient(t), path)
+		if code != http.StatusOK || contentType != "application/json" {
+			t.Fatalf("GET %s: %d %s %.200q", path, code, contentType, body)
+		}
+		var root struct {
+			Paths []string `json:"paths"`
+		}
+		if err := json.Unmarshal([]byte(body), &root); err != nil {
+			t.Fatal(err)
+		}
+		return root.Paths
+	}
+
+	t.Run("listed paths", func(t *testing.T) {
+		got := paths("/")
+		if !slices.IsSorted(got) || len(slices.Compact(slices.Clone(got))) != len(got) {
+			t.Errorf("paths not sorted and unique: %q", got)
+		}
+		for _, want := range []string{"/.well-known/openid-configuration", "/api", "/api/v1", "/apis", "/apis/", "/apis/apps", "/apis/apps/v1",
+			"/apis/autoscaling/v2", "/healthz", "/healthz/etcd", "/livez/ping", "/metrics", "/openapi/v2", "/openapi/v3/", "/openid/v1/jwks",
+			"/readyz/shutdown", "/readyz/poststarthook/rbac/bootstrap-roles", "/version"} {
+			if !slices.Contains(got, want) {
+				t.Errorf("%s is not listed", want)
+			}
+		}
+		for _, unlisted := range []string{"/", "/index.html", "/debug/pprof/", "/healthz/"} {
+			if slices.Contains(got, unlisted) {
+				t.Errorf("%s is listed", unlisted)
+			}
+		}
+		if index := paths("/index.html"); !slices.Equal(index, got) {
+			t.Errorf("/index.html lists %q, want what / lists", index)
+		}
+	})
+
+	t.Run("authorization and unknown paths", func(t *testing.T) {
+		tests := []struct {
+			name     string
+			client   *http.Client
+			path     string
+			wantCode int
+		}{
+			{"anonymous", in.AnonymousClient(t), "/", http.StatusForbidden},
+			{"unknown path", in.HTTPClient(t), "/nope", http.StatusNotFound},
+			{"below index.html", in.HTTPClient(t), "/index.html/x", http.StatusNotFound},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				if code, _, body := get(tc.client, tc.path); code != tc.wantCode {
+					t.Errorf("GET %s: %d %.200q, want %d", tc.path, code, body, tc.wantCode)
+				}
+			})
+		}
+	})
+
+	t.Run("custom resource groups", func(t *testing.T) {
+		crd := `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"widgets.example.com"},
+			"spec":{"group":"example.com","scope":"Namespaced","names":{"plural":"widgets","singular":"widget","kind":"Widget"},
+			"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":{"type":"object"}}}]}}`
+		resp, err := in.HTTPClient(t).Post(in.URL+"/apis/apiextensions.k8s.io/v1/customresourcedefinitions", "application/json", strings.NewReader(crd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("creating the CRD: %d", resp.StatusCode)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			got := paths("/")
+			if slices.Contains(got, "/apis/example.com") && slices.Contains(got, "/apis/example.com/v1") {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the CRD's group is not listed: %q", got)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+}
