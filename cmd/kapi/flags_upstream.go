@@ -139,3 +139,13 @@ func (v versionFlag) print(w io.Writer) bool {
 	}
 	return true
 }
+
+// flagValues returns every flag of fs, name to value as given or defaulted, for
+// /flagz.
+func flagValues(fs *pflag.FlagSet) func() map[string]string {
+	return func() map[string]string {
+		values := map[string]string{}
+		fs.VisitAll(func(f *pflag.Flag) { values[f.Name] = f.Value.String() })
+		return values
+	}
+}

@@ -136,3 +136,20 @@ func TestLogIgnoredFlags(t *testing.T) {
 		t.Errorf("log %q names a flag kapi acts on", got)
 	}
 }
+
+// TestFlagValues: /flagz gets every flag, given or defaulted.
+func TestFlagValues(t *testing.T) {
+	f := pflag.NewFlagSet("kapi", pflag.ContinueOnError)
+	var cfg server.Config
+	var u upstreamFlags
+	addUpstreamFlags(f, &cfg, &u)
+	if err := f.Parse([]string{"--delete-collection-workers=3", "--vmodule=a=2"}); err != nil {
+		t.Fatal(err)
+	}
+	values := flagValues(f)()
+	for name, want := range map[string]string{"delete-collection-workers": "3", "vmodule": "a=2", "service-account-lookup": "true", "cert-dir": ""} {
+		if got, ok := values[name]; !ok || got != want {
+			t.Errorf("%s = %q (listed %v), want %q", name, got, ok, want)
+		}
+	}
+}

@@ -94,6 +94,7 @@ func newCommand() *cobra.Command {
 			cfg.APIResponseCompression = gateOn(featureGates, "APIResponseCompression", true)
 			logFeatureGates(featureGates)
 			logIgnoredFlags(cmd.Flags())
+			cfg.Flagz = flagValues(cmd.Flags())
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 			defer stop()
 			// The first signal starts a graceful shutdown (which --shutdown-delay-duration

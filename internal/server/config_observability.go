@@ -26,6 +26,9 @@ type ObservabilityOptions struct {
 	LogLevel *slog.LevelVar
 	// DisabledMetrics are metric names /metrics leaves out (--disabled-metrics).
 	DisabledMetrics []string
+	// Flagz returns the command line's flags, name to value, for /flagz; nil
+	// shows none.
+	Flagz func() map[string]string
 	// DebugSocketPath, when set, serves the profiling and verbosity endpoints on a
 	// unix socket at that path without authentication (--debug-socket-path).
 	DebugSocketPath string
@@ -65,4 +68,12 @@ func (o *ObservabilityOptions) logger() *slog.Logger {
 		return o.Logger
 	}
 	return slog.Default()
+}
+
+// flagz returns the flags /flagz shows.
+func (o *ObservabilityOptions) flagz() map[string]string {
+	if o.Flagz == nil {
+		return map[string]string{}
+	}
+	return o.Flagz()
 }

@@ -47,28 +47,37 @@ func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Reso
 	return disc
 }
 
-// rootPaths answers / and /index.html, as upstream's index does, with the sorted
-// paths the server serves: fixed, the discovery paths of every group version
-// served now (built-in, custom and aggregated), and each health endpoint with its
-// checks.
-func rootPaths(fixed []string, groups func() *metav1.APIGroupList, health map[string][]healthCheck) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		paths := slices.Clone(fixed)
-		for _, g := range groups().Groups {
-			paths = append(paths, "/apis/"+g.Name)
-			for _, v := range g.Versions {
-				paths = append(paths, "/apis/"+v.GroupVersion)
-			}
+// listedPaths are the paths GET / lists, as upstream's index: fixed, the
+// discovery paths of every group version served now (built-in, custom and
+// aggregated), and each health endpoint with its checks.
+type listedPaths struct {
+	fixed  []string
+	groups func() *metav1.APIGroupList
+	health map[string][]healthCheck
+}
+
+// all returns the listed paths, sorted.
+func (l listedPaths) all() []string {
+	paths := slices.Clone(l.fixed)
+	for _, g := range l.groups().Groups {
+		paths = append(paths, "/apis/"+g.Name)
+		for _, v := range g.Versions {
+			paths = append(paths, "/apis/"+v.GroupVersion)
 		}
-		for endpoint, checks := range health {
-			paths = append(paths, "/"+endpoint)
-			for _, c := range checks {
-				paths = append(paths, "/"+endpoint+"/"+c.name)
-			}
+	}
+	for endpoint, checks := range l.health {
+		paths = append(paths, "/"+endpoint)
+		for _, c := range checks {
+			paths = append(paths, "/"+endpoint+"/"+c.name)
 		}
-		slices.Sort(paths)
-		body, _ := json.MarshalIndent(metav1.RootPaths{Paths: slices.Compact(paths)}, "", "  ")
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(body)
-	})
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths)
+}
+
+// ServeHTTP answers / and /index.html with the listed paths.
+func (l listedPaths) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	body, _ := json.MarshalIndent(metav1.RootPaths{Paths: l.all()}, "", "  ")
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(body)
 }

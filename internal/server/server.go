@@ -50,6 +50,9 @@ import (
 	"github.com/kapi-dev/kapi/internal/writebatch"
 )
 
+// processStart is about when the process started, for /statusz.
+var processStart = time.Now()
+
 // Version is what /version reports: the Kubernetes version kapi implements.
 var Version = version.Info{
 	Major: "1", Minor: "37", GitVersion: "v1.37.2", GitCommit: "kapi", GitTreeState: "clean",
@@ -369,7 +372,12 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/openapi/v2", s.aggregation.OpenAPIV2(oapi.HandlerV2()))
 	mux.Handle("/openapi/v3", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 	mux.Handle("/openapi/v3/", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
-	index := rootPaths(listed, disc.GroupList, map[string][]healthCheck{"healthz": healthzChecks, "livez": checks, "readyz": readyChecks})
+	index := listedPaths{fixed: append(listed, "/flagz"), groups: disc.GroupList,
+		health: map[string][]healthCheck{"healthz": healthzChecks, "livez": checks, "readyz": readyChecks}}
+	// /statusz shows the paths listed before it, as upstream's, installed last.
+	mux.Handle("/statusz", statuszHandler(processStart, statuszPaths(index.all())))
+	index.fixed = append(index.fixed, "/statusz")
+	mux.Handle("/flagz", flagzHandler(cfg.flagz))
 	mux.Handle("/{$}", index)
 	mux.Handle("/index.html", index)
 
