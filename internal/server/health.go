@@ -10,6 +10,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/kapi-dev/kapi/internal/metrics"
 )
 
 // healthCheck is one named check of /healthz, /livez or /readyz.
@@ -20,8 +22,9 @@ type healthCheck struct {
 
 // healthHandler serves one health endpoint with upstream's plain-text format:
 // "ok", or with ?verbose a line per check; ?exclude=<name> skips a check, and
-// /<endpoint>/<name> runs one check alone.
-func healthHandler(endpoint string, checks []healthCheck) http.Handler {
+// /<endpoint>/<name> runs one check alone. The checks run for the whole endpoint
+// are recorded in slis, as upstream records them.
+func healthHandler(endpoint string, checks []healthCheck, slis *metrics.HealthSLIs) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sub := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/"+endpoint), "/")
 		if sub != "" {
@@ -50,7 +53,9 @@ func healthHandler(endpoint string, checks []healthCheck) http.Handler {
 				delete(excluded, c.name)
 				continue
 			}
-			if err := c.check(r); err != nil {
+			err := c.check(r)
+			slis.Observe(c.name, endpoint, err == nil)
+			if err != nil {
 				failed = true
 				fmt.Fprintf(&b, "[-]%s failed: reason withheld\n", c.name)
 			} else {

@@ -19,16 +19,7 @@ func TestRootPaths(t *testing.T) {
 	in := servertest.Start(t)
 	get := func(client *http.Client, path string) (int, string, string) {
 		t.Helper()
-		resp, err := client.Get(in.URL + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
+		return fetch(t, client, in.URL+path)
 	}
 	paths := func(path string) []string {
 		t.Helper()
@@ -52,7 +43,7 @@ func TestRootPaths(t *testing.T) {
 		}
 		for _, want := range []string{"/.well-known/openid-configuration", "/api", "/api/v1", "/apis", "/apis/", "/apis/apps", "/apis/apps/v1",
 			"/apis/autoscaling/v2", "/healthz", "/healthz/etcd", "/livez/ping", "/metrics", "/openapi/v2", "/openapi/v3/", "/openid/v1/jwks",
-			"/readyz/shutdown", "/readyz/poststarthook/rbac/bootstrap-roles", "/version", "/flagz", "/statusz"} {
+			"/readyz/shutdown", "/readyz/poststarthook/rbac/bootstrap-roles", "/version", "/flagz", "/statusz", "/metrics/slis"} {
 			if !slices.Contains(got, want) {
 				t.Errorf("%s is not listed", want)
 			}
@@ -111,4 +102,19 @@ func TestRootPaths(t *testing.T) {
 			time.Sleep(50 * time.Millisecond)
 		}
 	})
+}
+
+// fetch GETs url and returns the status code, Content-Type and body.
+func fetch(t *testing.T, client *http.Client, url string) (int, string, string) {
+	t.Helper()
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(body)
 }

@@ -339,16 +339,18 @@ func (s *Server) buildHandler() error {
 	mux := http.NewServeMux()
 	// The paths GET / lists besides the discovery and health ones (see rootPaths).
 	listed := append(s.installServiceAccountIssuerDiscovery(mux),
-		"/api", "/api/v1", "/apis", "/apis/", "/metrics", "/openapi/v2", "/openapi/v3", "/openapi/v3/", "/version")
+		"/api", "/api/v1", "/apis", "/apis/", "/metrics", "/metrics/slis", "/openapi/v2", "/openapi/v3", "/openapi/v3/", "/version")
+	slis := metrics.NewHealthSLIs(processStart)
+	mux.Handle("/metrics/slis", slis.Handler())
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client, cfg.EtcdHealthcheckTimeout)}}
 	healthzChecks := append(slices.Clone(checks), enc.checks...)
 	// /readyz asks etcd with its own timeout (--etcd-readycheck-timeout).
 	readyEtcd := healthCheck{"etcd", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}
 	readyBase := append([]healthCheck{checks[0], readyEtcd}, enc.checks...)
-	mux.Handle("/healthz", healthHandler("healthz", healthzChecks))
-	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks))
-	mux.Handle("/livez", healthHandler("livez", checks))
-	mux.Handle("/livez/", healthHandler("livez", checks))
+	mux.Handle("/healthz", healthHandler("healthz", healthzChecks, slis))
+	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks, slis))
+	mux.Handle("/livez", healthHandler("livez", checks, slis))
+	mux.Handle("/livez/", healthHandler("livez", checks, slis))
 	readyChecks := append(readyBase, healthCheck{"shutdown", func(*http.Request) error {
 		if s.shuttingDown.Load() {
 			return fmt.Errorf("process is shutting down")
@@ -357,8 +359,8 @@ func (s *Server) buildHandler() error {
 	}},
 		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")},
 		healthCheck{"poststarthook/rbac/bootstrap-roles", flagCheck(&s.rbacBootstrapped, "not finished")})
-	mux.Handle("/readyz", healthHandler("readyz", readyChecks))
-	mux.Handle("/readyz/", healthHandler("readyz", readyChecks))
+	mux.Handle("/readyz", healthHandler("readyz", readyChecks, slis))
+	mux.Handle("/readyz/", healthHandler("readyz", readyChecks, slis))
 	mux.Handle("/version", versionHandler())
 	mux.Handle("/version/", versionHandler())
 	disc := s.installDiscovery(mux, resources)
