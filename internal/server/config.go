@@ -30,8 +30,8 @@ type Config struct {
 	// LeaseReuseDuration is the longest one etcd lease is shared by expiring writes
 	// (--lease-reuse-duration-seconds); 0 means upstream's 60 s.
 	LeaseReuseDuration time.Duration
-	// EtcdHealthcheckTimeout bounds the etcd check of /healthz and /livez, and
-	// EtcdReadycheckTimeout that of /readyz; 0 means upstream's 2 s.
+	// EtcdHealthcheckTimeout bounds the etcd check of /healthz, /livez and /readyz,
+	// and EtcdReadycheckTimeout /readyz's etcd-readiness; 0 means upstream's 2 s.
 	EtcdHealthcheckTimeout, EtcdReadycheckTimeout time.Duration
 	// DeleteCollectionWorkers is how many objects a DELETE of a collection removes
 	// at once (--delete-collection-workers); 0 means 1.

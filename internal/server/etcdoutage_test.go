@@ -133,6 +133,9 @@ func TestEtcdOutage(t *testing.T) {
 	r := runServer(t, func(c *server.Config) {
 		c.EtcdServers = []string{etcd.endpoint()}
 		c.RequestTimeout = requestTimeout
+		// /readyz runs two etcd checks one after the other, as upstream's; with
+		// etcd down each waits its timeout, and both must end within the request's.
+		c.EtcdHealthcheckTimeout, c.EtcdReadycheckTimeout = time.Second, time.Second
 		c.Controllers = []string{}
 	})
 	const cms = "/api/v1/namespaces/default/configmaps"

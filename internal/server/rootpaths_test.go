@@ -43,7 +43,7 @@ func TestRootPaths(t *testing.T) {
 		}
 		for _, want := range []string{"/.well-known/openid-configuration", "/api", "/api/v1", "/apis", "/apis/", "/apis/apps", "/apis/apps/v1",
 			"/apis/autoscaling/v2", "/healthz", "/healthz/etcd", "/livez/ping", "/metrics", "/openapi/v2", "/openapi/v3/", "/openid/v1/jwks",
-			"/readyz/shutdown", "/readyz/poststarthook/rbac/bootstrap-roles", "/version", "/flagz", "/statusz", "/metrics/slis"} {
+			"/readyz/shutdown", "/readyz/poststarthook/rbac/bootstrap-roles", "/version", "/flagz", "/statusz", "/metrics/slis", "/readyz/etcd-readiness"} {
 			if !slices.Contains(got, want) {
 				t.Errorf("%s is not listed", want)
 			}

@@ -344,21 +344,24 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/metrics/slis", slis.Handler())
 	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client, cfg.EtcdHealthcheckTimeout)}}
 	healthzChecks := append(slices.Clone(checks), enc.checks...)
-	// /readyz asks etcd with its own timeout (--etcd-readycheck-timeout).
-	readyEtcd := healthCheck{"etcd", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}
-	readyBase := append([]healthCheck{checks[0], readyEtcd}, enc.checks...)
+	// /readyz has upstream's two etcd checks: etcd's as everywhere, and
+	// etcd-readiness with its own timeout (--etcd-readycheck-timeout).
+	readyEtcd := healthCheck{"etcd-readiness", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}
+	readyBase := append(append(slices.Clone(checks), readyEtcd), enc.checks...)
 	mux.Handle("/healthz", healthHandler("healthz", healthzChecks, slis))
 	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks, slis))
 	mux.Handle("/livez", healthHandler("livez", checks, slis))
 	mux.Handle("/livez/", healthHandler("livez", checks, slis))
-	readyChecks := append(readyBase, healthCheck{"shutdown", func(*http.Request) error {
-		if s.shuttingDown.Load() {
-			return fmt.Errorf("process is shutting down")
-		}
-		return nil
-	}},
+	// Upstream's order: the start-up hooks, then the shutdown check last.
+	readyChecks := append(readyBase,
 		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")},
-		healthCheck{"poststarthook/rbac/bootstrap-roles", flagCheck(&s.rbacBootstrapped, "not finished")})
+		healthCheck{"poststarthook/rbac/bootstrap-roles", flagCheck(&s.rbacBootstrapped, "not finished")},
+		healthCheck{"shutdown", func(*http.Request) error {
+			if s.shuttingDown.Load() {
+				return fmt.Errorf("process is shutting down")
+			}
+			return nil
+		}})
 	mux.Handle("/readyz", healthHandler("readyz", readyChecks, slis))
 	mux.Handle("/readyz/", healthHandler("readyz", readyChecks, slis))
 	mux.Handle("/version", versionHandler())
