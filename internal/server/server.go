@@ -337,7 +337,7 @@ func (s *Server) buildHandler() error {
 	s.api.SetMaxConnectionBytesPerSec(cfg.MaxConnectionBytesPerSec)
 	s.api.SetResponseCompression(cfg.APIResponseCompression)
 	mux := http.NewServeMux()
-	// The paths GET / lists besides the discovery and health ones (see rootPaths).
+	// The paths GET / lists besides the discovery and health ones (listedPaths).
 	listed := append(s.installServiceAccountIssuerDiscovery(mux),
 		"/api", "/api/v1", "/apis", "/apis/", "/metrics", "/metrics/slis", "/openapi/v2", "/openapi/v3", "/openapi/v3/", "/version")
 	slis := metrics.NewHealthSLIs(processStart)
@@ -377,11 +377,9 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/openapi/v2", s.aggregation.OpenAPIV2(oapi.HandlerV2()))
 	mux.Handle("/openapi/v3", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 	mux.Handle("/openapi/v3/", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
-	index := listedPaths{fixed: append(listed, "/flagz"), groups: disc.GroupList,
+	index := listedPaths{fixed: append(listed, "/flagz", "/statusz"), groups: disc.GroupList,
 		health: map[string][]healthCheck{"healthz": healthzChecks, "livez": checks, "readyz": readyChecks}}
-	// /statusz shows the paths listed before it, as upstream's, installed last.
 	mux.Handle("/statusz", statuszHandler(processStart, statuszPaths(index.all())))
-	index.fixed = append(index.fixed, "/statusz")
 	mux.Handle("/flagz", flagzHandler(cfg.flagz))
 	mux.Handle("/{$}", index)
 	mux.Handle("/index.html", index)

@@ -50,13 +50,14 @@ type flagzObject struct {
 }
 
 // statuszPaths are the top-level folders of listed that /statusz shows: the
-// debugging endpoints, not the API's.
+// debugging endpoints, not the API's, nor /statusz itself (upstream's lists the
+// paths installed before it).
 func statuszPaths(listed []string) []string {
 	var out []string
 	for _, p := range listed {
 		folder, _, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
 		switch folder {
-		case "", "api", "apis", "openid", "openapi", ".well-known":
+		case "", "api", "apis", "openid", "openapi", ".well-known", "statusz":
 			continue
 		}
 		out = append(out, "/"+folder)
