@@ -21,7 +21,6 @@ func addClusterFlags(f *pflag.FlagSet, cfg *server.Config, featureGates *map[str
 	f.Var(newFeatureGates(featureGates), "feature-gates", "a set of key=value pairs of kube-apiserver feature gates; kapi acts on APIResponseCompression (default true) and otherwise implements the features of v1.37's defaults, logging the gates it ignores")
 	cfg.DefaultNotReadyTolerationSeconds = f.Int64("default-not-ready-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for notReady:NoExecute that is added by default to every pod that does not already have such a toleration")
 	cfg.DefaultUnreachableTolerationSeconds = f.Int64("default-unreachable-toleration-seconds", 300, "indicates the tolerationSeconds of the toleration for unreachable:NoExecute that is added by default to every pod that does not already have such a toleration")
-	f.Duration("livez-grace-period", 0, "the time /livez may take to pass after start; accepted and unused, as kapi's /livez (ping, etcd) has no start-up hooks to wait for")
 	f.String("external-hostname", "", "the hostname to use when generating externalized URLs for this server; accepted and unused, as kapi generates none")
 	f.Int("apiserver-count", 1, "the number of apiservers running in the cluster, must be a positive number")
 	_ = f.MarkDeprecated("apiserver-count", "apiserver-count is deprecated and will be removed in a future version.")

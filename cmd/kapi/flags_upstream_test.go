@@ -24,19 +24,21 @@ func TestUpstreamFlagsActedOn(t *testing.T) {
 			if !u.lookup || u.leaseReuseSeconds != 60 || cfg.EtcdHealthcheckTimeout != 2*time.Second ||
 				cfg.EtcdReadycheckTimeout != 2*time.Second || cfg.DeleteCollectionWorkers != 1 || cfg.DisableHTTP2Serving || cfg.CertDir != "" ||
 				cfg.DisabledMetrics != nil || cfg.DebugSocketPath != "" || cfg.ShutdownWatchTerminationGracePeriod != 0 ||
-				cfg.MaxConnectionBytesPerSec != 0 {
+				cfg.MaxConnectionBytesPerSec != 0 || cfg.StorageInitializationTimeout != time.Minute {
 				t.Errorf("defaults: %+v, lookup %v, lease reuse %d", cfg, u.lookup, u.leaseReuseSeconds)
 			}
 		}},
 		{"set", []string{"--service-account-lookup=false", "--lease-reuse-duration-seconds=30", "--etcd-healthcheck-timeout=5s",
 			"--etcd-readycheck-timeout=3s", "--delete-collection-workers=4", "--disable-http2-serving", "--cert-dir=/etc/kapi/pki",
 			"--disabled-metrics=a_total,b_seconds", "--debug-socket-path=/run/kapi/debug.sock",
-			"--shutdown-watch-termination-grace-period=30s", "--max-connection-bytes-per-sec=65536"},
+			"--shutdown-watch-termination-grace-period=30s", "--max-connection-bytes-per-sec=65536",
+			"--storage-initialization-timeout=2m"},
 			func(t *testing.T, cfg server.Config, u upstreamFlags) {
 				if u.lookup || u.leaseReuseSeconds != 30 || cfg.EtcdHealthcheckTimeout != 5*time.Second ||
 					cfg.EtcdReadycheckTimeout != 3*time.Second || cfg.DeleteCollectionWorkers != 4 || !cfg.DisableHTTP2Serving || cfg.CertDir != "/etc/kapi/pki" ||
 					strings.Join(cfg.DisabledMetrics, ",") != "a_total,b_seconds" || cfg.DebugSocketPath != "/run/kapi/debug.sock" ||
-					cfg.ShutdownWatchTerminationGracePeriod != 30*time.Second || cfg.MaxConnectionBytesPerSec != 65536 {
+					cfg.ShutdownWatchTerminationGracePeriod != 30*time.Second || cfg.MaxConnectionBytesPerSec != 65536 ||
+					cfg.StorageInitializationTimeout != 2*time.Minute {
 					t.Errorf("set: %+v, lookup %v, lease reuse %d", cfg, u.lookup, u.leaseReuseSeconds)
 				}
 			}},
@@ -68,7 +70,7 @@ func TestUpstreamFlagsChecked(t *testing.T) {
 		{"ignored flags of every type", []string{"--watch-cache-sizes=pods#1000,nodes#100", "--default-watch-cache-size=0",
 			"--vmodule=server=4", "--log-flush-frequency=10s", "--allow-metric-labels=m,l='v1,v2'",
 			"--kubelet-read-only-port=0", "--enable-logs-handler=false",
-			"--aggregator-reject-forwarding-redirect=false", "--tracing-config-file=/etc/tracing.yaml", "--storage-initialization-timeout=2m"}, ""},
+			"--aggregator-reject-forwarding-redirect=false", "--tracing-config-file=/etc/tracing.yaml"}, ""},
 		{"overrides", []string{"--etcd-servers-overrides=/events#https://127.0.0.1:4002"}, "kapi does not support --etcd-servers-overrides"},
 		{"egress selector", []string{"--egress-selector-config-file=/etc/egress.yaml"}, "kapi does not support --egress-selector-config-file"},
 		{"another version", []string{"--emulated-version=1.36"}, "kapi supports only --emulated-version=1.37"},

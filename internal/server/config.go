@@ -36,6 +36,10 @@ type Config struct {
 	// DeleteCollectionWorkers is how many objects a DELETE of a collection removes
 	// at once (--delete-collection-workers); 0 means 1.
 	DeleteCollectionWorkers int
+	// StorageInitializationTimeout (--storage-initialization-timeout) is the most
+	// /readyz waits for the watch caches' first lists (storage-readiness); 0 means
+	// upstream's minute.
+	StorageInitializationTimeout time.Duration
 	// CertDir holds the generated certificates and keys when --tls-cert-file is not
 	// given (--cert-dir); empty means DataDir/pki.
 	CertDir string
@@ -149,4 +153,12 @@ func firstServiceIP(n *net.IPNet) net.IP {
 		}
 	}
 	return ip
+}
+
+// storageInitializationTimeout is StorageInitializationTimeout or its default.
+func (c *Config) storageInitializationTimeout() time.Duration {
+	if c.StorageInitializationTimeout <= 0 {
+		return time.Minute
+	}
+	return c.StorageInitializationTimeout
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 )
 
 // ObservabilityOptions configure logging, /metrics and the debug endpoints, as
@@ -29,6 +30,9 @@ type ObservabilityOptions struct {
 	// Flagz returns the command line's flags, name to value, for /flagz; nil
 	// shows none.
 	Flagz func() map[string]string
+	// logWriter is the destination ConfigureLogging logs to, watched by the "log"
+	// health check; nil for a logger built elsewhere.
+	logWriter *watchedWriter
 	// DebugSocketPath, when set, serves the profiling and verbosity endpoints on a
 	// unix socket at that path without authentication (--debug-socket-path).
 	DebugSocketPath string
@@ -49,6 +53,8 @@ func (o *ObservabilityOptions) ConfigureLogging(w io.Writer) error {
 	o.LogLevel = new(slog.LevelVar)
 	o.LogLevel.Set(verbosityLevel(o.Verbosity))
 	opts := &slog.HandlerOptions{Level: o.LogLevel}
+	o.logWriter = &watchedWriter{w: w}
+	w = o.logWriter
 	var h slog.Handler
 	switch o.LoggingFormat {
 	case "", "text":
@@ -61,6 +67,15 @@ func (o *ObservabilityOptions) ConfigureLogging(w io.Writer) error {
 	o.Logger = slog.New(h)
 	slog.SetDefault(o.Logger)
 	return nil
+}
+
+// logCheck is the "log" health check: it fails while writing the log has been
+// blocked for longer than logBlockedAfter.
+func (o *ObservabilityOptions) logCheck(*http.Request) error {
+	if o.logWriter == nil {
+		return nil
+	}
+	return o.logWriter.check(logBlockedAfter)
 }
 
 func (o *ObservabilityOptions) logger() *slog.Logger {

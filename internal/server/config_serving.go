@@ -27,6 +27,10 @@ type ServingOptions struct {
 	// serving after SIGTERM with /readyz failing, so that load balancers stop sending
 	// it traffic before it stops listening.
 	ShutdownDelayDuration time.Duration
+	// LivezGracePeriod (--livez-grace-period) is how long after start /livez passes
+	// whatever the start-up hooks say, so that a liveness probe does not restart a
+	// server still starting; /healthz and /readyz wait for them.
+	LivezGracePeriod time.Duration
 	// ShutdownSendRetryAfter (--shutdown-send-retry-after) keeps the listener open
 	// after the delay until in-flight requests drained, answering new requests 429
 	// with Retry-After, instead of closing it at once (clients then see refused
@@ -70,6 +74,9 @@ func (o *ServingOptions) completeServing() error {
 	}
 	if o.ShutdownDelayDuration < 0 {
 		errs = append(errs, errors.New("--shutdown-delay-duration can not be negative value"))
+	}
+	if o.LivezGracePeriod < 0 {
+		errs = append(errs, errors.New("--livez-grace-period can not be a negative value"))
 	}
 	if o.ShutdownWatchTerminationGracePeriod < 0 {
 		errs = append(errs, errors.New("shutdown-watch-termination-grace-period, if provided, can not be a negative value"))

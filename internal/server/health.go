@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -101,17 +103,57 @@ func writePlain(w http.ResponseWriter, code int, body string) {
 func ping(*http.Request) error { return nil }
 
 // etcdCheck reads a key within timeout (0 means upstream's 2 s) to prove etcd
-// answers.
+// answers. As upstream's, it probes at most once per half timeout and answers
+// checks in between with the last probe's result, so that health probes at any rate
+// cost etcd at most two reads a timeout; each endpoint's check of that name shares it.
 func etcdCheck(c *clientv3.Client, timeout time.Duration) func(*http.Request) error {
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
-	return func(r *http.Request) error {
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	p := &rateLimitedProbe{interval: timeout / 2, last: errNotProbed, probe: func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
 		_, err := c.Get(ctx, "health", clientv3.WithCountOnly())
 		return err
+	}}
+	return func(*http.Request) error { return p.check(time.Now()) }
+}
+
+// errNotProbed answers a check while the first probe is still on its way.
+var errNotProbed = errors.New("etcd not probed yet")
+
+// rateLimitedProbe runs probe at most once per interval.
+type rateLimitedProbe struct {
+	interval time.Duration
+	probe    func() error
+
+	mu sync.Mutex
+	// next is when the next probe may start.
+	next time.Time
+	// last is the result of the latest-started probe that finished, started at
+	// lastStart.
+	last      error
+	lastStart time.Time
+}
+
+// check probes, or within interval of the last probe's start returns the last
+// result.
+func (p *rateLimitedProbe) check(now time.Time) error {
+	p.mu.Lock()
+	if now.Before(p.next) {
+		err := p.last
+		p.mu.Unlock()
+		return err
 	}
+	p.next = now.Add(p.interval)
+	p.mu.Unlock()
+	err := p.probe()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !now.Before(p.lastStart) {
+		p.last, p.lastStart = err, now
+	}
+	return err
 }
 
 // flagCheck passes while flag is true; msg explains a failure.

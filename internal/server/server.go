@@ -104,8 +104,9 @@ type Server struct {
 	certs *servingCerts
 	// shuttingDown is true once the server was told to stop: /readyz fails.
 	shuttingDown atomic.Bool
-	// rbacBootstrapped is true once the bootstrap RBAC policy is in storage.
-	rbacBootstrapped atomic.Bool
+	// hooks are the start-up stages the health endpoints report by upstream's
+	// post-start hook names.
+	hooks *startHooks
 	// ready is true once bootstrap finished and false again from shutdown on.
 	ready atomic.Bool
 	// notAccepting is closed once the shutdown delay is over; with
@@ -342,26 +343,29 @@ func (s *Server) buildHandler() error {
 		"/api", "/api/v1", "/apis", "/apis/", "/metrics", "/metrics/slis", "/openapi/v2", "/openapi/v3", "/openapi/v3/", "/version")
 	slis := metrics.NewHealthSLIs(processStart)
 	mux.Handle("/metrics/slis", slis.Handler())
-	checks := []healthCheck{{"ping", ping}, {"etcd", etcdCheck(s.client, cfg.EtcdHealthcheckTimeout)}}
-	healthzChecks := append(slices.Clone(checks), enc.checks...)
-	// /readyz has upstream's two etcd checks: etcd's as everywhere, and
-	// etcd-readiness with its own timeout (--etcd-readycheck-timeout).
-	readyEtcd := healthCheck{"etcd-readiness", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}
-	readyBase := append(append(slices.Clone(checks), readyEtcd), enc.checks...)
+	// Upstream's checks: ping, log and etcd everywhere, then the start-up hooks
+	// (starthooks.go); the KMS providers' check on /healthz and /readyz only;
+	// /readyz adds the etcd readiness check and informer-sync before the hooks and
+	// the shutdown check last.
+	base := []healthCheck{{"ping", ping}, {"log", cfg.logCheck}, {"etcd", etcdCheck(s.client, cfg.EtcdHealthcheckTimeout)}}
+	s.hooks = newStartHooks(!cfg.PriorityAndFairnessDisabled)
+	hookChecks := s.hooks.checks(processStart, 0)
+	healthzChecks := slices.Concat(base, enc.checks, hookChecks)
+	livezChecks := slices.Concat(base, s.hooks.checks(processStart, cfg.LivezGracePeriod))
+	// etcd-readiness has its own timeout (--etcd-readycheck-timeout).
+	readyChecks := slices.Concat(base, []healthCheck{{"etcd-readiness", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}}, enc.checks)
+	readyChecks = append(readyChecks, healthCheck{"informer-sync", flagCheck(&s.ready, "informers not synced")})
+	readyChecks = append(readyChecks, hookChecks...)
+	readyChecks = append(readyChecks, healthCheck{"shutdown", func(*http.Request) error {
+		if s.shuttingDown.Load() {
+			return fmt.Errorf("process is shutting down")
+		}
+		return nil
+	}})
 	mux.Handle("/healthz", healthHandler("healthz", healthzChecks, slis))
 	mux.Handle("/healthz/", healthHandler("healthz", healthzChecks, slis))
-	mux.Handle("/livez", healthHandler("livez", checks, slis))
-	mux.Handle("/livez/", healthHandler("livez", checks, slis))
-	// Upstream's order: the start-up hooks, then the shutdown check last.
-	readyChecks := append(readyBase,
-		healthCheck{"poststarthook/bootstrap-controller", flagCheck(&s.ready, "not finished")},
-		healthCheck{"poststarthook/rbac/bootstrap-roles", flagCheck(&s.rbacBootstrapped, "not finished")},
-		healthCheck{"shutdown", func(*http.Request) error {
-			if s.shuttingDown.Load() {
-				return fmt.Errorf("process is shutting down")
-			}
-			return nil
-		}})
+	mux.Handle("/livez", healthHandler("livez", livezChecks, slis))
+	mux.Handle("/livez/", healthHandler("livez", livezChecks, slis))
 	mux.Handle("/readyz", healthHandler("readyz", readyChecks, slis))
 	mux.Handle("/readyz/", healthHandler("readyz", readyChecks, slis))
 	mux.Handle("/version", versionHandler())
@@ -378,7 +382,7 @@ func (s *Server) buildHandler() error {
 	mux.Handle("/openapi/v3", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 	mux.Handle("/openapi/v3/", s.aggregation.OpenAPIV3(oapi.HandlerV3()))
 	index := listedPaths{fixed: append(listed, "/flagz", "/statusz"), groups: disc.GroupList,
-		health: map[string][]healthCheck{"healthz": healthzChecks, "livez": checks, "readyz": readyChecks}}
+		health: map[string][]healthCheck{"healthz": healthzChecks, "livez": livezChecks, "readyz": readyChecks}}
 	mux.Handle("/statusz", statuszHandler(processStart, statuszPaths(index.all())))
 	mux.Handle("/flagz", flagzHandler(cfg.flagz))
 	mux.Handle("/{$}", index)
@@ -503,7 +507,9 @@ func (s *Server) Run(ctx context.Context) error {
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	defer stopBackground()
 	go compactLoop(bgCtx, s.client, s.cfg.EtcdCompactionInterval)
+	go s.awaitStorageReadiness(bgCtx, s.cfg.storageInitializationTimeout())
 	s.admission.Run(bgCtx)
+	s.hooks.finish(hookAdmissionInitializer, hookGenericInformers)
 	hostname, _ := os.Hostname()
 	boot := bootstrap.New(bootstrap.Config{
 		Stores:           func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
@@ -531,30 +537,41 @@ func (s *Server) Run(ctx context.Context) error {
 		_ = srv.Close()
 		return err
 	}
+	// boot.Start made the system namespaces, the kube-system ConfigMaps, the identity
+	// lease, the priority classes, the kubernetes Service and its ServiceCIDR, and
+	// the local APIServices; boot.Run renews the lease and collects expired ones.
+	s.hooks.finish(hookSystemNamespaces, hookAuthenticationInfo, hookLegacyTokenTracking, hookIdentityLease,
+		hookPriorityClasses, hookServiceCIDR, hookBootstrapController, hookAutoregistration)
 	go boot.Run(bgCtx)
+	s.hooks.finish(hookIdentityLeaseGC)
 	if err := s.startNodePortRepair(ctx, bgCtx); err != nil {
 		<-rbacDone
 		_ = srv.Close()
 		return err
 	}
+	s.hooks.finish(hookServiceIPRepair)
 	if err := <-rbacDone; err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("bootstrap RBAC policy: %w", err)
 	}
-	s.rbacBootstrapped.Store(true)
+	s.hooks.finish(hookRBACBootstrap)
 	if err := s.startFlowControl(ctx, bgCtx); err != nil {
 		_ = srv.Close()
 		return err
 	}
+	s.hooks.finish(hookFlowControlProducer, hookFlowControlConsumer, hookFlowControlFilter, hookObjectCountTracker, hookMaxInFlightFilter)
 	if err := s.customResources.Start(bgCtx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("serving custom resources: %w", err)
 	}
+	s.hooks.finish(hookCRDInformers, hookCRDControllers, hookCRDInformerSynced)
 	defer s.aggregation.shutdown()
 	if err := s.aggregation.Start(bgCtx); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("starting the aggregator: %w", err)
 	}
+	s.hooks.finish(hookProxyClientCert, hookAggregatorInformers, hookLocalAvailability, hookRemoteAvailability,
+		hookAPIServiceRegistration, hookAPIServiceDiscovery, autoregisterCompletion, hookAPIServiceOpenAPI, hookAPIServiceOpenAPIV3)
 	syncCtx, cancelSync := context.WithTimeout(ctx, time.Minute)
 	err = s.startRBAC(bgCtx, syncCtx)
 	cancelSync()

@@ -101,6 +101,7 @@ func TestServingOptionsValidation(t *testing.T) {
 		{"request timeout", server.ServingOptions{RequestTimeout: -time.Second}, "--request-timeout can not be negative value"},
 		{"min request timeout", server.ServingOptions{MinRequestTimeout: &negative}, "--min-request-timeout can not be negative value"},
 		{"shutdown delay", server.ServingOptions{ShutdownDelayDuration: -time.Second}, "--shutdown-delay-duration can not be negative value"},
+		{"livez grace period", server.ServingOptions{LivezGracePeriod: -time.Second}, "--livez-grace-period can not be a negative value"},
 		{"watch termination grace", server.ServingOptions{ShutdownWatchTerminationGracePeriod: -time.Second}, "shutdown-watch-termination-grace-period, if provided, can not be a negative value"},
 		{"goaway chance above 0.02", server.ServingOptions{GoawayChance: 0.03}, "--goaway-chance can not be less than 0 or greater than 0.02"},
 		{"negative goaway chance", server.ServingOptions{GoawayChance: -0.01}, "--goaway-chance can not be less than 0 or greater than 0.02"},

@@ -66,18 +66,3 @@ func TestHealthSLIs(t *testing.T) {
 		t.Error("/metrics serves the health SLIs; upstream serves them at /metrics/slis only")
 	}
 }
-
-// TestReadyzChecks: /readyz runs upstream's etcd checks, etcd and etcd-readiness,
-// in upstream's order with the shutdown check last.
-func TestReadyzChecks(t *testing.T) {
-	in := servertest.Start(t)
-	code, _, body := fetch(t, in.HTTPClient(t), in.URL+"/readyz?verbose")
-	want := "[+]ping ok\n[+]etcd ok\n[+]etcd-readiness ok\n[+]poststarthook/bootstrap-controller ok\n" +
-		"[+]poststarthook/rbac/bootstrap-roles ok\n[+]shutdown ok\nreadyz check passed\n"
-	if code != http.StatusOK || body != want {
-		t.Errorf("GET /readyz?verbose: %d\n%s\nwant 200\n%s", code, body, want)
-	}
-	if code, _, body := fetch(t, in.HTTPClient(t), in.URL+"/readyz/etcd-readiness"); code != http.StatusOK || body != "ok" {
-		t.Errorf("GET /readyz/etcd-readiness: %d %q, want 200 ok", code, body)
-	}
-}

@@ -80,7 +80,9 @@ func TestEncryptionProviderConfig(t *testing.T) {
 		{name: "write encrypted", args: []string{"--encryption-provider-config", cfg}, run: func(t *testing.T, k *kubectlRunner) {
 			k.ok(t, "create", "secret", "generic", "enc", "--from-literal=password=s3cret")
 		}},
-		{name: "no configuration cannot read it", run: func(t *testing.T, k *kubectlRunner) {
+		// The secrets' watch cache cannot load its first list, so /readyz waits for
+		// storage readiness until --storage-initialization-timeout, as upstream's.
+		{name: "no configuration cannot read it", args: []string{"--storage-initialization-timeout=2s"}, run: func(t *testing.T, k *kubectlRunner) {
 			r := k.run(t, "", "get", "secret", "enc", "-o", "name")
 			if r.err == nil || !strings.Contains(r.stderr, "Internal error occurred: identity transformer tried to read encrypted data") {
 				t.Fatalf("get without the key: %v\n%s", r.err, r.stderr)

@@ -166,18 +166,24 @@ func retried(ctx context.Context, st step) error {
 	return fmt.Errorf("bootstrap %s: %w", st.name, err)
 }
 
-// Run keeps the identity lease renewed and, once the server is ready, this
-// instance's master lease and the endpoints current until ctx ends.
+// Run keeps the identity lease renewed, deletes expired identity leases of other
+// instances (now and every IdentityLeaseGCPeriod) and, once the server is ready,
+// keeps this instance's master lease and the endpoints current until ctx ends.
 func (c *Controller) Run(ctx context.Context) {
 	go c.runEndpoints(ctx)
-	t := time.NewTicker(10 * time.Second)
-	defer t.Stop()
+	c.collectIdentityLeases(ctx)
+	renew := time.NewTicker(10 * time.Second)
+	defer renew.Stop()
+	gc := time.NewTicker(IdentityLeaseGCPeriod)
+	defer gc.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-renew.C:
 			_ = c.renewLease(ctx)
+		case <-gc.C:
+			c.collectIdentityLeases(ctx)
 		}
 	}
 }

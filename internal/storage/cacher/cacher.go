@@ -216,6 +216,17 @@ func (c *Cacher) Stop() {
 // or cut off by a relist after the etcd watch failed.
 func (c *Cacher) TerminatedWatchers() int64 { return c.terminated.Load() }
 
+// Ready reports whether the cache holds its first list, so that it serves reads
+// and watches from memory.
+func (c *Cacher) Ready() bool {
+	select {
+	case <-c.readyCh:
+		return true
+	default:
+		return false
+	}
+}
+
 // Len returns the number of objects in the cache.
 func (c *Cacher) Len() int {
 	c.mu.RLock()
