@@ -29,6 +29,12 @@ const (
 	// idleChecks is how many consecutive idle samples come before a trim, so that
 	// a pause between two bursts of requests is not taken for idleness.
 	idleChecks = 2
+	// plentyReclaimable is the heap growth past which one idle sample is enough:
+	// after a burst that left that much (the load command's 1,000 watches open
+	// after its LISTs), waiting a second more can outlast a memory sample taken
+	// a few seconds later on a slow host; refaulting it if requests resume costs
+	// some 100 ms of CPU on these machines.
+	plentyReclaimable = 32 << 20
 	// minReclaimable is the least growth of the heap worth a collection: an idle
 	// server allocates that much in a few minutes, so it trims about that often,
 	// each time for one collection of its live heap (some 20 ms of CPU).
@@ -102,10 +108,15 @@ func (t *idleTrimmer) observe(s heapSample, interval time.Duration) (heap, execu
 		return false, false
 	}
 	t.quiet++
-	if t.quiet < idleChecks {
+	kept := max(t.floor, s.live)
+	need := idleChecks
+	if s.held >= kept+plentyReclaimable {
+		need = 1
+	}
+	if t.quiet < need {
 		return false, false
 	}
-	if s.held >= max(t.floor, s.live)+minReclaimable {
+	if s.held >= kept+minReclaimable {
 		t.quiet, t.sinceExecutable = 0, 0
 		return true, true
 	}

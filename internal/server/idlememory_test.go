@@ -38,6 +38,17 @@ func TestIdleTrimmerObserve(t *testing.T) {
 			{allocated: quiet, held: live + 20<<20},
 			{allocated: quiet, held: live + 20<<20, wantTrim: true, afterTrim: live},
 		}},
+		{name: "idle with plenty of garbage trims after one quiet sample", steps: []step{
+			{allocated: busy, held: live + plentyReclaimable},
+			{allocated: quiet, held: live + plentyReclaimable, wantTrim: true, afterTrim: live},
+		}},
+		{name: "plenty counts above what the last trim could not give back", steps: []step{
+			{allocated: quiet, held: live + 20<<20},
+			{allocated: quiet, held: live + 20<<20, wantTrim: true, afterTrim: live + 20<<20},
+			{allocated: busy, held: live + 20<<20 + plentyReclaimable - 1},
+			{allocated: quiet, held: live + 20<<20 + plentyReclaimable - 1},
+			{allocated: quiet, held: live + 20<<20 + plentyReclaimable - 1, wantTrim: true, afterTrim: live + 20<<20},
+		}},
 		{name: "busy never trims", steps: []step{
 			{allocated: busy, held: live + 50<<20},
 			{allocated: busy, held: live + 50<<20},
