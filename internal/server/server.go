@@ -107,7 +107,8 @@ type Server struct {
 	// hooks are the start-up stages the health endpoints report by upstream's
 	// post-start hook names.
 	hooks *startHooks
-	// ready is true once bootstrap finished and false again from shutdown on.
+	// ready is true once the start finished: bootstrap done, the authorizers' caches
+	// synced (/readyz's informer-sync).
 	ready atomic.Bool
 	// notAccepting is closed once the shutdown delay is over; with
 	// --shutdown-send-retry-after new requests are then refused with a 429.
