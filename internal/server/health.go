@@ -156,12 +156,26 @@ func (p *rateLimitedProbe) check(now time.Time) error {
 	return err
 }
 
-// flagCheck passes while flag is true; msg explains a failure.
-func flagCheck(flag *atomic.Bool, msg string) func(*http.Request) error {
+// flagCheck passes while flag is true and fails with notSet otherwise.
+func flagCheck(flag *atomic.Bool, notSet error) func(*http.Request) error {
 	return func(*http.Request) error {
 		if !flag.Load() {
-			return fmt.Errorf("%s", msg)
+			return notSet
 		}
 		return nil
+	}
+}
+
+// delayedCheck passes within grace after started whatever check says, as
+// upstream's /livez treats its start-up hooks (--livez-grace-period).
+func delayedCheck(check func(*http.Request) error, started time.Time, grace time.Duration) func(*http.Request) error {
+	if grace <= 0 {
+		return check
+	}
+	return func(r *http.Request) error {
+		if time.Since(started) < grace {
+			return nil
+		}
+		return check(r)
 	}
 }

@@ -355,7 +355,7 @@ func (s *Server) buildHandler() error {
 	livezChecks := slices.Concat(base, s.hooks.checks(processStart, cfg.LivezGracePeriod))
 	// etcd-readiness has its own timeout (--etcd-readycheck-timeout).
 	readyChecks := slices.Concat(base, []healthCheck{{"etcd-readiness", etcdCheck(s.client, cfg.EtcdReadycheckTimeout)}}, enc.checks)
-	readyChecks = append(readyChecks, healthCheck{"informer-sync", flagCheck(&s.ready, "informers not synced")})
+	readyChecks = append(readyChecks, healthCheck{"informer-sync", flagCheck(&s.ready, errors.New("informers not synced"))})
 	readyChecks = append(readyChecks, hookChecks...)
 	readyChecks = append(readyChecks, healthCheck{"shutdown", func(*http.Request) error {
 		if s.shuttingDown.Load() {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -56,23 +56,23 @@ const (
 // Priority and Fairness is on (with it off upstream has the max-in-flight filter's
 // hook instead of the three of APF).
 func startHookOrder(flowControl bool) []string {
-	filters := []string{hookMaxInFlightFilter}
-	producer := []string{}
+	filters, producer := []string{hookMaxInFlightFilter}, []string(nil)
 	if flowControl {
 		filters = []string{hookFlowControlConsumer, hookFlowControlFilter, hookObjectCountTracker}
 		producer = []string{hookFlowControlProducer}
 	}
-	order := []string{hookAdmissionInitializer, hookGenericInformers}
-	order = append(order, filters...)
-	order = append(order, hookCRDInformers, hookCRDControllers, hookCRDInformerSynced,
-		hookSystemNamespaces, hookAuthenticationInfo, hookIdentityLease, hookIdentityLeaseGC,
-		hookStorageReadiness, hookLegacyTokenTracking, hookServiceIPRepair, hookRBACBootstrap,
-		hookPriorityClasses)
-	order = append(order, producer...)
-	return append(order, hookBootstrapController, hookServiceCIDR, hookProxyClientCert,
-		hookAggregatorInformers, hookLocalAvailability, hookRemoteAvailability,
-		hookAPIServiceRegistration, hookAPIServiceDiscovery, hookAutoregistration,
-		autoregisterCompletion, hookAPIServiceOpenAPI, hookAPIServiceOpenAPIV3)
+	return slices.Concat(
+		[]string{hookAdmissionInitializer, hookGenericInformers},
+		filters,
+		[]string{hookCRDInformers, hookCRDControllers, hookCRDInformerSynced,
+			hookSystemNamespaces, hookAuthenticationInfo, hookIdentityLease, hookIdentityLeaseGC,
+			hookStorageReadiness, hookLegacyTokenTracking, hookServiceIPRepair, hookRBACBootstrap,
+			hookPriorityClasses},
+		producer,
+		[]string{hookBootstrapController, hookServiceCIDR, hookProxyClientCert,
+			hookAggregatorInformers, hookLocalAvailability, hookRemoteAvailability,
+			hookAPIServiceRegistration, hookAPIServiceDiscovery, hookAutoregistration,
+			autoregisterCompletion, hookAPIServiceOpenAPI, hookAPIServiceOpenAPIV3})
 }
 
 // startHooks tracks which start-up stages finished.
@@ -107,16 +107,7 @@ var errNotFinished = errors.New("not finished")
 func (h *startHooks) checks(started time.Time, grace time.Duration) []healthCheck {
 	out := make([]healthCheck, 0, len(h.order))
 	for _, name := range h.order {
-		flag := h.done[name]
-		check := func(*http.Request) error {
-			if grace > 0 && time.Since(started) < grace {
-				return nil
-			}
-			if !flag.Load() {
-				return errNotFinished
-			}
-			return nil
-		}
+		check := delayedCheck(flagCheck(h.done[name], errNotFinished), started, grace)
 		checkName := "poststarthook/" + name
 		if name == autoregisterCompletion {
 			checkName = name

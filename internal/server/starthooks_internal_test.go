@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -179,5 +181,26 @@ func TestRateLimitedProbe(t *testing.T) {
 	<-done
 	if err := slow.check(start.Add(2500 * time.Millisecond)); err != nil {
 		t.Errorf("after the earlier probe finished late: %v, want the later probe's nil", err)
+	}
+}
+
+// TestLogCheckWired: the logger ConfigureLogging builds writes through the watched
+// writer, whose stuck write fails the "log" check.
+func TestLogCheckWired(t *testing.T) {
+	var out bytes.Buffer
+	o := &ObservabilityOptions{}
+	if err := o.ConfigureLogging(&out); err != nil {
+		t.Fatal(err)
+	}
+	o.Logger.Info("through the watched writer")
+	if !strings.Contains(out.String(), "through the watched writer") {
+		t.Fatalf("log output %q", out.String())
+	}
+	if err := o.logCheck(nil); err != nil {
+		t.Fatalf("after a completed write: %v", err)
+	}
+	o.logWriter.writingSince.Store(time.Now().Add(-2 * logBlockedAfter).UnixNano())
+	if err := o.logCheck(nil); !errors.Is(err, errLogBlocked) {
+		t.Errorf("with a write stuck for %v: %v, want %v", 2*logBlockedAfter, err, errLogBlocked)
 	}
 }
