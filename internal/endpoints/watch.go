@@ -148,9 +148,9 @@ func (w *watchEncoder) add(ev watch.Event) (int, error) {
 		obj = errorStatus(err)
 		ev.Type = watch.Error
 	}
-	if ev.Type != watch.Error && ev.Type != watch.Bookmark && w.out.as == asTable {
-		w.headers = false
-	}
+	// As upstream, only the first event of a Table watch, whatever its type,
+	// carries the column definitions.
+	w.headers = false
 	return w.encode(ev.Type, obj)
 }
 
@@ -217,9 +217,8 @@ func (e *endpoint) watchObject(r *http.Request, out output, ev watch.Event, head
 	}
 	switch out.as {
 	case asTable:
-		if ev.Type == watch.Bookmark {
-			return e.toServed(ev.Object)
-		}
+		// Bookmarks too become a one-row Table, so that a client reading a Table
+		// watch (kubectl get -w, WatchList in Table form) decodes every event alike.
 		return e.table(r, out, []runtime.Object{ev.Object}, nil, headers)
 	case asMetadata:
 		return partialMetadata(ev.Object, out.asVersion)

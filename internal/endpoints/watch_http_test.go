@@ -176,3 +176,80 @@ func TestWatchStreams(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchListTransformsBookmark: a streaming list (sendInitialEvents) asked for as
+// a Table or as metadata ends with its initial-events-end bookmark in that same
+// form, as upstream's: a one-row Table whose row object carries the annotation, or
+// a PartialObjectMetadata. WatchList clients decode every event as the one type.
+func TestWatchListTransformsBookmark(t *testing.T) {
+	c := newClient(t)
+	const cms = "/api/v1/namespaces/wl/configmaps"
+	c.mustCreate("/api/v1/namespaces", `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"wl"}}`)
+	c.mustCreate(cms, cm("one", ""))
+	c.mustCreate(cms, cm("two", ""))
+	const streaming = cms + "?watch=true&sendInitialEvents=true&allowWatchBookmarks=true&resourceVersionMatch=NotOlderThan"
+	annotated := func(md any) bool {
+		m, _ := md.(map[string]any)
+		a, _ := m["annotations"].(map[string]any)
+		return a["k8s.io/initial-events-end"] == "true"
+	}
+	for _, tc := range []struct {
+		name, accept string
+		// bookmarkMeta returns the bookmark's metadata from its object.
+		bookmarkMeta func(t *testing.T, obj map[string]any) any
+		kind         string
+	}{
+		{"table", "application/json;as=Table;v=v1;g=meta.k8s.io", func(t *testing.T, obj map[string]any) any {
+			rows, _ := obj["rows"].([]any)
+			if len(rows) != 1 || obj["columnDefinitions"] != nil {
+				t.Fatalf("bookmark Table: %d rows, columns %v; want one row, no columns", len(rows), obj["columnDefinitions"])
+			}
+			row, _ := rows[0].(map[string]any)
+			ro, _ := row["object"].(map[string]any)
+			if ro["kind"] != "PartialObjectMetadata" {
+				t.Errorf("bookmark row object kind %v, want PartialObjectMetadata", ro["kind"])
+			}
+			return ro["metadata"]
+		}, "Table"},
+		{"metadata", "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io", func(t *testing.T, obj map[string]any) any {
+			return obj["metadata"]
+		}, "PartialObjectMetadata"},
+		{"plain", jsonCT, func(t *testing.T, obj map[string]any) any {
+			return obj["metadata"]
+		}, "ConfigMap"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := c.openWatch(t, streaming, tc.accept)
+			names := map[string]bool{}
+			for {
+				typ, obj := s.nextJSON()
+				if obj["kind"] != tc.kind {
+					t.Fatalf("%s event of kind %v, want %s", typ, obj["kind"], tc.kind)
+				}
+				if typ == "BOOKMARK" {
+					if md := tc.bookmarkMeta(t, obj); !annotated(md) {
+						t.Fatalf("bookmark metadata %v lacks the initial-events-end annotation", md)
+					}
+					break
+				}
+				if typ != "ADDED" {
+					t.Fatalf("initial event %s, want ADDED", typ)
+				}
+				if tc.kind == "Table" {
+					rows, _ := obj["rows"].([]any)
+					row, _ := rows[0].(map[string]any)
+					cells, _ := row["cells"].([]any)
+					names[cells[0].(string)] = true
+					if hasColumns := obj["columnDefinitions"] != nil; hasColumns != (len(names) == 1) {
+						t.Errorf("event %d: columns %v, want them on the first event only", len(names), hasColumns)
+					}
+				} else {
+					names[name(obj)] = true
+				}
+			}
+			if !names["one"] || !names["two"] {
+				t.Errorf("initial events named %v, want one and two among them", names)
+			}
+		})
+	}
+}
