@@ -405,3 +405,64 @@ func TestClusterScopedCustomResources(t *testing.T) {
 		})
 	}
 }
+
+// TestCustomResourceApplyInServedVersions: server-side apply and updates work in
+// every served version, not only the storage one, and each manager's fields are
+// recorded in the version it wrote, as upstream: an apply at v2 of a CRD stored at
+// v1 creates the object, an update at v1 is recorded at v1, and a conflicting apply
+// through v1 names the v2 manager.
+func TestCustomResourceApplyInServedVersions(t *testing.T) {
+	_, dyn := startWithCronTabs(t)
+	ctx := context.Background()
+	v1 := dyn.Resource(crontabsV1).Namespace("default")
+	v2 := dyn.Resource(crontabsV2).Namespace("default")
+	versionOf := func(obj *unstructured.Unstructured, manager string) string {
+		for _, e := range obj.GetManagedFields() {
+			if e.Manager == manager {
+				return e.APIVersion
+			}
+		}
+		return ""
+	}
+
+	applied := cronTab("a", map[string]any{"cronSpec": "* * * * */5", "replicas": int64(2)})
+	applied.SetAPIVersion("stable.example.com/v2")
+	got, err := v2.Apply(ctx, "a", applied, metav1.ApplyOptions{FieldManager: "v2-applier"})
+	if err != nil {
+		t.Fatalf("apply at the served, non-storage version: %v", err)
+	}
+	if got.GetAPIVersion() != "stable.example.com/v2" || versionOf(got, "v2-applier") != "stable.example.com/v2" {
+		t.Errorf("apply at v2 answered %s with the manager at %q, want both v2", got.GetAPIVersion(), versionOf(got, "v2-applier"))
+	}
+
+	cur, err := v1.Get(ctx, "a", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unstructured.SetNestedField(cur.Object, "img", "spec", "image"); err != nil {
+		t.Fatal(err)
+	}
+	updated, err := v1.Update(ctx, cur, metav1.UpdateOptions{FieldManager: "v1-updater"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := versionOf(updated, "v1-updater"); v != "stable.example.com/v1" {
+		t.Errorf("update at v1 recorded at %q, want stable.example.com/v1", v)
+	}
+	if v := versionOf(updated, "v2-applier"); v != "stable.example.com/v2" {
+		t.Errorf("after an update at v1 the v2 applier is recorded at %q, want stable.example.com/v2", v)
+	}
+
+	conflicting := cronTab("a", map[string]any{"replicas": int64(3)})
+	_, err = v1.Apply(ctx, "a", conflicting, metav1.ApplyOptions{FieldManager: "v1-applier"})
+	if !apierrors.IsConflict(err) || !strings.Contains(err.Error(), `conflict with "v2-applier"`) || !strings.Contains(err.Error(), ".spec.replicas") {
+		t.Errorf("apply at v1 over the v2 applier's field: %v, want a conflict with v2-applier on .spec.replicas", err)
+	}
+	forced, err := v1.Apply(ctx, "a", conflicting, metav1.ApplyOptions{FieldManager: "v1-applier", Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _, _ := unstructured.NestedInt64(forced.Object, "spec", "replicas"); r != 3 || versionOf(forced, "v1-applier") != "stable.example.com/v1" {
+		t.Errorf("forced apply at v1: replicas %d, manager at %q", r, versionOf(forced, "v1-applier"))
+	}
+}

@@ -24,7 +24,7 @@ import (
 // OpenAPI schemas; it is called once, on the first write.
 type TypeConverterFunc func() (managedfields.TypeConverter, error)
 
-// fieldManagers keeps one FieldManager per stored kind and subresource, built on
+// fieldManagers keeps one FieldManager per served kind and subresource, built on
 // first use, since building needs the type converter.
 type fieldManagers struct {
 	build TypeConverterFunc
@@ -43,25 +43,36 @@ type fieldManagerKey struct {
 	subresource string
 }
 
-// forResource returns the field manager of a resource's storage kind for writes
-// through subresource ("" or "status"). The main resource does not own status and
-// the status subresource owns nothing else, as upstream resets those fields.
+// forResource returns the field manager for writes to res (in its served version)
+// through subresource ("" or "status"). It takes and returns objects of the storage
+// kind and records each manager's fields in the served version, as upstream records
+// them in the version of the request; an apply must be of the served version. The
+// main resource does not own status and the status subresource owns nothing else,
+// as upstream resets those fields.
 func (f *fieldManagers) forResource(types ObjectTypes, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
 	var reset map[fieldpath.APIVersion]fieldpath.Filter
 	if res.Status {
-		version := fieldpath.APIVersion(res.StorageKind.GroupVersion().String())
+		var owned string
 		switch subresource {
 		case "":
-			reset = map[fieldpath.APIVersion]fieldpath.Filter{version: fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie("status")))}
+			owned = "status"
 		case "status":
-			reset = map[fieldpath.APIVersion]fieldpath.Filter{version: fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie("spec")))}
+			owned = "spec"
+		}
+		if owned != "" {
+			filter := fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie(owned)))
+			reset = map[fieldpath.APIVersion]fieldpath.Filter{
+				fieldpath.APIVersion(res.StorageKind.GroupVersion().String()): filter,
+				fieldpath.APIVersion(res.GroupVersion.String()):               filter,
+			}
 		}
 	}
-	return f.forKind(types, res.StorageKind, subresource, reset)
+	return f.forKind(types, res.GroupVersionKind(), res.StorageKind.GroupVersion(), subresource, reset)
 }
 
-// forKind returns the field manager of kind for writes through subresource.
-func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind, subresource string, reset map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
+// forKind returns the field manager of kind for writes through subresource, taking
+// and returning objects of version hub.
+func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind, hub schema.GroupVersion, subresource string, reset map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
 	if f == nil || f.build == nil {
 		return nil, nil
 	}
@@ -84,7 +95,7 @@ func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind,
 	if f.custom {
 		newManager = managedfields.NewDefaultCRDFieldManager
 	}
-	fm, err := newManager(f.converter, types, types, types, kind, kind.GroupVersion(), subresource, reset)
+	fm, err := newManager(f.converter, types, types, types, kind, hub, subresource, reset)
 	if err != nil {
 		return nil, err
 	}

@@ -166,3 +166,65 @@ func TestManagedFieldsLifecycle(t *testing.T) {
 		}
 	})
 }
+
+// TestManagedFieldsInRequestVersion: a built-in kind served in several versions
+// (HorizontalPodAutoscaler, stored as autoscaling/v2) records each manager's
+// fields in the version of its request and takes server-side apply in every
+// served version, as upstream.
+func TestManagedFieldsInRequestVersion(t *testing.T) {
+	c := newClient(t)
+	const v1, v2 = "/apis/autoscaling/v1/namespaces/t/horizontalpodautoscalers", "/apis/autoscaling/v2/namespaces/t/horizontalpodautoscalers"
+	versionOf := func(obj map[string]any, manager string) string {
+		for _, e := range managedFields(obj) {
+			if e["manager"] == manager {
+				s, _ := e["apiVersion"].(string)
+				return s
+			}
+		}
+		return ""
+	}
+	hpa := func(version, name, spec string) string {
+		return fmt.Sprintf(`{"apiVersion":"autoscaling/%s","kind":"HorizontalPodAutoscaler","metadata":{"name":%q},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"d"},%s}}`, version, name, spec)
+	}
+	for _, tc := range []struct {
+		name, path, body, want string
+	}{
+		{"create at v1", v1 + "?fieldManager=creator", hpa("v1", "a", `"maxReplicas":3`), "autoscaling/v1"},
+		{"create at v2", v2 + "?fieldManager=creator", hpa("v2", "b", `"maxReplicas":3`), "autoscaling/v2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", tc.path, jsonCT, jsonCT, []byte(tc.body))
+			if r.code != 201 {
+				t.Fatalf("create: %d %s", r.code, r.body)
+			}
+			var obj map[string]any
+			if err := json.Unmarshal(r.body, &obj); err != nil {
+				t.Fatal(err)
+			}
+			if got := versionOf(obj, "creator"); got != tc.want {
+				t.Errorf("creator recorded at %q, want %q", got, tc.want)
+			}
+		})
+	}
+
+	yamlHPA := func(version, spec string) string {
+		return "apiVersion: autoscaling/" + version + "\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: c\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: d}\n" + spec
+	}
+	code, _, obj := c.applyRaw(v1+"/c", "fieldManager=v1-applier", yamlHPA("v1", "  maxReplicas: 4\n  targetCPUUtilizationPercentage: 50\n"))
+	if code != 201 || versionOf(obj, "v1-applier") != "autoscaling/v1" {
+		t.Fatalf("apply at autoscaling/v1: %d, manager at %q: %v", code, versionOf(obj, "v1-applier"), obj)
+	}
+	code, _, obj = c.applyRaw(v2+"/c", "fieldManager=v2-applier", yamlHPA("v2", "  maxReplicas: 5\n"))
+	if code != 409 || !strings.Contains(fmt.Sprint(obj["message"]), `conflict with "v1-applier"`) {
+		t.Errorf("apply at v2 over the v1 applier's maxReplicas: %d %v, want 409 naming v1-applier", code, obj["message"])
+	}
+	code, _, obj = c.applyRaw(v2+"/c", "fieldManager=v2-applier&force=true", yamlHPA("v2", "  maxReplicas: 5\n"))
+	if code != 200 || versionOf(obj, "v2-applier") != "autoscaling/v2" || versionOf(obj, "v1-applier") != "autoscaling/v1" {
+		t.Errorf("forced apply at v2: %d, managers at %q and %q", code, versionOf(obj, "v2-applier"), versionOf(obj, "v1-applier"))
+	}
+	got := c.getJSON(v1 + "/c")
+	spec, _ := got["spec"].(map[string]any)
+	if spec["maxReplicas"] != float64(5) || spec["targetCPUUtilizationPercentage"] != float64(50) {
+		t.Errorf("after both applies, v1 spec = %v, want maxReplicas 5 and the CPU target kept", spec)
+	}
+}

@@ -53,7 +53,7 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			e.api.WriteError(w, r, err)
 			return
 		}
-		fm, err := e.api.fieldManagers.forKind(e.api.scheme, scaleGVK, "scale", nil)
+		fm, err := e.api.fieldManagers.forKind(e.api.scheme, scaleGVK, scaleGVK.GroupVersion(), "scale", nil)
 		if err != nil {
 			e.api.WriteError(w, r, apierrors.NewInternalError(err))
 			return
