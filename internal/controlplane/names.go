@@ -15,21 +15,26 @@ const (
 	ClusterRoleAggregation = "clusterrole-aggregation-controller"
 	GarbageCollector       = "garbage-collector-controller"
 	ResourceQuota          = "resourcequota-controller"
+	// ValidatingAdmissionPolicyStatus writes the policies' status.typeChecking; kapi
+	// runs it inside its ValidatingAdmissionPolicy plugin, which compiles them anyway.
+	ValidatingAdmissionPolicyStatus = "validatingadmissionpolicy-status-controller"
 )
 
 // aliases maps kube-controller-manager's older names to the current ones.
 var aliases = map[string]string{
-	"serviceaccount":          ServiceAccount,
-	"namespace":               Namespace,
-	"root-ca-cert-publisher":  RootCACertPublisher,
-	"clusterrole-aggregation": ClusterRoleAggregation,
-	"garbagecollector":        GarbageCollector,
-	"resourcequota":           ResourceQuota,
+	"serviceaccount":                   ServiceAccount,
+	"namespace":                        Namespace,
+	"root-ca-cert-publisher":           RootCACertPublisher,
+	"clusterrole-aggregation":          ClusterRoleAggregation,
+	"garbagecollector":                 GarbageCollector,
+	"resourcequota":                    ResourceQuota,
+	"validatingadmissionpolicy-status": ValidatingAdmissionPolicyStatus,
 }
 
 // Known lists the controllers kapi can run, in start order.
 func Known() []string {
-	return []string{ServiceAccount, RootCACertPublisher, Namespace, ClusterRoleAggregation, GarbageCollector, ResourceQuota}
+	return []string{ServiceAccount, RootCACertPublisher, Namespace, ClusterRoleAggregation, GarbageCollector, ResourceQuota,
+		ValidatingAdmissionPolicyStatus}
 }
 
 // Selection is a parsed --controllers value: which controllers run.

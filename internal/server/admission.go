@@ -14,6 +14,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/admission/policy"
 	"github.com/kapi-dev/kapi/internal/admission/webhook"
 	"github.com/kapi-dev/kapi/internal/authz"
+	"github.com/kapi-dev/kapi/internal/controlplane"
 	"github.com/kapi-dev/kapi/internal/registry"
 )
 
@@ -85,6 +86,7 @@ func (s *Server) newAdmissionChain(authorizer authz.Authorizer, scheme *runtime.
 	external := policy.BuildExternal(policy.ServerDeps{Scheme: scheme, Resources: resources,
 		Store: func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] }, Authorizer: authorizer,
 		MutatingCredentials: creds[0], ValidatingCredentials: creds[1], TypeConverter: types,
+		WritePolicyStatus: s.controllerRuns(controlplane.ValidatingAdmissionPolicyStatus),
 	}, func(n string) bool { return slices.Contains(names, n) })
 	for _, p := range external {
 		chain = chain.Insert(admission.NamedPlugin{Name: p.Name, Plugin: p.Plugin})

@@ -48,6 +48,19 @@ func serviceAccountIdentity(name string) controllerIdentity {
 	}
 }
 
+// controllerRuns reports whether kapi runs the named built-in controller: chosen by
+// --controllers, and in the self-contained mode, the only one where they run (in a
+// cluster with its own CA, kube-controller-manager does their work, and two writers
+// of the same status would undo each other).
+func (s *Server) controllerRuns(name string) bool {
+	values := s.cfg.Controllers
+	if values == nil {
+		values = []string{"*"}
+	}
+	sel, err := controlplane.ParseSelection(values)
+	return err == nil && sel.Enabled(name) && s.cfg.TLSCertFile == "" && s.cfg.ClientCAFile == ""
+}
+
 // loopbackCA signs the controllers' client certificates. It exists only in the
 // self-contained mode, where kapi owns the CA that --client-ca-file would name.
 type loopbackCA struct {

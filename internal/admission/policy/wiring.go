@@ -28,6 +28,11 @@ type ServerDeps struct {
 	// TypeConverter is the server-side apply schema of the built-in kinds, built
 	// on its first call and shared with the endpoints (Config.TypeConverter).
 	TypeConverter func() (managedfields.TypeConverter, error)
+	// WritePolicyStatus is whether the ValidatingAdmissionPolicy plugin writes the
+	// policies' status (kube-controller-manager's
+	// validatingadmissionpolicy-status-controller, which kapi runs only with its
+	// other built-in controllers).
+	WritePolicyStatus bool
 }
 
 // NamedPlugin is one plugin BuildExternal made, under its upstream name.
@@ -75,7 +80,7 @@ func BuildExternal(d ServerDeps, enabled func(name string) bool) []NamedPlugin {
 	policyCfg := func(policies, bindings string) Config {
 		cfg := Config{Scheme: d.Scheme, Resources: d.Resources, Policies: source(policies), Bindings: source(bindings),
 			Namespaces: namespaces, Params: ParamsFrom(d.Resources, reader), Authorizer: authorizer}
-		if st := d.Store(group.WithResource(policies)); st != nil {
+		if st := d.Store(group.WithResource(policies)); st != nil && d.WritePolicyStatus {
 			cfg.PolicyStatus = st
 		}
 		return cfg
