@@ -62,7 +62,7 @@ func (p *resourceQuota) Validate(ctx context.Context, a *endpoints.Attributes) e
 		return nil
 	}
 	ev := evaluatorFor(gr)
-	if !ev.handles(a.Operation, a.Subresource) || !objectFits(ev, a.Object) {
+	if !ev.handles(a) || !objectFits(ev, a.Object) {
 		return nil
 	}
 	if p.d.QuotaWriter == nil {

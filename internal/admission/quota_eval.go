@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
+
+	"github.com/kapi-dev/kapi/internal/endpoints"
 )
 
 // quotaEvaluator knows what one resource costs against a ResourceQuota.
@@ -21,8 +23,8 @@ type quotaEvaluator struct {
 	names sets.Set[string]
 	// prefixes extend names (hugepages, extended resources).
 	matchName func(name string) bool
-	// handles reports whether an operation on a subresource changes usage.
-	handles func(op, sub string) bool
+	// handles reports whether the request changes usage.
+	handles func(a *endpoints.Attributes) bool
 	usage   func(obj runtime.Object) corev1.ResourceList
 	// scope reports whether obj matches one scope selector; nil matches no scope.
 	scope func(sel corev1.ScopedResourceSelectorRequirement, obj runtime.Object) (bool, error)
@@ -80,7 +82,7 @@ func newEvaluator(gr schema.GroupResource) *quotaEvaluator {
 	}
 	return &quotaEvaluator{
 		gr: gr, names: names,
-		handles: func(op, sub string) bool { return op == "CREATE" && sub == "" },
+		handles: func(a *endpoints.Attributes) bool { return a.Operation == "CREATE" && a.Subresource == "" },
 		usage: func(runtime.Object) corev1.ResourceList {
 			out := corev1.ResourceList{}
 			for n := range names {
@@ -116,11 +118,93 @@ func podEvaluator() *quotaEvaluator {
 			}
 			return strings.HasPrefix(n, corev1.DefaultResourceRequestsPrefix) && !isNativeResource(n)
 		},
-		handles:     func(op, sub string) bool { return op == "CREATE" && sub == "" },
+		handles:     podChangesUsage,
 		usage:       func(obj runtime.Object) corev1.ResourceList { return podUsage(obj.(*corev1.Pod), time.Now()) },
 		scope:       podMatchesScope,
 		constraints: podConstraints,
 	}
+}
+
+// podChangesUsage: a pod is charged when created, when an update moves it between
+// the Terminating and NotTerminating scopes (activeDeadlineSeconds set or cleared,
+// so quotas of the scope it enters count it), and when it is resized, as upstream.
+func podChangesUsage(a *endpoints.Attributes) bool {
+	switch a.Subresource {
+	case "":
+		if a.Operation == "UPDATE" {
+			pod, ok := a.Object.(*corev1.Pod)
+			old, ok2 := a.OldObject.(*corev1.Pod)
+			if ok && ok2 && podTerminating(pod) != podTerminating(old) {
+				return true
+			}
+		}
+		return a.Operation == "CREATE"
+	case "resize":
+		return a.Operation == "UPDATE"
+	}
+	return false
+}
+
+// pvcChangesUsage: claims are charged on create and update, and when a status
+// update changes what they hold (allocated storage, or a volume attributes class
+// that quota scopes match), as upstream.
+func pvcChangesUsage(a *endpoints.Attributes) bool {
+	switch a.Subresource {
+	case "":
+		return a.Operation == "CREATE" || a.Operation == "UPDATE"
+	case "status":
+		pvc, ok := a.Object.(*corev1.PersistentVolumeClaim)
+		old, ok2 := a.OldObject.(*corev1.PersistentVolumeClaim)
+		if !ok || !ok2 {
+			return false
+		}
+		allocated, was := pvc.Status.AllocatedResources[corev1.ResourceStorage], old.Status.AllocatedResources[corev1.ResourceStorage]
+		return allocated.Cmp(was) != 0 || !volumeAttributesClasses(pvc).Equal(volumeAttributesClasses(old))
+	}
+	return false
+}
+
+// pvcMatchesScope matches the VolumeAttributesClass scope against every class the
+// claim names: asked for, current, or the target of a modification.
+func pvcMatchesScope(sel corev1.ScopedResourceSelectorRequirement, obj runtime.Object) (bool, error) {
+	pvc, ok := obj.(*corev1.PersistentVolumeClaim)
+	if !ok || sel.ScopeName != corev1.ResourceQuotaScopeVolumeAttributesClass {
+		return false, nil
+	}
+	classes := volumeAttributesClasses(pvc)
+	if classes.Len() == 0 {
+		return matchValue(sel, false, "")
+	}
+	for _, class := range sets.List(classes) {
+		if ok, err := matchValue(sel, true, class); ok || err != nil {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+func volumeAttributesClasses(pvc *corev1.PersistentVolumeClaim) sets.Set[string] {
+	out := sets.New[string]()
+	if n := pvc.Spec.VolumeAttributesClassName; n != nil && *n != "" {
+		out.Insert(*n)
+	}
+	if n := pvc.Status.CurrentVolumeAttributesClassName; n != nil && *n != "" {
+		out.Insert(*n)
+	}
+	if m := pvc.Status.ModifyVolumeStatus; m != nil && m.TargetVolumeAttributesClassName != "" {
+		out.Insert(m.TargetVolumeAttributesClassName)
+	}
+	return out
+}
+
+// podTerminating: the pod has an active deadline (quota's Terminating scope).
+func podTerminating(pod *corev1.Pod) bool {
+	return pod.Spec.ActiveDeadlineSeconds != nil && *pod.Spec.ActiveDeadlineSeconds >= 0
+}
+
+// createOrUpdate: objects whose usage an update can change (services, claims).
+func createOrUpdate(a *endpoints.Attributes) bool {
+	return (a.Operation == "CREATE" || a.Operation == "UPDATE") && a.Subresource == ""
 }
 
 // isNativeResource: names without a domain or in kubernetes.io's.
@@ -269,9 +353,9 @@ func podMatchesScope(sel corev1.ScopedResourceSelectorRequirement, obj runtime.O
 	}
 	switch sel.ScopeName {
 	case corev1.ResourceQuotaScopeTerminating:
-		return pod.Spec.ActiveDeadlineSeconds != nil && *pod.Spec.ActiveDeadlineSeconds >= 0, nil
+		return podTerminating(pod), nil
 	case corev1.ResourceQuotaScopeNotTerminating:
-		return pod.Spec.ActiveDeadlineSeconds == nil || *pod.Spec.ActiveDeadlineSeconds < 0, nil
+		return !podTerminating(pod), nil
 	case corev1.ResourceQuotaScopeBestEffort:
 		return isBestEffort(pod), nil
 	case corev1.ResourceQuotaScopeNotBestEffort:
@@ -304,7 +388,7 @@ func serviceEvaluator() *quotaEvaluator {
 	return &quotaEvaluator{
 		gr:      gr,
 		names:   sets.New(countName(gr), "services", "services.nodeports", "services.loadbalancers"),
-		handles: func(op, sub string) bool { return (op == "CREATE" || op == "UPDATE") && sub == "" },
+		handles: createOrUpdate,
 		usage: func(obj runtime.Object) corev1.ResourceList {
 			svc := obj.(*corev1.Service)
 			out := corev1.ResourceList{corev1.ResourceName(countName(gr)): one(), "services": one(),
@@ -340,7 +424,8 @@ func pvcEvaluator() *quotaEvaluator {
 		matchName: func(n string) bool {
 			return strings.HasSuffix(n, storageClassSuffix+"requests.storage") || strings.HasSuffix(n, storageClassSuffix+"persistentvolumeclaims")
 		},
-		handles: func(op, sub string) bool { return (op == "CREATE" || op == "UPDATE") && sub == "" },
+		handles: pvcChangesUsage,
+		scope:   pvcMatchesScope,
 		usage: func(obj runtime.Object) corev1.ResourceList {
 			pvc := obj.(*corev1.PersistentVolumeClaim)
 			out := corev1.ResourceList{corev1.ResourceName(countName(gr)): one(), "persistentvolumeclaims": one()}

@@ -11,8 +11,10 @@ import (
 )
 
 // quotaRecountInterval is how often status.used is recounted from the stored
-// objects, so deleted objects give their usage back while the resource-quota
-// controller (internal/controlplane/resourcequota) does not run.
+// objects, so deleted objects give their usage back until kapi's resource-quota
+// controller (internal/controlplane/resourcequota) starts. Where kapi does not run
+// that controller, the server hands the recount over at once
+// (HandOverQuotaRecount): kube-controller-manager's is the one writer, as upstream.
 var quotaRecountInterval = 10 * time.Second
 
 // quotaQuietPeriod is how long after a charge a namespace is left alone: the

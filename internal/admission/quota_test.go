@@ -3,6 +3,8 @@ package admission_test
 import (
 	"context"
 	"net/http"
+	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -14,6 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/kapi-dev/kapi/internal/server"
 )
 
 func quota(t testing.TB, cs kubernetes.Interface, ns, name string, hard corev1.ResourceList, mutate ...func(*corev1.ResourceQuota)) {
@@ -218,5 +222,138 @@ func TestResourceQuotaRecount(t *testing.T) {
 			t.Fatalf("usage never given back: %v", err)
 		}
 		time.Sleep(time.Second)
+	}
+}
+
+// TestResourceQuotaScopeChange: an update that gives a pod an active deadline moves
+// it from the NotTerminating to the Terminating scope, and admission charges the
+// Terminating quotas at once, as upstream (a pod evaluator that handled creates
+// only let the next terminating pod past a full quota until a controller recounted).
+// The controllers are off so that only admission writes the quotas' status.
+func TestResourceQuotaScopeChange(t *testing.T) {
+	cs := start(t, func(c *server.Config) { c.Controllers = []string{} })
+	ctx := context.Background()
+	namespace(t, cs, "scopes")
+	for name, scope := range map[string]corev1.ResourceQuotaScope{"term": corev1.ResourceQuotaScopeTerminating, "notterm": corev1.ResourceQuotaScopeNotTerminating} {
+		quota(t, cs, "scopes", name, rl("pods", "1", "requests.cpu", "1"), func(q *corev1.ResourceQuota) {
+			q.Spec.ScopeSelector = &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{{ScopeName: scope, Operator: corev1.ScopeSelectorOpExists}}}
+		})
+		q, err := cs.CoreV1().ResourceQuotas("scopes").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Status = corev1.ResourceQuotaStatus{Hard: q.Spec.Hard, Used: rl("pods", "0", "requests.cpu", "0")}
+		if _, err := cs.CoreV1().ResourceQuotas("scopes").UpdateStatus(ctx, q, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	used := func(name string) string {
+		q, err := cs.CoreV1().ResourceQuotas("scopes").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pods, cpu := q.Status.Used["pods"], q.Status.Used["requests.cpu"]
+		return pods.String() + " pods, " + cpu.String() + " cpu"
+	}
+	requests := withResources(rl("cpu", "500m"), nil)
+	long, err := cs.CoreV1().Pods("scopes").Create(ctx, pod("long", requests), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := used("notterm"); got != "1 pods, 500m cpu" {
+		t.Errorf("NotTerminating quota after a pod without deadline: %s", got)
+	}
+	long.Spec.ActiveDeadlineSeconds = ptr.To[int64](3600)
+	if long, err = cs.CoreV1().Pods("scopes").Update(ctx, long, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := used("term"); got != "1 pods, 500m cpu" {
+		t.Errorf("Terminating quota right after the update gave the pod a deadline: %s, want it charged", got)
+	}
+	_, err = cs.CoreV1().Pods("scopes").Create(ctx, pod("short", requests, func(p *corev1.Pod) { p.Spec.ActiveDeadlineSeconds = ptr.To[int64](60) }), metav1.CreateOptions{})
+	if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), "exceeded quota: term") {
+		t.Errorf("a second terminating pod past the full Terminating quota: %v, want Forbidden by quota term", err)
+	}
+	// An update that leaves the scope alone charges nothing more.
+	long.Labels = map[string]string{"touched": "yes"}
+	if _, err := cs.CoreV1().Pods("scopes").Update(ctx, long, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := used("term"); got != "1 pods, 500m cpu" {
+		t.Errorf("Terminating quota after an update within the scope: %s", got)
+	}
+}
+
+// TestResourceQuotaVolumeAttributesClassScope: a quota scoped to volume attributes
+// classes counts the claims that name one of them (spec, current or modification
+// target) and no others, as upstream's claim evaluator.
+func TestResourceQuotaVolumeAttributesClassScope(t *testing.T) {
+	cs := start(t, func(c *server.Config) { c.Controllers = []string{} })
+	ctx := context.Background()
+	namespace(t, cs, "vac")
+	for _, tc := range []struct {
+		name string
+		op   corev1.ScopeSelectorOperator
+		vals []string
+	}{{"gold", corev1.ScopeSelectorOpIn, []string{"gold"}}, {"any", corev1.ScopeSelectorOpExists, nil}, {"none", corev1.ScopeSelectorOpDoesNotExist, nil}} {
+		quota(t, cs, "vac", tc.name, rl("persistentvolumeclaims", "1", "requests.storage", "5Gi"), func(q *corev1.ResourceQuota) {
+			q.Spec.ScopeSelector = &corev1.ScopeSelector{MatchExpressions: []corev1.ScopedResourceSelectorRequirement{
+				{ScopeName: corev1.ResourceQuotaScopeVolumeAttributesClass, Operator: tc.op, Values: tc.vals}}}
+		})
+		q, err := cs.CoreV1().ResourceQuotas("vac").Get(ctx, tc.name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Status = corev1.ResourceQuotaStatus{Hard: q.Spec.Hard, Used: rl("persistentvolumeclaims", "0", "requests.storage", "0")}
+		if _, err := cs.CoreV1().ResourceQuotas("vac").UpdateStatus(ctx, q, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(name, class string) *corev1.PersistentVolumeClaim {
+		c := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes:      []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			StorageClassName: ptr.To(""),
+			Resources:        corev1.VolumeResourceRequirements{Requests: rl("storage", "1Gi")}}}
+		if class != "" {
+			c.Spec.VolumeAttributesClassName = ptr.To(class)
+		}
+		return c
+	}
+	usedClaims := func() map[string]string {
+		out := map[string]string{}
+		for _, n := range []string{"gold", "any", "none"} {
+			q, err := cs.CoreV1().ResourceQuotas("vac").Get(ctx, n, metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := q.Status.Used["persistentvolumeclaims"]
+			out[n] = c.String()
+		}
+		return out
+	}
+	for _, step := range []struct {
+		claim, class string
+		// forbiddenBy names the full quota that refuses the claim, "" if admitted.
+		forbiddenBy string
+		used        map[string]string
+	}{
+		{"gold-1", "gold", "", map[string]string{"gold": "1", "any": "1", "none": "0"}},
+		{"gold-2", "gold", "exceeded quota: any", nil},
+		{"plain-1", "", "", map[string]string{"gold": "1", "any": "1", "none": "1"}},
+		{"plain-2", "", "exceeded quota: none", nil},
+	} {
+		_, err := cs.CoreV1().PersistentVolumeClaims("vac").Create(ctx, claim(step.claim, step.class), metav1.CreateOptions{})
+		if step.forbiddenBy != "" {
+			if !apierrors.IsForbidden(err) || !strings.Contains(err.Error(), step.forbiddenBy) {
+				t.Errorf("claim %s: %v, want Forbidden (%s)", step.claim, err, step.forbiddenBy)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("claim %s: %v", step.claim, err)
+		}
+		if got := usedClaims(); !reflect.DeepEqual(got, step.used) {
+			t.Errorf("after claim %s, claims used per quota %v, want %v", step.claim, got, step.used)
+		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 	"github.com/kapi-dev/kapi/internal/controllers/portalloc"
 	"github.com/kapi-dev/kapi/internal/controllers/rbacpolicy"
+	"github.com/kapi-dev/kapi/internal/controlplane"
 	"github.com/kapi-dev/kapi/internal/endpoints"
 	"github.com/kapi-dev/kapi/internal/filters"
 	"github.com/kapi-dev/kapi/internal/flowcontrol"
@@ -334,6 +335,11 @@ func (s *Server) buildHandler() error {
 		return err
 	}
 	s.admission = admissionChain
+	if !s.controllerRuns(controlplane.ResourceQuota) {
+		// Another resource-quota controller (kube-controller-manager's) keeps
+		// status.used; admission recounting beside it would be a second writer.
+		admission.HandOverQuotaRecount(admissionChain)
+	}
 	s.api = endpoints.New(scheme, stores, admissionChain, types)
 	s.api.SetMinRequestTimeout(cfg.watchMinTimeout())
 	s.api.SetMaxConnectionBytesPerSec(cfg.MaxConnectionBytesPerSec)
