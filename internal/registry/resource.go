@@ -51,6 +51,13 @@ type Resource struct {
 	// Status is true when the resource has a status subresource: the main resource
 	// ignores status changes and /status changes only status.
 	Status bool
+	// StatusTakesMetadata is upstream's older status strategies (pods, nodes,
+	// workloads, CSRs, CRDs ...): an update through /status also takes the request's
+	// labels, annotations, finalizers and owner references, where the newer ones
+	// (and custom resources) keep the stored metadata. KeepOnStatusUpdate, when set,
+	// carries over what such a resource's status update still may not change.
+	StatusTakesMetadata bool
+	KeepOnStatusUpdate  func(obj, old metav1.Object)
 	// Scale, when set, serves the scale subresource.
 	Scale *Scale
 

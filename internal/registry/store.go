@@ -325,7 +325,7 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 			}
 		}
 		if subresource == "status" {
-			obj = withStatusOf(old, obj)
+			obj = s.statusUpdate(old, obj)
 			acc, _ = meta.Accessor(obj)
 		} else if sub := s.res.Subresource(subresource); sub != nil && sub.Update != nil {
 			obj = sub.Update(obj, old.DeepCopyObject())
@@ -773,6 +773,25 @@ func copyStatus(src, dst runtime.Object) {
 
 // withStatusOf returns a copy of old carrying obj's status, resourceVersion and
 // managed fields: a status update changes nothing else.
+// statusUpdate is what an update through /status writes: the stored object with the
+// request's status, and, for resources whose status strategy upstream lets change
+// metadata, the request's metadata (less what KeepOnStatusUpdate keeps).
+func (s *Store) statusUpdate(old, obj runtime.Object) runtime.Object {
+	out := withStatusOf(old, obj)
+	if !s.res.StatusTakesMetadata {
+		return out
+	}
+	acc, src := mustAccessor(out), mustAccessor(obj)
+	acc.SetLabels(src.GetLabels())
+	acc.SetAnnotations(src.GetAnnotations())
+	acc.SetFinalizers(src.GetFinalizers())
+	acc.SetOwnerReferences(src.GetOwnerReferences())
+	if s.res.KeepOnStatusUpdate != nil {
+		s.res.KeepOnStatusUpdate(acc, mustAccessor(old))
+	}
+	return out
+}
+
 func withStatusOf(old, obj runtime.Object) runtime.Object {
 	out := old.DeepCopyObject()
 	copyStatus(obj, out)

@@ -26,7 +26,10 @@ func apiExtensions() []*registry.Resource {
 		ShortNames: []string{"crd", "crds"}, Categories: []string{"api-extensions"},
 		StorageKind: gv.WithKind("CustomResourceDefinition"), EncodeAs: apiextensionsv1beta1.SchemeGroupVersion.WithKind("CustomResourceDefinition"),
 		StoreAsJSON: true, KeyPrefix: "apiextensions.k8s.io/customresourcedefinitions",
-		Status: true, Validate: v.ValidateCustomResourceDefinition, ValidateUpdate: v.ValidateCustomResourceDefinitionUpdate,
+		// Upstream's CRD status strategy resets the metadata from itself, so a
+		// status update does change labels and annotations there; kapi does the same.
+		Status: true, StatusTakesMetadata: true,
+		Validate: v.ValidateCustomResourceDefinition, ValidateUpdate: v.ValidateCustomResourceDefinitionUpdate,
 		ValidateStatusUpdate: v.ValidateCustomResourceDefinitionStatus,
 		Table:                printers.Default(),
 	}

@@ -28,9 +28,12 @@ func apps() []*registry.Resource {
 
 	ds := appsKind("DaemonSet", "daemonsets", "daemonset", "daemonsets", "ds")
 	ds.Categories, ds.Status, ds.TrackGeneration = []string{"all"}, true, true
+	ds.StatusTakesMetadata = true
 
 	deploy := appsKind("Deployment", "deployments", "deployment", "deployments", "deploy")
 	deploy.Categories, deploy.Status, deploy.TrackGeneration = []string{"all"}, true, true
+	deploy.StatusTakesMetadata = true
+	deploy.KeepOnStatusUpdate = func(obj, old metav1.Object) { obj.SetLabels(old.GetLabels()) }
 	// Annotations are copied to a Deployment's ReplicaSets, so changing them is a new
 	// generation too, as upstream.
 	deploy.PrepareForUpdate = func(obj, old runtime.Object) {
@@ -49,6 +52,7 @@ func apps() []*registry.Resource {
 
 	rs := appsKind("ReplicaSet", "replicasets", "replicaset", "replicasets", "rs")
 	rs.Categories, rs.Status, rs.TrackGeneration = []string{"all"}, true, true
+	rs.StatusTakesMetadata = true
 	rs.Scale = &registry.Scale{
 		Get: func(obj runtime.Object) (int32, int32, string) {
 			r := obj.(*appsv1.ReplicaSet)
@@ -59,6 +63,7 @@ func apps() []*registry.Resource {
 
 	sts := appsKind("StatefulSet", "statefulsets", "statefulset", "statefulsets", "sts")
 	sts.Categories, sts.Status, sts.TrackGeneration = []string{"all"}, true, true
+	sts.StatusTakesMetadata = true
 	sts.Scale = &registry.Scale{
 		Get: func(obj runtime.Object) (int32, int32, string) {
 			s := obj.(*appsv1.StatefulSet)

@@ -21,7 +21,7 @@ func autoscaling() []*registry.Resource {
 			Kind: "HorizontalPodAutoscaler", ShortNames: []string{"hpa"}, Categories: []string{"all"}, Namespaced: true,
 			StorageKind: stored, KeyPrefix: "horizontalpodautoscalers",
 			// HPAGeneration is on by default in v1.37.
-			Status: true, TrackGeneration: true,
+			Status: true, TrackGeneration: true, StatusTakesMetadata: true,
 			Validate:             v.ValidateHorizontalPodAutoscaler,
 			ValidateUpdate:       v.ValidateHorizontalPodAutoscalerUpdate,
 			ValidateStatusUpdate: v.ValidateHorizontalPodAutoscalerStatusUpdate,

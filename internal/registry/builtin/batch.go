@@ -22,7 +22,7 @@ func batch() []*registry.Resource {
 	cj := &registry.Resource{
 		GroupVersion: gv, Name: "cronjobs", SingularName: "cronjob", Kind: "CronJob", ShortNames: []string{"cj"},
 		Categories: []string{"all"}, Namespaced: true, StorageKind: gv.WithKind("CronJob"), KeyPrefix: "cronjobs",
-		Status: true, TrackGeneration: true,
+		Status: true, TrackGeneration: true, StatusTakesMetadata: true,
 		PrepareForCreate: func(obj runtime.Object) {
 			dropJobScheduling(&obj.(*batchv1.CronJob).Spec.JobTemplate.Spec, nil)
 		},
@@ -36,7 +36,7 @@ func batch() []*registry.Resource {
 	job := &registry.Resource{
 		GroupVersion: gv, Name: "jobs", SingularName: "job", Kind: "Job", Categories: []string{"all"},
 		Namespaced: true, StorageKind: gv.WithKind("Job"), KeyPrefix: "jobs",
-		Status: true, TrackGeneration: true,
+		Status: true, TrackGeneration: true, StatusTakesMetadata: true,
 		// batch/v1 keeps its original default: a Job's pods outlive it (upstream's jobStrategy).
 		OrphanByDefault: true, OrphanWarning: jobOrphanWarning,
 		PrepareForCreate: func(obj runtime.Object) {

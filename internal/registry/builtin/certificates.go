@@ -26,7 +26,7 @@ func certificates() []*registry.Resource {
 		GroupVersion: gv, Name: "certificatesigningrequests", SingularName: "certificatesigningrequest",
 		Kind: "CertificateSigningRequest", ShortNames: []string{"csr"},
 		StorageKind: gv.WithKind("CertificateSigningRequest"), KeyPrefix: "certificatesigningrequests",
-		Status:       true,
+		Status: true, StatusTakesMetadata: true,
 		ValidateName: v.ValidateCSRName,
 		PrepareForCreate: func(obj runtime.Object) {
 			// The requester is who sent the request, never what the body claims.

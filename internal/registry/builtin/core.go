@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -24,6 +25,7 @@ func core(deps Deps) []*registry.Resource {
 	ns := coreKind("Namespace")
 	ns.Name, ns.SingularName, ns.ShortNames, ns.KeyPrefix = "namespaces", "namespace", []string{"ns"}, "namespaces"
 	ns.Namespaced, ns.Status, ns.ReturnDeletedObject = false, true, true
+	ns.StatusTakesMetadata = true
 	ns.Verbs = []string{"create", "delete", "get", "list", "patch", "update", "watch"}
 	ns.ValidateName = apivalidation.ValidateNamespaceName
 	ns.PrepareForCreate = func(obj runtime.Object) {
@@ -77,6 +79,8 @@ func core(deps Deps) []*registry.Resource {
 	pod := coreKind("Pod")
 	pod.Name, pod.SingularName, pod.ShortNames, pod.Categories, pod.KeyPrefix = "pods", "pod", []string{"po"}, []string{"all"}, "pods"
 	pod.Status, pod.TrackGeneration, pod.ReturnDeletedObject = true, true, true
+	pod.StatusTakesMetadata = true
+	pod.KeepOnStatusUpdate = func(obj, old metav1.Object) { obj.SetOwnerReferences(old.GetOwnerReferences()) }
 	pod.PrepareForCreate = func(obj runtime.Object) {
 		p := obj.(*corev1.Pod)
 		p.Status = corev1.PodStatus{Phase: corev1.PodPending, QOSClass: podQOS(&p.Spec)}
@@ -128,6 +132,7 @@ func core(deps Deps) []*registry.Resource {
 	svc := coreKind("Service")
 	svc.Name, svc.SingularName, svc.ShortNames, svc.Categories, svc.KeyPrefix = "services", "service", []string{"svc"}, []string{"all"}, "services/specs"
 	svc.Status, svc.ReturnDeletedObject, svc.AllowCreateOnUpdate = true, true, true
+	svc.StatusTakesMetadata = true
 	svc.Subresources = append(svc.Subresources, serviceProxySubresource(deps))
 	if deps.ServiceIPs != nil {
 		ips := serviceIPs{alloc: deps.ServiceIPs}
@@ -153,7 +158,7 @@ func core(deps Deps) []*registry.Resource {
 
 	node := coreKind("Node")
 	node.Name, node.SingularName, node.ShortNames, node.KeyPrefix = "nodes", "node", []string{"no"}, "minions"
-	node.Namespaced, node.Status = false, true
+	node.Namespaced, node.Status, node.StatusTakesMetadata = false, true, true
 	node.Subresources = append(node.Subresources, nodeProxySubresource(deps))
 	node.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"spec.unschedulable": strconv.FormatBool(obj.(*corev1.Node).Spec.Unschedulable)}
@@ -165,7 +170,7 @@ func core(deps Deps) []*registry.Resource {
 
 	rq := coreKind("ResourceQuota")
 	rq.Name, rq.SingularName, rq.ShortNames, rq.KeyPrefix = "resourcequotas", "resourcequota", []string{"quota"}, "resourcequotas"
-	rq.Status, rq.ReturnDeletedObject = true, true
+	rq.Status, rq.ReturnDeletedObject, rq.StatusTakesMetadata = true, true, true
 
 	pt := coreKind("PodTemplate")
 	pt.Name, pt.SingularName, pt.KeyPrefix = "podtemplates", "podtemplate", "podtemplates"
@@ -173,7 +178,7 @@ func core(deps Deps) []*registry.Resource {
 
 	rc := coreKind("ReplicationController")
 	rc.Name, rc.SingularName, rc.ShortNames, rc.Categories, rc.KeyPrefix = "replicationcontrollers", "replicationcontroller", []string{"rc"}, []string{"all"}, "controllers"
-	rc.Status, rc.TrackGeneration = true, true
+	rc.Status, rc.TrackGeneration, rc.StatusTakesMetadata = true, true, true
 	rc.OrphanByDefault = true // core/v1's original default, kept upstream
 	rc.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"status.replicas": strconv.Itoa(int(obj.(*corev1.ReplicationController).Status.Replicas))}
@@ -189,13 +194,14 @@ func core(deps Deps) []*registry.Resource {
 	pv := coreKind("PersistentVolume")
 	pv.Name, pv.SingularName, pv.ShortNames, pv.KeyPrefix = "persistentvolumes", "persistentvolume", []string{"pv"}, "persistentvolumes"
 	pv.Namespaced, pv.Status, pv.ReturnDeletedObject = false, true, true
+	pv.StatusTakesMetadata = true
 	pv.PrepareForCreate = func(obj runtime.Object) {
 		obj.(*corev1.PersistentVolume).Status = corev1.PersistentVolumeStatus{Phase: corev1.VolumePending}
 	}
 
 	pvc := coreKind("PersistentVolumeClaim")
 	pvc.Name, pvc.SingularName, pvc.ShortNames, pvc.KeyPrefix = "persistentvolumeclaims", "persistentvolumeclaim", []string{"pvc"}, "persistentvolumeclaims"
-	pvc.Status, pvc.ReturnDeletedObject = true, true
+	pvc.Status, pvc.ReturnDeletedObject, pvc.StatusTakesMetadata = true, true, true
 	pvc.PrepareForCreate = func(obj runtime.Object) {
 		obj.(*corev1.PersistentVolumeClaim).Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}
 	}

@@ -23,7 +23,7 @@ func networking() []*registry.Resource {
 	ic.Validate, ic.ValidateUpdate, ic.Table = v.ValidateIngressClass, v.ValidateIngressClassUpdate, printers.IngressClass()
 
 	ing := res("Ingress", "ingresses", "ingress", "ingress", true, "ing")
-	ing.Status, ing.TrackGeneration = true, true
+	ing.Status, ing.TrackGeneration, ing.StatusTakesMetadata = true, true, true
 	ing.Validate, ing.ValidateUpdate, ing.ValidateStatusUpdate = v.ValidateIngress, v.ValidateIngressUpdate, v.ValidateIngressStatusUpdate
 	ing.Table = printers.Ingress()
 

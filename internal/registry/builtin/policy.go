@@ -22,7 +22,7 @@ func policy() []*registry.Resource {
 	return []*registry.Resource{{
 		GroupVersion: gv, Name: "poddisruptionbudgets", SingularName: "poddisruptionbudget", Kind: "PodDisruptionBudget",
 		ShortNames: []string{"pdb"}, Namespaced: true, StorageKind: gv.WithKind("PodDisruptionBudget"), KeyPrefix: "poddisruptionbudgets",
-		Status: true, TrackGeneration: true, RequireResourceVersion: true,
+		Status: true, TrackGeneration: true, RequireResourceVersion: true, StatusTakesMetadata: true,
 		ValidateName: v.NameIsPathSegment,
 		PrepareForCreate: func(obj runtime.Object) {
 			stripPDBV1beta1Label(obj.(*policyv1.PodDisruptionBudget).Spec.Selector)
