@@ -52,15 +52,15 @@ type fieldManagerKey struct {
 func (f *fieldManagers) forResource(types ObjectTypes, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
 	var reset map[fieldpath.APIVersion]fieldpath.Filter
 	if res.Status {
-		var owned string
+		var untouched string // what a write through subresource cannot change
 		switch subresource {
 		case "":
-			owned = "status"
+			untouched = "status"
 		case "status":
-			owned = "spec"
+			untouched = "spec"
 		}
-		if owned != "" {
-			filter := fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie(owned)))
+		if untouched != "" {
+			filter := fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie(untouched)))
 			reset = map[fieldpath.APIVersion]fieldpath.Filter{
 				fieldpath.APIVersion(res.StorageKind.GroupVersion().String()): filter,
 				fieldpath.APIVersion(res.GroupVersion.String()):               filter,

@@ -36,7 +36,11 @@ func TestStatusUpdateMetadata(t *testing.T) {
 	c := newClient(t)
 	testCSR := csrRequest(t, "someone")
 	const mergeCT = "application/merge-patch+json"
-	patch := `{"metadata":{"labels":{"via":"status"},"annotations":{"via":"status"},"ownerReferences":[{"apiVersion":"v1","kind":"ConfigMap","name":"owner","uid":"6a1c2c6e-0a52-4f5e-9a52-2d2b4f5d0d9a"}]},"status":{}}`
+	// The owner exists and is cluster-scoped (an owner that namespaced and
+	// cluster-scoped dependents alike may name): the garbage collector would
+	// otherwise delete the dependents.
+	uid := c.getJSON("/api/v1/namespaces/t")["metadata"].(map[string]any)["uid"].(string)
+	patch := `{"metadata":{"labels":{"via":"status"},"annotations":{"via":"status"},"ownerReferences":[{"apiVersion":"v1","kind":"Namespace","name":"t","uid":"` + uid + `"}]},"status":{}}`
 	for _, tc := range []struct {
 		name, collection, object, body string
 		wantLabel, wantAnnotation      bool
@@ -54,12 +58,18 @@ func TestStatusUpdateMetadata(t *testing.T) {
 			`{"apiVersion":"admissionregistration.k8s.io/v1","kind":"ValidatingAdmissionPolicy","metadata":{"name":"vap"},"spec":{"matchConstraints":{"resourceRules":[{"apiGroups":[""],"apiVersions":["v1"],"operations":["CREATE"],"resources":["configmaps"]}]},"validations":[{"expression":"true"}]}}`, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c.mustCreate(tc.collection, tc.body)
+			if r := c.do("POST", tc.collection, jsonCT, jsonCT, []byte(tc.body)); r.code != 201 {
+				t.Fatalf("create: %d %s", r.code, r.body)
+			}
 			r := c.do("PATCH", tc.collection+"/"+tc.object+"/status", mergeCT, jsonCT, []byte(patch))
 			if r.code != 200 {
 				t.Fatalf("status patch: %d %s", r.code, r.body)
 			}
-			got := c.getJSON(tc.collection + "/" + tc.object)
+			r = c.do("GET", tc.collection+"/"+tc.object, "", jsonCT, nil)
+			var got map[string]any
+			if err := json.Unmarshal(r.body, &got); r.code != 200 || err != nil {
+				t.Fatalf("get: %d %s", r.code, r.body)
+			}
 			md, _ := got["metadata"].(map[string]any)
 			labels, _ := md["labels"].(map[string]any)
 			annotations, _ := md["annotations"].(map[string]any)
