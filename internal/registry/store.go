@@ -771,8 +771,6 @@ func copyStatus(src, dst runtime.Object) {
 	}
 }
 
-// withStatusOf returns a copy of old carrying obj's status, resourceVersion and
-// managed fields: a status update changes nothing else.
 // statusUpdate is what an update through /status writes: the stored object with the
 // request's status, and, for resources whose status strategy upstream lets change
 // metadata, the request's metadata (less what KeepOnStatusUpdate keeps).
@@ -792,6 +790,8 @@ func (s *Store) statusUpdate(old, obj runtime.Object) runtime.Object {
 	return out
 }
 
+// withStatusOf returns a copy of old carrying obj's status, resourceVersion and
+// managed fields: a status update changes nothing else.
 func withStatusOf(old, obj runtime.Object) runtime.Object {
 	out := old.DeepCopyObject()
 	copyStatus(obj, out)

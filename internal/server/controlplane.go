@@ -53,12 +53,18 @@ func serviceAccountIdentity(name string) controllerIdentity {
 // cluster with its own CA, kube-controller-manager does their work, and two writers
 // of the same status would undo each other).
 func (s *Server) controllerRuns(name string) bool {
+	sel, err := s.controllerSelection()
+	return err == nil && sel.Enabled(name) && s.cfg.TLSCertFile == "" && s.cfg.ClientCAFile == ""
+}
+
+// controllerSelection is --controllers parsed; unset is kube-controller-manager's
+// default, "*".
+func (s *Server) controllerSelection() (controlplane.Selection, error) {
 	values := s.cfg.Controllers
 	if values == nil {
 		values = []string{"*"}
 	}
-	sel, err := controlplane.ParseSelection(values)
-	return err == nil && sel.Enabled(name) && s.cfg.TLSCertFile == "" && s.cfg.ClientCAFile == ""
+	return controlplane.ParseSelection(values)
 }
 
 // loopbackCA signs the controllers' client certificates. It exists only in the
@@ -73,11 +79,7 @@ type loopbackCA struct {
 // against a server that is draining. It never blocks readiness: a controller that
 // cannot start is logged.
 func (s *Server) startControlPlane(ctx context.Context, addr net.Addr) {
-	values := s.cfg.Controllers
-	if values == nil {
-		values = []string{"*"} // unset: kube-controller-manager's default
-	}
-	sel, err := controlplane.ParseSelection(values)
+	sel, err := s.controllerSelection()
 	if err != nil || !sel.Any() {
 		return // the flag was checked in Complete; nothing selected
 	}
