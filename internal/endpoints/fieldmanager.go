@@ -50,29 +50,29 @@ type fieldManagerKey struct {
 // main resource does not own status and the status subresource owns nothing else,
 // as upstream resets those fields.
 func (f *fieldManagers) forResource(types ObjectTypes, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
-	var reset map[fieldpath.APIVersion]fieldpath.Filter
-	if res.Status {
-		var untouched string // what a write through subresource cannot change
-		switch subresource {
-		case "":
-			untouched = "status"
-		case "status":
-			untouched = "spec"
-		}
-		if untouched != "" {
-			filter := fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie(untouched)))
-			reset = map[fieldpath.APIVersion]fieldpath.Filter{
-				fieldpath.APIVersion(res.StorageKind.GroupVersion().String()): filter,
-				fieldpath.APIVersion(res.GroupVersion.String()):               filter,
-			}
-		}
+	return f.forKind(types, res.GroupVersionKind(), res.StorageKind.GroupVersion(), subresource, func() map[fieldpath.APIVersion]fieldpath.Filter {
+		return resetFields(res, subresource)
+	})
+}
+
+// resetFields are the fields a write to res through subresource cannot change, in
+// both the served and the storage version.
+func resetFields(res *registry.Resource, subresource string) map[fieldpath.APIVersion]fieldpath.Filter {
+	untouched := map[string]string{"": "status", "status": "spec"}[subresource]
+	if !res.Status || untouched == "" {
+		return nil
 	}
-	return f.forKind(types, res.GroupVersionKind(), res.StorageKind.GroupVersion(), subresource, reset)
+	filter := fieldpath.NewExcludeSetFilter(fieldpath.NewSet(fieldpath.MakePathOrDie(untouched)))
+	return map[fieldpath.APIVersion]fieldpath.Filter{
+		fieldpath.APIVersion(res.StorageKind.GroupVersion().String()): filter,
+		fieldpath.APIVersion(res.GroupVersion.String()):               filter,
+	}
 }
 
 // forKind returns the field manager of kind for writes through subresource, taking
-// and returning objects of version hub.
-func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind, hub schema.GroupVersion, subresource string, reset map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
+// and returning objects of version hub. reset (nil: none) is asked only when the
+// manager is built, not on every write.
+func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind, hub schema.GroupVersion, subresource string, reset func() map[fieldpath.APIVersion]fieldpath.Filter) (*managedfields.FieldManager, error) {
 	if f == nil || f.build == nil {
 		return nil, nil
 	}
@@ -95,7 +95,11 @@ func (f *fieldManagers) forKind(types ObjectTypes, kind schema.GroupVersionKind,
 	if f.custom {
 		newManager = managedfields.NewDefaultCRDFieldManager
 	}
-	fm, err := newManager(f.converter, types, types, types, kind, hub, subresource, reset)
+	var filters map[fieldpath.APIVersion]fieldpath.Filter
+	if reset != nil {
+		filters = reset()
+	}
+	fm, err := newManager(f.converter, types, types, types, kind, hub, subresource, filters)
 	if err != nil {
 		return nil, err
 	}
