@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"unicode"
@@ -50,9 +51,41 @@ type fieldManagerKey struct {
 // main resource does not own status and the status subresource owns nothing else,
 // as upstream resets those fields.
 func (f *fieldManagers) forResource(types ObjectTypes, res *registry.Resource, subresource string) (*managedfields.FieldManager, error) {
+	if res.GroupVersion.Group != res.StorageKind.Group {
+		types = crossGroupTypes{types, [2]schema.GroupVersionKind{res.GroupVersionKind(), res.StorageKind}}
+	}
 	return f.forKind(types, res.GroupVersionKind(), res.StorageKind.GroupVersion(), subresource, func() map[fieldpath.APIVersion]fieldpath.Filter {
 		return resetFields(res, subresource)
 	})
+}
+
+// crossGroupTypes converts between a resource served in one group and stored as
+// another group's kind (events.k8s.io/v1 Events are core/v1 Events), which the
+// scheme's ConvertToVersion refuses: it converts only within a type's own group.
+type crossGroupTypes struct {
+	ObjectTypes
+	kinds [2]schema.GroupVersionKind
+}
+
+func (c crossGroupTypes) ConvertToVersion(in runtime.Object, to runtime.GroupVersioner) (runtime.Object, error) {
+	for _, kind := range c.kinds {
+		if _, ok := to.KindForGroupVersionKinds([]schema.GroupVersionKind{kind}); !ok {
+			continue
+		}
+		out, err := c.New(kind)
+		if err != nil {
+			return nil, err
+		}
+		if reflect.TypeOf(out) == reflect.TypeOf(in) {
+			break
+		}
+		if err := c.Convert(in, out, nil); err != nil {
+			return nil, err
+		}
+		out.GetObjectKind().SetGroupVersionKind(kind)
+		return out, nil
+	}
+	return c.ObjectTypes.ConvertToVersion(in, to)
 }
 
 // resetFields are the fields a write to res through subresource cannot change, in

@@ -228,3 +228,61 @@ func TestManagedFieldsInRequestVersion(t *testing.T) {
 		t.Errorf("after both applies, v1 spec = %v, want maxReplicas 5 and the CPU target kept", spec)
 	}
 }
+
+// Events are served in two groups over one stored type: each group's writes are
+// recorded in its own version, and an apply works in either.
+func TestManagedFieldsAcrossEventGroups(t *testing.T) {
+	c := newClient(t)
+	const core, events = "/api/v1/namespaces/t/events", "/apis/events.k8s.io/v1/namespaces/t/events"
+	versionOf := func(obj map[string]any, manager string) string {
+		for _, e := range managedFields(obj) {
+			if e["manager"] == manager {
+				s, _ := e["apiVersion"].(string)
+				return s
+			}
+		}
+		return ""
+	}
+	for _, tc := range []struct {
+		name, path, body, want string
+	}{
+		{"create through events.k8s.io", events + "?fieldManager=creator",
+			`{"apiVersion":"events.k8s.io/v1","kind":"Event","metadata":{"name":"a"},"eventTime":"2026-01-02T03:04:05.000000Z","reportingController":"c","reportingInstance":"i","action":"A","reason":"R","regarding":{"kind":"Pod","name":"p","namespace":"t"},"note":"n","type":"Normal"}`,
+			"events.k8s.io/v1"},
+		{"create through core", core + "?fieldManager=creator",
+			`{"apiVersion":"v1","kind":"Event","metadata":{"name":"b"},"involvedObject":{"kind":"Pod","name":"p","namespace":"t"},"reason":"R","message":"m","type":"Normal"}`,
+			"v1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.do("POST", tc.path, jsonCT, jsonCT, []byte(tc.body))
+			if r.code != 201 {
+				t.Fatalf("create: %d %s", r.code, r.body)
+			}
+			var obj map[string]any
+			if err := json.Unmarshal(r.body, &obj); err != nil {
+				t.Fatal(err)
+			}
+			if got := versionOf(obj, "creator"); got != tc.want {
+				t.Errorf("creator recorded at %q, want %q (managedFields %v)", got, tc.want, managedFields(obj))
+			}
+		})
+	}
+
+	r := c.do("PATCH", events+"/b?fieldManager=patcher", "application/merge-patch+json", jsonCT, []byte(`{"series":{"count":2,"lastObservedTime":"2026-01-02T03:04:06.000000Z"}}`))
+	if r.code != 200 {
+		t.Fatalf("merge patch through events.k8s.io: %d %s", r.code, r.body)
+	}
+	got := c.getJSON(core + "/b")
+	if series, _ := got["series"].(map[string]any); series["count"] != float64(2) || versionOf(got, "patcher") != "events.k8s.io/v1" || versionOf(got, "creator") != "v1" {
+		t.Errorf("after the patch: series %v, patcher at %q, creator at %q; want count 2, events.k8s.io/v1, v1", got["series"], versionOf(got, "patcher"), versionOf(got, "creator"))
+	}
+
+	code, _, obj := c.applyRaw(events+"/c", "fieldManager=applier", "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: c\neventTime: \"2026-01-02T03:04:05.000000Z\"\nreportingController: c\nreportingInstance: i\naction: A\nreason: R\nregarding: {kind: Pod, name: p, namespace: t}\nnote: applied\ntype: Normal\nseries: {count: 2, lastObservedTime: \"2026-01-02T03:04:06.000000Z\"}\n")
+	if code != 201 || versionOf(obj, "applier") != "events.k8s.io/v1" {
+		t.Fatalf("apply through events.k8s.io: %d, applier at %q: %v", code, versionOf(obj, "applier"), obj)
+	}
+	code, _, obj = c.applyRaw(events+"/c", "fieldManager=other", "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata:\n  name: c\nseries: {count: 3, lastObservedTime: \"2026-01-02T03:04:07.000000Z\"}\n")
+	if code != 409 || !strings.Contains(fmt.Sprint(obj["message"]), `conflicts with "applier"`) {
+		t.Errorf("a second applier of the series: %d %v, want 409 naming applier", code, obj["message"])
+	}
+}
