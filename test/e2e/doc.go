@@ -9,8 +9,9 @@
 //	go test ./test/e2e/...
 //
 // Set KAPI_E2E_LOG=1 to copy the servers' stderr to the test output.
-// TestUpstreamControlPlane runs upstream's kube-controller-manager and
-// kube-scheduler against kapi when KAPI_UPSTREAM_BIN names a folder holding them:
+// TestUpstreamControlPlane runs upstream's kube-controller-manager, kube-scheduler
+// and kubemark (hollow kubelets) against kapi when KAPI_UPSTREAM_BIN names a folder
+// holding them:
 //
 //	test/e2e/upstream/build.sh /tmp/upstream && KAPI_UPSTREAM_BIN=/tmp/upstream go test ./test/e2e -run TestUpstreamControlPlane
 package e2e

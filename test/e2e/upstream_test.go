@@ -18,7 +18,6 @@ import (
 	certificatesv1 "k8s.io/api/certificates/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -37,10 +36,12 @@ import (
 // hand, and checks their work end to end: leader election, a Deployment's
 // ReplicaSet and Pods, scheduling onto nodes, the EndpointSlice of a Service,
 // ValidatingAdmissionPolicy type checking (kapi must leave that status to the
-// controller), certificate signing and namespace deletion. There is no kubelet: the
-// test plays it, marking bound pods running and finishing graceful deletions.
+// controller), certificate signing and namespace deletion. The nodes are upstream's
+// kubelet over a fake container runtime (kubemark's hollow node), each with its
+// system:node identity: they register, heartbeat through their Leases, run the
+// pods bound to them and finish their deletion.
 //
-// $KAPI_UPSTREAM_BIN names a folder holding the two binaries; CI builds them with
+// $KAPI_UPSTREAM_BIN names a folder holding the three binaries; CI builds them with
 // test/e2e/upstream/build.sh. Without it the test is skipped.
 func TestUpstreamControlPlane(t *testing.T) {
 	bin := os.Getenv("KAPI_UPSTREAM_BIN")
@@ -53,12 +54,16 @@ func TestUpstreamControlPlane(t *testing.T) {
 	certDir := filepath.Join(dataDir, "pki")
 	kcmConfig := componentKubeconfig(t, s, certDir, filepath.Join(dir, "kcm.kubeconfig"), "system:kube-controller-manager")
 	schedConfig := componentKubeconfig(t, s, certDir, filepath.Join(dir, "scheduler.kubeconfig"), "system:kube-scheduler")
-	startComponent(t, filepath.Join(bin, "kube-controller-manager"), "--kubeconfig="+kcmConfig,
+	startComponent(t, filepath.Join(bin, "kube-controller-manager"), nil, "--kubeconfig="+kcmConfig,
 		"--use-service-account-credentials", "--service-account-private-key-file="+filepath.Join(certDir, "sa.key"),
 		"--root-ca-file="+filepath.Join(certDir, "ca.crt"), "--cluster-signing-cert-file="+filepath.Join(certDir, "ca.crt"),
 		"--cluster-signing-key-file="+filepath.Join(certDir, "ca.key"), "--secure-port=0",
 		"--flex-volume-plugin-dir="+filepath.Join(dir, "flexvolume"), "--node-monitor-grace-period=10m")
-	startComponent(t, filepath.Join(bin, "kube-scheduler"), "--kubeconfig="+schedConfig, "--secure-port=0")
+	startComponent(t, filepath.Join(bin, "kube-scheduler"), nil, "--kubeconfig="+schedConfig, "--secure-port=0")
+	nodes := []string{"node-a", "node-b"}
+	for _, name := range nodes {
+		startHollowNode(t, bin, filepath.Join(dir, name), s, certDir, name)
+	}
 
 	cs := s.clientset(t)
 	c := ctx(t, 4*time.Minute)
@@ -73,10 +78,25 @@ func TestUpstreamControlPlane(t *testing.T) {
 		})
 	}
 
-	for _, name := range []string{"node-a", "node-b"} {
-		readyNode(t, c, cs, name)
+	for _, name := range nodes {
+		eventually(t, within, name+" registered, Ready and heartbeating", func() error {
+			node, err := cs.CoreV1().Nodes().Get(c, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if !nodeReady(node) {
+				return fmt.Errorf("conditions %v", node.Status.Conditions)
+			}
+			lease, err := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(c, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			if ptr.Deref(lease.Spec.HolderIdentity, "") != name || lease.Spec.RenewTime == nil {
+				return fmt.Errorf("lease held by %q, renewed %v", ptr.Deref(lease.Spec.HolderIdentity, ""), lease.Spec.RenewTime)
+			}
+			return nil
+		})
 	}
-	go playKubelet(c, cs)
 
 	const ns = "upstream-work"
 	if _, err := cs.CoreV1().Namespaces().Create(c, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
@@ -118,6 +138,9 @@ func TestUpstreamControlPlane(t *testing.T) {
 		for _, p := range pods.Items {
 			if p.Spec.NodeName == "" || len(p.OwnerReferences) != 1 || p.OwnerReferences[0].Kind != "ReplicaSet" {
 				return fmt.Errorf("pod %s: node %q, owners %v", p.Name, p.Spec.NodeName, p.OwnerReferences)
+			}
+			if p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != 1 || p.Status.ContainerStatuses[0].State.Running == nil {
+				return fmt.Errorf("pod %s: phase %s, containers %v (the kubelet reports them)", p.Name, p.Status.Phase, p.Status.ContainerStatuses)
 			}
 		}
 		return nil
@@ -238,13 +261,13 @@ func checkCertificateSigning(t *testing.T, c context.Context, cs kubernetes.Inte
 // componentKubeconfig writes a kubeconfig at path for user, with a client
 // certificate from kapi's generated CA, as a cluster set up by hand gives each
 // control-plane component.
-func componentKubeconfig(t *testing.T, s *kapiServer, certDir, path, user string) string {
+func componentKubeconfig(t *testing.T, s *kapiServer, certDir, path, user string, groups ...string) string {
 	t.Helper()
 	ca, err := pki.LoadCA(certDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	crt, key, err := ca.ClientCertPEM(user, nil)
+	crt, key, err := ca.ClientCertPEM(user, groups)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -259,12 +282,13 @@ func componentKubeconfig(t *testing.T, s *kapiServer, certDir, path, user string
 	return path
 }
 
-// startComponent runs an upstream binary until the test ends, printing its log's
-// tail when the test fails.
-func startComponent(t *testing.T, path string, args ...string) {
+// startComponent runs an upstream binary until the test ends, with env added to
+// the test's environment, printing its log's tail when the test fails.
+func startComponent(t *testing.T, path string, env []string, args ...string) {
 	t.Helper()
 	log := &syncBuffer{}
 	cmd := exec.Command(path, append(args, "--v=2")...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
@@ -279,62 +303,30 @@ func startComponent(t *testing.T, path string, args ...string) {
 	})
 }
 
-// readyNode registers a node with room for pods and a Ready condition.
-func readyNode(t *testing.T, c context.Context, cs kubernetes.Interface, name string) {
+// startHollowNode runs upstream's kubelet over a fake container runtime as node
+// name, with the node's client certificate (system:node:<name> in system:nodes,
+// which kapi's Node authorizer and NodeRestriction admission act on). Its files
+// go under dir.
+func startHollowNode(t *testing.T, bin, dir string, s *kapiServer, certDir, name string) {
 	t.Helper()
-	node, err := cs.CoreV1().Nodes().Create(c, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name,
-		Labels: map[string]string{corev1.LabelHostname: name, corev1.LabelOSStable: "linux"}}}, metav1.CreateOptions{})
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	config := componentKubeconfig(t, s, certDir, filepath.Join(dir, "kubeconfig"), "system:node:"+name, "system:nodes")
+	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	room := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("4"), corev1.ResourceMemory: resource.MustParse("8Gi"), corev1.ResourcePods: resource.MustParse("110")}
-	node.Status = corev1.NodeStatus{Capacity: room, Allocatable: room,
-		Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "KubeletReady",
-			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}}
-	if _, err := cs.CoreV1().Nodes().UpdateStatus(c, node, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	startComponent(t, filepath.Join(bin, "kubemark"), []string{"TMPDIR=" + dir}, "--morph=kubelet", "--name="+name,
+		"--kubeconfig="+config, fmt.Sprintf("--kubelet-port=%d", port), "--kubelet-read-only-port=0",
+		"--use-host-image-service=false")
 }
 
-// playKubelet does what the kubelets would for this test until c ends: bound
-// pods start running and ready, and pods being deleted finish (grace period 0).
-func playKubelet(c context.Context, cs kubernetes.Interface) {
-	for c.Err() == nil {
-		pods, err := cs.CoreV1().Pods("").List(c, metav1.ListOptions{})
-		if err == nil {
-			for i := range pods.Items {
-				p := &pods.Items[i]
-				switch {
-				case p.DeletionTimestamp != nil:
-					_ = cs.CoreV1().Pods(p.Namespace).Delete(c, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)})
-				case p.Spec.NodeName != "" && p.Status.Phase == corev1.PodPending:
-					now := metav1.Now()
-					p.Status.Phase = corev1.PodRunning
-					p.Status.PodIP = fmt.Sprintf("10.2.0.%d", i+2)
-					p.Status.PodIPs = []corev1.PodIP{{IP: p.Status.PodIP}}
-					p.Status.StartTime = &now
-					for _, ct := range []corev1.PodConditionType{corev1.PodScheduled, corev1.PodInitialized, corev1.ContainersReady, corev1.PodReady} {
-						p.Status.Conditions = setPodCondition(p.Status.Conditions, ct, now)
-					}
-					if _, err := cs.CoreV1().Pods(p.Namespace).UpdateStatus(c, p, metav1.UpdateOptions{}); err != nil && !apierrors.IsConflict(err) {
-						continue
-					}
-				}
-			}
-		}
-		select {
-		case <-c.Done():
-		case <-time.After(200 * time.Millisecond):
+func nodeReady(node *corev1.Node) bool {
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
 		}
 	}
-}
-
-func setPodCondition(conds []corev1.PodCondition, typ corev1.PodConditionType, now metav1.Time) []corev1.PodCondition {
-	for i := range conds {
-		if conds[i].Type == typ {
-			conds[i].Status, conds[i].LastTransitionTime = corev1.ConditionTrue, now
-			return conds
-		}
-	}
-	return append(conds, corev1.PodCondition{Type: typ, Status: corev1.ConditionTrue, LastTransitionTime: now})
+	return false
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# build.sh DIR: builds upstream's kube-controller-manager and kube-scheduler v1.37.2
+# build.sh DIR: builds upstream's kube-controller-manager, kube-scheduler and
+# kubemark (a kubelet over a fake container runtime) v1.37.2
 # into DIR, in a throw-away module outside kapi's (kapi never imports
 # k8s.io/kubernetes; these are peers its end-to-end tests run against, as a
 # cluster would). TestUpstreamControlPlane runs them when $KAPI_UPSTREAM_BIN is DIR.
@@ -33,7 +34,8 @@ package peers
 import (
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubemark"
 )
 GO
 GOFLAGS=-mod=mod go mod tidy
-go build -o "$out/" k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+go build -o "$out/" k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubemark
