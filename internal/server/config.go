@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 )
 
 // Config is kapi's configuration, one field per kube-apiserver flag it supports.
@@ -115,9 +117,13 @@ func (c *Config) Complete() error {
 		_, c.ServiceClusterIPRange, _ = net.ParseCIDR("10.0.0.0/24")
 	}
 	if c.AdvertiseAddress == nil {
-		c.AdvertiseAddress = c.BindAddress
-		if c.BindAddress.IsUnspecified() {
-			c.AdvertiseAddress = net.IPv4(127, 0, 0, 1)
+		// As upstream: bound to all addresses or to a loopback one, kapi advertises
+		// the address of the host's default route (the kubernetes Service's
+		// endpoint); loopback only when the host has none.
+		if ip, err := utilnet.ResolveBindAddress(c.BindAddress); err == nil {
+			c.AdvertiseAddress = ip
+		} else {
+			c.AdvertiseAddress = c.localAddress()
 		}
 	}
 	if c.ShutdownTimeout == 0 {
@@ -161,4 +167,16 @@ func (c *Config) storageInitializationTimeout() time.Duration {
 		return time.Minute
 	}
 	return c.StorageInitializationTimeout
+}
+
+// localAddress is an address this server listens on from the same host: the bind
+// address, or the loopback address of its family when bound to all addresses.
+func (c *Config) localAddress() net.IP {
+	if !c.BindAddress.IsUnspecified() {
+		return c.BindAddress
+	}
+	if c.BindAddress.To4() == nil {
+		return net.IPv6loopback
+	}
+	return net.IPv4(127, 0, 0, 1)
 }

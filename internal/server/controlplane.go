@@ -180,13 +180,7 @@ func (s *Server) loopbackCA(addr net.Addr) (*loopbackCA, error) {
 	if err != nil {
 		return nil, err
 	}
-	host := s.cfg.BindAddress
-	if host.IsUnspecified() {
-		host = net.IPv4(127, 0, 0, 1)
-		if s.cfg.BindAddress.To4() == nil {
-			host = net.IPv6loopback
-		}
-	}
+	host := s.cfg.localAddress()
 	port := s.cfg.SecurePort
 	if tcp, ok := addr.(*net.TCPAddr); ok {
 		port = tcp.Port

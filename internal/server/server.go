@@ -204,7 +204,13 @@ func (s *Server) setupTLS() error {
 			return err
 		}
 		s.Kubeconfig = filepath.Join(cfg.DataDir, "admin.kubeconfig")
-		server := "https://" + net.JoinHostPort(cfg.AdvertiseAddress.String(), strconv.Itoa(cfg.SecurePort))
+		// The admin's address: the bind address, or the advertised one when
+		// serving on every address (the advertised one may be elsewhere otherwise).
+		host := cfg.AdvertiseAddress
+		if !cfg.BindAddress.IsUnspecified() {
+			host = cfg.BindAddress
+		}
+		server := "https://" + net.JoinHostPort(host.String(), strconv.Itoa(cfg.SecurePort))
 		if err := pki.WriteKubeconfig(s.Kubeconfig, server, b); err != nil {
 			return err
 		}

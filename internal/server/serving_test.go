@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/kapi-dev/kapi/internal/server"
@@ -119,5 +121,36 @@ func TestServingOptionsValidation(t *testing.T) {
 	cfg := server.Config{DataDir: t.TempDir()}
 	if err := cfg.Complete(); err != nil || cfg.RequestTimeout != time.Minute {
 		t.Fatalf("defaults: %v, request timeout %v", err, cfg.RequestTimeout)
+	}
+}
+
+// TestAdvertiseAddressDefault: without --advertise-address kapi advertises what
+// kube-apiserver would: the bind address when it is a specific one, the host's
+// default-route address when bound to all or to a loopback address.
+func TestAdvertiseAddressDefault(t *testing.T) {
+	hostIP, err := utilnet.ResolveBindAddress(net.IPv4zero)
+	if err != nil {
+		t.Skipf("this host has no default-route address: %v", err)
+	}
+	tests := []struct {
+		name            string
+		bind, advertise net.IP
+		want            net.IP
+	}{
+		{"loopback bind (the default)", nil, nil, hostIP},
+		{"all addresses", net.IPv4zero, nil, hostIP},
+		{"a specific address", net.IPv4(10, 1, 2, 3), nil, net.IPv4(10, 1, 2, 3)},
+		{"given", net.IPv4zero, net.IPv4(192, 0, 2, 9), net.IPv4(192, 0, 2, 9)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := server.Config{DataDir: t.TempDir(), BindAddress: tc.bind, AdvertiseAddress: tc.advertise}
+			if err := cfg.Complete(); err != nil {
+				t.Fatal(err)
+			}
+			if !cfg.AdvertiseAddress.Equal(tc.want) {
+				t.Errorf("advertise address %s, want %s", cfg.AdvertiseAddress, tc.want)
+			}
+		})
 	}
 }

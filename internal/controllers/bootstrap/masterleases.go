@@ -152,8 +152,9 @@ func (r *endpointReconciler) acquire(ctx context.Context) error {
 func (r *endpointReconciler) release() { <-r.lock }
 
 // publishes reports whether this instance takes part: it needs the etcd client, and a
-// loopback advertise address (the zero-config default) is no valid endpoint — upstream
-// refuses to start with one, kapi serves without publishing it.
+// loopback advertise address (kapi's fallback on a host without a default route) is
+// no valid endpoint — upstream refuses to start with one, kapi serves without
+// publishing it.
 func (c *Controller) publishes() bool {
 	return c.ep.leases != nil && !c.cfg.AdvertiseAddress.IsLoopback() && !c.cfg.AdvertiseAddress.IsUnspecified()
 }
