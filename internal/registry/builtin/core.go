@@ -136,8 +136,9 @@ func core(deps Deps) []*registry.Resource {
 	svc.Subresources = append(svc.Subresources, serviceProxySubresource(deps))
 	if deps.ServiceIPs != nil {
 		ips := serviceIPs{alloc: deps.ServiceIPs}
-		svc.BeginCreate, svc.AfterDelete = ips.beginCreate, ips.afterDelete
+		svc.BeginCreate, svc.BeginUpdate, svc.AfterDelete = ips.beginCreate, ips.beginUpdate, ips.afterDelete
 	}
+	svc.PrepareForUpdate = prepareServiceForUpdate
 	svc.Warnings = serviceWarnings
 	if deps.ServiceNodePorts != nil {
 		withNodePorts(&svc, serviceNodePorts{alloc: deps.ServiceNodePorts})

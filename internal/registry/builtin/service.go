@@ -4,16 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/utils/ptr"
 
 	"github.com/kapi-dev/kapi/internal/controllers/ipalloc"
 )
 
-// serviceIPs gives Services their ClusterIPs on create and takes them back on delete.
+// serviceIPs gives Services their ClusterIPs on create (and when they stop being
+// ExternalNames) and takes them back on delete (and when they become ones).
 type serviceIPs struct {
 	alloc *ipalloc.Allocator
 }
@@ -21,11 +24,34 @@ type serviceIPs struct {
 // beginCreate sets the IP family fields and allocates the ClusterIP (the one asked
 // for, or a free one), as upstream's service REST does after validation.
 func (s serviceIPs) beginCreate(ctx context.Context, obj runtime.Object, dryRun bool) (func(bool), error) {
-	noop := func(bool) {}
 	svc := obj.(*corev1.Service)
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
-		return noop, nil
+		return func(bool) {}, nil
 	}
+	return s.allocate(ctx, svc, dryRun)
+}
+
+// beginUpdate gives a Service that stops being an ExternalName its ClusterIP, and
+// frees the ClusterIPs of one that becomes an ExternalName once that is written.
+// Otherwise the addresses stay: validation keeps them unchanged.
+func (s serviceIPs) beginUpdate(ctx context.Context, obj, old runtime.Object, dryRun bool) (func(bool), error) {
+	svc, oldSvc := obj.(*corev1.Service), old.(*corev1.Service)
+	switch had, needs := needsClusterIP(oldSvc), needsClusterIP(svc); {
+	case !had && needs:
+		return s.allocate(ctx, svc, dryRun)
+	case had && !needs && !dryRun:
+		return func(ok bool) {
+			if ok {
+				s.afterDelete(context.Background(), oldSvc)
+			}
+		}, nil
+	}
+	return func(bool) {}, nil
+}
+
+// allocate sets svc's IP family fields and takes its ClusterIP.
+func (s serviceIPs) allocate(ctx context.Context, svc *corev1.Service, dryRun bool) (func(bool), error) {
+	noop := func(bool) {}
 	if len(svc.Spec.IPFamilies) == 0 {
 		svc.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
 	}
@@ -88,4 +114,80 @@ func (s serviceIPs) afterDelete(ctx context.Context, obj runtime.Object) {
 			_ = s.alloc.Release(ctx, parsed)
 		}
 	}
+}
+
+func needsClusterIP(svc *corev1.Service) bool { return svc.Spec.Type != corev1.ServiceTypeExternalName }
+
+// prepareServiceForUpdate does what upstream's service REST and strategy do to an
+// update before validation: it keeps the ClusterIPs a client left out (re-sending
+// the manifest it created the Service from), keeps ClusterIP and ClusterIPs in
+// step, and clears the fields a type change leaves meaningless when the client did
+// not change them (the addresses and IP families of a Service becoming an
+// ExternalName, a load balancer's class and status, the external traffic policy of
+// a Service no longer reachable from outside).
+func prepareServiceForUpdate(obj, old runtime.Object) {
+	svc, oldSvc := obj.(*corev1.Service), old.(*corev1.Service)
+	spec, oldSpec := &svc.Spec, &oldSvc.Spec
+	if needsClusterIP(oldSvc) && needsClusterIP(svc) {
+		if spec.ClusterIP == "" {
+			spec.ClusterIP = oldSpec.ClusterIP
+		}
+		if len(spec.ClusterIPs) == 0 {
+			spec.ClusterIPs = oldSpec.ClusterIPs
+		}
+	}
+	sameIPs := func() bool {
+		return spec.ClusterIP == oldSpec.ClusterIP && slices.Equal(spec.ClusterIPs, oldSpec.ClusterIPs)
+	}
+	if len(oldSpec.ClusterIPs) > 0 && len(spec.ClusterIPs) == 0 && spec.ClusterIP == oldSpec.ClusterIP {
+		spec.ClusterIPs = oldSpec.ClusterIPs
+	}
+	if spec.ClusterIP != oldSpec.ClusterIP && slices.Equal(spec.ClusterIPs, oldSpec.ClusterIPs) {
+		// The client changed only the singular field: the plural follows (and
+		// validation judges the change).
+		spec.ClusterIPs = nil
+		if spec.ClusterIP != "" {
+			spec.ClusterIPs = []string{spec.ClusterIP}
+		}
+	}
+
+	if needsClusterIP(oldSvc) && !needsClusterIP(svc) {
+		if sameIPs() {
+			spec.ClusterIP, spec.ClusterIPs = "", nil
+		}
+		if slices.Equal(spec.IPFamilies, oldSpec.IPFamilies) {
+			spec.IPFamilies = nil
+		}
+		if ptr.Deref(spec.IPFamilyPolicy, "") == ptr.Deref(oldSpec.IPFamilyPolicy, "") {
+			spec.IPFamilyPolicy = nil
+		}
+	}
+	wasLB, isLB := oldSpec.Type == corev1.ServiceTypeLoadBalancer, spec.Type == corev1.ServiceTypeLoadBalancer
+	if wasLB && !isLB {
+		if spec.AllocateLoadBalancerNodePorts != nil && oldSpec.AllocateLoadBalancerNodePorts != nil &&
+			*spec.AllocateLoadBalancerNodePorts == *oldSpec.AllocateLoadBalancerNodePorts {
+			spec.AllocateLoadBalancerNodePorts = nil
+		}
+		if ptr.Equal(spec.LoadBalancerClass, oldSpec.LoadBalancerClass) {
+			spec.LoadBalancerClass = nil
+		}
+	}
+	if externallyReachable(oldSvc) && !externallyReachable(svc) && spec.ExternalTrafficPolicy == oldSpec.ExternalTrafficPolicy {
+		spec.ExternalTrafficPolicy = ""
+	}
+	if !isLB {
+		svc.Status.LoadBalancer = corev1.LoadBalancerStatus{}
+	}
+}
+
+// externallyReachable: node ports, a load balancer or external IPs lead to the
+// Service from outside the cluster.
+func externallyReachable(svc *corev1.Service) bool {
+	switch svc.Spec.Type {
+	case corev1.ServiceTypeLoadBalancer, corev1.ServiceTypeNodePort:
+		return true
+	case corev1.ServiceTypeClusterIP:
+		return len(svc.Spec.ExternalIPs) > 0
+	}
+	return false
 }

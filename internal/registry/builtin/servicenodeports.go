@@ -329,6 +329,21 @@ func chainBegin(first, second func(context.Context, runtime.Object, bool) (func(
 	}
 }
 
+// beginUpdateFunc is the type of registry.Resource's BeginUpdate.
+type beginUpdateFunc = func(ctx context.Context, obj, old runtime.Object, dryRun bool) (func(bool), error)
+
+// chainBeginUpdate is chainBegin for BeginUpdate hooks: both see the same old object.
+func chainBeginUpdate(first, second beginUpdateFunc) beginUpdateFunc {
+	return func(ctx context.Context, obj, old runtime.Object, dryRun bool) (func(bool), error) {
+		withOld := func(f beginUpdateFunc) func(context.Context, runtime.Object, bool) (func(bool), error) {
+			return func(ctx context.Context, obj runtime.Object, dryRun bool) (func(bool), error) {
+				return f(ctx, obj, old, dryRun)
+			}
+		}
+		return chainBegin(withOld(first), withOld(second))(ctx, obj, dryRun)
+	}
+}
+
 // withNodePorts adds node port allocation to the Service resource's hooks.
 func withNodePorts(svc *registry.Resource, ports serviceNodePorts) {
 	if svc.BeginCreate != nil {
@@ -343,7 +358,11 @@ func withNodePorts(svc *registry.Resource, ports serviceNodePorts) {
 		}
 		ports.afterDelete(ctx, obj)
 	}
-	svc.BeginUpdate = ports.beginUpdate
+	if svc.BeginUpdate != nil {
+		svc.BeginUpdate = chainBeginUpdate(svc.BeginUpdate, ports.beginUpdate)
+	} else {
+		svc.BeginUpdate = ports.beginUpdate
+	}
 	prepare := svc.PrepareForUpdate
 	svc.PrepareForUpdate = func(obj, old runtime.Object) {
 		if prepare != nil {
