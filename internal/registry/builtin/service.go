@@ -119,12 +119,13 @@ func (s serviceIPs) afterDelete(ctx context.Context, obj runtime.Object) {
 func needsClusterIP(svc *corev1.Service) bool { return svc.Spec.Type != corev1.ServiceTypeExternalName }
 
 // prepareServiceForUpdate does what upstream's service REST and strategy do to an
-// update before validation: it keeps the ClusterIPs a client left out (re-sending
-// the manifest it created the Service from), keeps ClusterIP and ClusterIPs in
-// step, and clears the fields a type change leaves meaningless when the client did
-// not change them (the addresses and IP families of a Service becoming an
-// ExternalName, a load balancer's class and status, the external traffic policy of
-// a Service no longer reachable from outside).
+// update before validation: it keeps the ClusterIPs and IP families a client left
+// out (re-sending the manifest it created the Service from), keeps ClusterIP and
+// ClusterIPs in step, and clears the fields a type change leaves meaningless when
+// the client did not change them (the addresses, IP families and internal traffic
+// policy of a Service becoming an ExternalName, a load balancer's class and
+// status, the external traffic policy of a Service no longer reachable from
+// outside).
 func prepareServiceForUpdate(obj, old runtime.Object) {
 	svc, oldSvc := obj.(*corev1.Service), old.(*corev1.Service)
 	spec, oldSpec := &svc.Spec, &oldSvc.Spec
@@ -134,6 +135,12 @@ func prepareServiceForUpdate(obj, old runtime.Object) {
 		}
 		if len(spec.ClusterIPs) == 0 {
 			spec.ClusterIPs = oldSpec.ClusterIPs
+		}
+		if len(spec.IPFamilies) == 0 {
+			spec.IPFamilies = oldSpec.IPFamilies
+		}
+		if spec.IPFamilyPolicy == nil {
+			spec.IPFamilyPolicy = oldSpec.IPFamilyPolicy
 		}
 	}
 	sameIPs := func() bool {
@@ -177,6 +184,16 @@ func prepareServiceForUpdate(obj, old runtime.Object) {
 	}
 	if !isLB {
 		svc.Status.LoadBalancer = corev1.LoadBalancerStatus{}
+	}
+	dropExternalNameTrafficPolicy(svc)
+}
+
+// dropExternalNameTrafficPolicy: an ExternalName has no internal traffic policy.
+// Upstream stores one it was given (or had before becoming an ExternalName) and
+// drops it from every read; kapi drops it before the write, which reads the same.
+func dropExternalNameTrafficPolicy(svc *corev1.Service) {
+	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+		svc.Spec.InternalTrafficPolicy = nil
 	}
 }
 

@@ -60,9 +60,10 @@ func TestServiceTypeChanges(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Spec.ClusterIP != "" || got.Spec.ClusterIPs != nil || got.Spec.IPFamilies != nil || got.Spec.IPFamilyPolicy != nil {
-			t.Errorf("spec after the change: clusterIP %q %v, families %v, policy %v; want all cleared",
-				got.Spec.ClusterIP, got.Spec.ClusterIPs, got.Spec.IPFamilies, got.Spec.IPFamilyPolicy)
+		if got.Spec.ClusterIP != "" || got.Spec.ClusterIPs != nil || got.Spec.IPFamilies != nil || got.Spec.IPFamilyPolicy != nil ||
+			got.Spec.InternalTrafficPolicy != nil {
+			t.Errorf("spec after the change: clusterIP %q %v, families %v, policy %v, internal traffic policy %v; want all cleared",
+				got.Spec.ClusterIP, got.Spec.ClusterIPs, got.Spec.IPFamilies, got.Spec.IPFamilyPolicy, got.Spec.InternalTrafficPolicy)
 		}
 		if !ipFree(t, ip) {
 			t.Errorf("%s is still taken after its Service became an ExternalName", ip)
@@ -109,6 +110,18 @@ func TestServiceTypeChanges(t *testing.T) {
 		}
 		if got.Spec.ClusterIP != created.Spec.ClusterIP || len(got.Spec.ClusterIPs) != 1 || got.Spec.ClusterIPs[0] != created.Spec.ClusterIP {
 			t.Errorf("clusterIP %q %v, want %q kept", got.Spec.ClusterIP, got.Spec.ClusterIPs, created.Spec.ClusterIP)
+		}
+		if len(got.Spec.IPFamilies) != 1 || ptr.Deref(got.Spec.IPFamilyPolicy, "") != corev1.IPFamilyPolicySingleStack {
+			t.Errorf("families %v, policy %v, want the created ones kept", got.Spec.IPFamilies, ptr.Deref(got.Spec.IPFamilyPolicy, ""))
+		}
+	})
+
+	t.Run("an ExternalName has no internal traffic policy", func(t *testing.T) {
+		got := create(t, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "external-itp"}, Spec: corev1.ServiceSpec{
+			Type: corev1.ServiceTypeExternalName, ExternalName: "db.example.com",
+			InternalTrafficPolicy: ptr.To(corev1.ServiceInternalTrafficPolicyLocal)}})
+		if got.Spec.InternalTrafficPolicy != nil {
+			t.Errorf("internal traffic policy %v, want none", *got.Spec.InternalTrafficPolicy)
 		}
 	})
 
