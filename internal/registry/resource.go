@@ -35,6 +35,9 @@ type Resource struct {
 	// EncodeAs, when set, is the kind values are written to etcd as, when upstream
 	// stores a version other than StorageKind (a beta version of a GA resource).
 	EncodeAs schema.GroupVersionKind
+	// OnDecode, when set, is called on every object read from etcd, to restore what
+	// the storage encoding cannot carry.
+	OnDecode func(obj runtime.Object)
 	// StoreAsJSON writes values as JSON instead of protobuf, as upstream does for the
 	// apiextensions and apiregistration groups.
 	StoreAsJSON bool

@@ -312,6 +312,9 @@ func (s *Server) buildHandler() error {
 			if !res.EncodeAs.Empty() {
 				valueCodec = etcd3.NewVersionCodec(valueCodec, scheme, res.EncodeAs)
 			}
+			if res.OnDecode != nil {
+				valueCodec = etcd3.NewDecodeHookCodec(valueCodec, res.OnDecode)
+			}
 			st, err = s.newCache(res, enc, valueCodec, prefix, newFunc, newList)
 			if err != nil {
 				return err

@@ -1,6 +1,9 @@
 package builtin
 
 import (
+	"maps"
+	"strconv"
+
 	appsv1 "k8s.io/api/apps/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -29,6 +32,21 @@ func apps() []*registry.Resource {
 	ds := appsKind("DaemonSet", "daemonsets", "daemonset", "daemonsets", "ds")
 	ds.Categories, ds.Status, ds.TrackGeneration = []string{"all"}, true, true
 	ds.StatusTakesMetadata = true
+	ds.PrepareForCreate = func(obj runtime.Object) {
+		d := obj.(*appsv1.DaemonSet)
+		setTemplateGeneration(d, max(templateGeneration(d), 1))
+	}
+	ds.PrepareForUpdate = func(obj, old runtime.Object) {
+		d, o := obj.(*appsv1.DaemonSet), old.(*appsv1.DaemonSet)
+		n := templateGeneration(o)
+		if !apiequality.Semantic.DeepEqual(d.Spec.Template, o.Spec.Template) {
+			n++
+		}
+		setTemplateGeneration(d, n)
+	}
+	ds.KeepOnStatusUpdate = func(obj, old metav1.Object) {
+		setTemplateGeneration(obj.(*appsv1.DaemonSet), templateGeneration(old.(*appsv1.DaemonSet)))
+	}
 
 	deploy := appsKind("Deployment", "deployments", "deployment", "deployments", "deploy")
 	deploy.Categories, deploy.Status, deploy.TrackGeneration = []string{"all"}, true, true
@@ -64,6 +82,13 @@ func apps() []*registry.Resource {
 	sts := appsKind("StatefulSet", "statefulsets", "statefulset", "statefulsets", "sts")
 	sts.Categories, sts.Status, sts.TrackGeneration = []string{"all"}, true, true
 	sts.StatusTakesMetadata = true
+	sts.PrepareForCreate = func(obj runtime.Object) { typeClaimTemplates(obj.(*appsv1.StatefulSet)) }
+	sts.PrepareForUpdate = func(obj, _ runtime.Object) { typeClaimTemplates(obj.(*appsv1.StatefulSet)) }
+	sts.OnDecode = func(obj runtime.Object) {
+		if s, ok := obj.(*appsv1.StatefulSet); ok {
+			typeClaimTemplates(s)
+		}
+	}
 	sts.Scale = &registry.Scale{
 		Get: func(obj runtime.Object) (int32, int32, string) {
 			s := obj.(*appsv1.StatefulSet)
@@ -72,4 +97,35 @@ func apps() []*registry.Resource {
 		SetReplicas: func(obj runtime.Object, n int32) { obj.(*appsv1.StatefulSet).Spec.Replicas = &n },
 	}
 	return []*registry.Resource{cr, ds, deploy, rs, sts}
+}
+
+// templateGeneration is upstream's DaemonSet spec.templateGeneration, which apps/v1
+// carries in an annotation (0 when it is missing or unreadable).
+func templateGeneration(d *appsv1.DaemonSet) int64 {
+	n, err := strconv.ParseInt(d.Annotations[appsv1.DeprecatedTemplateGeneration], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// setTemplateGeneration writes the annotation as upstream's conversion does: 1 on
+// create (unless the client gave a higher one), one more on each update that changes
+// the pod template, and never the client's to change after create.
+func setTemplateGeneration(d *appsv1.DaemonSet, n int64) {
+	annotations := maps.Clone(d.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[appsv1.DeprecatedTemplateGeneration] = strconv.FormatInt(n, 10)
+	d.Annotations = annotations
+}
+
+// typeClaimTemplates sets apiVersion and kind on a StatefulSet's claim templates,
+// as upstream's apps/v1 conversion does on every write and read (etcd's protobuf
+// drops them, so reads need it too).
+func typeClaimTemplates(s *appsv1.StatefulSet) {
+	for i := range s.Spec.VolumeClaimTemplates {
+		s.Spec.VolumeClaimTemplates[i].APIVersion, s.Spec.VolumeClaimTemplates[i].Kind = "v1", "PersistentVolumeClaim"
+	}
 }
