@@ -21,7 +21,9 @@ func NewDecodeHookCodec(inner runtime.Codec, hook func(runtime.Object)) runtime.
 	return &decodeHookCodec{inner: inner, hook: hook}
 }
 
-func (c *decodeHookCodec) Encode(obj runtime.Object, w io.Writer) error { return c.inner.Encode(obj, w) }
+func (c *decodeHookCodec) Encode(obj runtime.Object, w io.Writer) error {
+	return c.inner.Encode(obj, w)
+}
 
 func (c *decodeHookCodec) Decode(data []byte, defaults *schema.GroupVersionKind, into runtime.Object) (runtime.Object, *schema.GroupVersionKind, error) {
 	obj, gvk, err := c.inner.Decode(data, defaults, into)
