@@ -176,7 +176,7 @@ func core(deps Deps) []*registry.Resource {
 
 	pt := coreKind("PodTemplate")
 	pt.Name, pt.SingularName, pt.KeyPrefix = "podtemplates", "podtemplate", "podtemplates"
-	pt.ReturnDeletedObject = true
+	pt.ReturnDeletedObject, pt.TrackGeneration = true, true
 
 	rc := coreKind("ReplicationController")
 	rc.Name, rc.SingularName, rc.ShortNames, rc.Categories, rc.KeyPrefix = "replicationcontrollers", "replicationcontroller", []string{"rc"}, []string{"all"}, "controllers"
