@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
@@ -181,7 +181,9 @@ func (a *API) decodeParams(r *http.Request, into runtime.Object) error {
 
 // NotFound returns the 404 error kube-apiserver gives for an unknown path.
 func NotFound() error {
-	return statusError(http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+	err := statusError(http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+	err.ErrStatus.Details = &metav1.StatusDetails{}
+	return err
 }
 
 // ServeHTTP serves a resource request; the request-info filter must have run.
@@ -301,17 +303,20 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func methodNotAllowed(r *http.Request) error {
-	return apierrors.NewMethodNotSupported(schema.GroupResource{}, strings.ToLower(r.Method))
+// methodNotAllowed is upstream router's answer to a method a path does not take.
+func methodNotAllowed(*http.Request) error {
+	err := statusError(http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed, "the server does not allow this method on the requested resource")
+	err.ErrStatus.Details = &metav1.StatusDetails{}
+	return err
 }
 
 // writeRequest reads what every write needs from a request: the negotiated
-// response encoding, the dryRun flag and the body.
-func (e *endpoint) writeRequest(r *http.Request) (out output, dry bool, body []byte, err error) {
+// response encoding, the dryRun flag (of options of kind optionsKind) and the body.
+func (e *endpoint) writeRequest(r *http.Request, optionsKind string) (out output, dry bool, body []byte, err error) {
 	if out, err = e.negotiateOutput(r, false); err != nil {
 		return out, false, nil, err
 	}
-	if dry, err = dryRun(r); err != nil {
+	if dry, err = dryRun(r, optionsKind); err != nil {
 		return out, false, nil, err
 	}
 	body, err = readBody(r)
@@ -333,13 +338,25 @@ func readBody(r *http.Request) ([]byte, error) {
 	return data, nil
 }
 
-// dryRun parses the dryRun query parameter: "All" or nothing.
-func dryRun(r *http.Request) (bool, error) {
+// dryRun parses the dryRun query parameter of a write whose options are of kind
+// optionsKind (CreateOptions, UpdateOptions, PatchOptions or DeleteOptions): "All"
+// or nothing.
+func dryRun(r *http.Request, optionsKind string) (bool, error) {
 	vals := r.URL.Query()["dryRun"]
-	for _, v := range vals {
-		if v != metav1.DryRunAll {
-			return false, apierrors.NewBadRequest(`Invalid dryRun value: "` + v + `", supported values: "All"`)
-		}
+	if err := checkDryRun(vals, optionsKind); err != nil {
+		return false, err
 	}
 	return len(vals) > 0, nil
+}
+
+// checkDryRun refuses dryRun values other than "All" with upstream's 422 on the
+// options kind.
+func checkDryRun(vals []string, optionsKind string) error {
+	for _, v := range vals {
+		if v != metav1.DryRunAll {
+			return apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: optionsKind}, "",
+				field.ErrorList{field.NotSupported(field.NewPath("dryRun"), vals, []string{metav1.DryRunAll})})
+		}
+	}
+	return nil
 }

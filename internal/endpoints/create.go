@@ -124,7 +124,7 @@ func (e *endpoint) admitFuncs(op, ns, name, subresource string, dry bool, opts r
 }
 
 func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
-	out, dry, body, err := e.writeRequest(r)
+	out, dry, body, err := e.writeRequest(r, "CreateOptions")
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -159,7 +159,7 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 
 // createSubresource serves POST to a subresource that creates (pods/binding).
 func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns, name string, sub *registry.Subresource) {
-	out, dry, body, err := e.writeRequest(r)
+	out, dry, body, err := e.writeRequest(r, "CreateOptions")
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

@@ -27,14 +27,12 @@ func (e *endpoint) deleteOptions(r *http.Request) (*metav1.DeleteOptions, bool, 
 	} else if err := e.api.decodeParams(r, opts); err != nil {
 		return nil, false, badRequest(err)
 	}
-	dry, err := dryRun(r)
+	dry, err := dryRun(r, "DeleteOptions")
 	if err != nil {
 		return nil, false, err
 	}
-	for _, v := range opts.DryRun {
-		if v != metav1.DryRunAll {
-			return nil, false, apierrors.NewBadRequest(`Invalid dryRun value: "` + v + `", supported values: "All"`)
-		}
+	if err := checkDryRun(opts.DryRun, "DeleteOptions"); err != nil {
+		return nil, false, err
 	}
 	return opts, dry || len(opts.DryRun) > 0, nil
 }

@@ -27,7 +27,7 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 		e.api.WriteError(w, r, err)
 		return
 	}
-	dry, err := dryRun(r)
+	dry, err := dryRun(r, "PatchOptions")
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return
@@ -51,9 +51,16 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 			return
 		}
 	default:
-		e.api.WriteError(w, r, statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s, %s, %s, %s",
-				types.JSONPatchType, types.MergePatchType, types.StrategicMergePatchType, types.ApplyYAMLPatchType)))
+		if e.custom {
+			e.api.WriteError(w, r, statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
+				fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: %s, %s, %s",
+					types.JSONPatchType, types.MergePatchType, types.ApplyYAMLPatchType)))
+			return
+		}
+		// Upstream's router refuses it before any handler, in its own words.
+		err := statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType, "415: Unsupported Media Type")
+		err.ErrStatus.Details = &metav1.StatusDetails{}
+		e.api.WriteError(w, r, err)
 		return
 	}
 	body, err := readBody(r)

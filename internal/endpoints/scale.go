@@ -38,7 +38,11 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 		}
 		e.api.writeObject(w, http.StatusOK, out, e.scaleOf(obj))
 	case "update", "patch":
-		dry, err := dryRun(r)
+		optionsKind := "UpdateOptions"
+		if r.Method == http.MethodPatch {
+			optionsKind = "PatchOptions"
+		}
+		dry, err := dryRun(r, optionsKind)
 		if err != nil {
 			e.api.WriteError(w, r, err)
 			return

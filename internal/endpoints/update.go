@@ -8,7 +8,7 @@ import (
 )
 
 func (e *endpoint) update(w http.ResponseWriter, r *http.Request, ns, name, subresource string) {
-	out, dry, body, err := e.writeRequest(r)
+	out, dry, body, err := e.writeRequest(r, "UpdateOptions")
 	if err != nil {
 		e.api.WriteError(w, r, err)
 		return

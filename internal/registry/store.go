@@ -464,6 +464,25 @@ func (s *Store) Delete(ctx context.Context, ns, name string, opts *metav1.Delete
 	return s.deleteObject(ctx, ns, name, opts, validate, dryRun)
 }
 
+// checkDeletePreconditions refuses a delete whose preconditions the object read
+// does not meet, before admission, with upstream's messages (etcd checks them again
+// at the delete itself).
+func (s *Store) checkDeletePreconditions(acc metav1.Object, opts *metav1.DeleteOptions) error {
+	if opts == nil || opts.Preconditions == nil {
+		return nil
+	}
+	gr := schema.GroupResource{Group: s.res.GroupVersion.Group, Resource: s.res.Kind}
+	if p := opts.Preconditions.UID; p != nil && *p != acc.GetUID() {
+		return apierrors.NewConflict(gr, acc.GetName(), fmt.Errorf(
+			"the UID in the precondition (%s) does not match the UID in record (%s). The object might have been deleted and then recreated", *p, acc.GetUID()))
+	}
+	if p := opts.Preconditions.ResourceVersion; p != nil && *p != acc.GetResourceVersion() {
+		return apierrors.NewConflict(gr, acc.GetName(), fmt.Errorf(
+			"the ResourceVersion in the precondition (%s) does not match the ResourceVersion in record (%s). The object might have been modified", *p, acc.GetResourceVersion()))
+	}
+	return nil
+}
+
 // deleteObject is Delete without RefuseDelete, for deletecollection.
 func (s *Store) deleteObject(ctx context.Context, ns, name string, opts *metav1.DeleteOptions, validate AdmitFunc, dryRun bool) (runtime.Object, bool, error) {
 	key := s.objectKey(ns, name)
@@ -474,6 +493,9 @@ func (s *Store) deleteObject(ctx context.Context, ns, name string, opts *metav1.
 	current := s.newFunc()
 	if err := s.storage.Get(ctx, key, storage.GetOptions{}, current); err != nil {
 		return nil, false, s.toAPIError(err, name)
+	}
+	if err := s.checkDeletePreconditions(mustAccessor(current), opts); err != nil {
+		return nil, false, err
 	}
 	if validate != nil {
 		if err := validate(ctx, nil, current); err != nil {

@@ -35,6 +35,11 @@ func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Reso
 	disc := discovery.New(resources, func(*http.Request) string { return addr }, discovery.WithSubresources(subs...))
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info, ok := request.InfoFrom(r.Context()); ok && info.IsResourceRequest {
+			if info.APIGroup != "" && !disc.HasGroup(info.APIGroup) {
+				// Nothing serves the group: upstream's last handler answers, in plain text.
+				http.NotFound(w, r)
+				return
+			}
 			s.api.ServeHTTP(w, r)
 			return
 		}

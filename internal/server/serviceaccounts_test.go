@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -186,8 +189,18 @@ func TestServiceAccountTokens(t *testing.T) {
 			Issuer  string `json:"issuer"`
 			JWKSURI string `json:"jwks_uri"`
 		}
+		// The JWKS is at the advertised address, as upstream's external address.
+		u, err := url.Parse(in.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		advertised, err := utilnet.ResolveBindAddress(net.IPv4(127, 0, 0, 1))
+		if err != nil {
+			advertised = net.IPv4(127, 0, 0, 1)
+		}
+		wantJWKS := "https://" + net.JoinHostPort(advertised.String(), u.Port()) + "/openid/v1/jwks"
 		if code != 200 || json.Unmarshal(body, &doc) != nil || doc.Issuer != server.DefaultServiceAccountIssuer ||
-			doc.JWKSURI != in.URL+"/openid/v1/jwks" {
+			doc.JWKSURI != wantJWKS {
 			t.Fatalf("%d %s", code, body)
 		}
 		code, body = get(saHTTP, "/openid/v1/jwks")

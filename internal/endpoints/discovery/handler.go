@@ -187,7 +187,23 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if len(parts) >= 2 && parts[0] == "apis" && !h.HasGroup(parts[1]) {
+		// Nothing serves the group: upstream's last handler answers, in plain text.
+		http.NotFound(w, r)
+		return
+	}
 	writeStatus(w, http.StatusNotFound, metav1.StatusReasonNotFound, "the server could not find the requested resource")
+}
+
+// HasGroup reports whether name is a group served now (built-in or custom).
+func (h *Handler) HasGroup(name string) bool {
+	groups := h.docs.Load().groups
+	for i := range groups {
+		if groups[i].Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // apiVersions is the /api document, without apiVersion as upstream.

@@ -127,11 +127,12 @@ func TestErrors(t *testing.T) {
 		wantCode           int
 		wantReason         metav1.StatusReason
 	}{
-		{name: "unknown group", method: http.MethodGet, path: "/apis/nope.example.com", wantCode: 404, wantReason: metav1.StatusReasonNotFound},
+		{name: "unknown group", method: http.MethodGet, path: "/apis/nope.example.com", wantCode: 404},
+		{name: "unknown group version", method: http.MethodGet, path: "/apis/nope.example.com/v1", wantCode: 404},
 		{name: "unknown version", method: http.MethodGet, path: "/apis/apps/v2", wantCode: 404, wantReason: metav1.StatusReasonNotFound},
 		{name: "unknown core version", method: http.MethodGet, path: "/api/v2", wantCode: 404, wantReason: metav1.StatusReasonNotFound},
 		{name: "a resource path is not discovery", method: http.MethodGet, path: "/apis/apps/v1/deployments", wantCode: 404, wantReason: metav1.StatusReasonNotFound},
-		{name: "empty group", method: http.MethodGet, path: "/apis//v1", wantCode: 404, wantReason: metav1.StatusReasonNotFound},
+		{name: "empty group", method: http.MethodGet, path: "/apis//v1", wantCode: 404},
 		{name: "root", method: http.MethodGet, path: "/", wantCode: 404, wantReason: metav1.StatusReasonNotFound},
 		{name: "write to discovery", method: http.MethodPost, path: "/apis", wantCode: 405, wantReason: metav1.StatusReasonMethodNotAllowed},
 	}
@@ -141,6 +142,13 @@ func TestErrors(t *testing.T) {
 			h.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
 			if rec.Code != tc.wantCode {
 				t.Fatalf("status %d, want %d", rec.Code, tc.wantCode)
+			}
+			if tc.wantReason == "" {
+				// A group nothing serves: upstream's last handler answers in plain text.
+				if body := rec.Body.String(); body != "404 page not found\n" || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") {
+					t.Errorf("body %q (%s), want upstream's plain 404", body, rec.Header().Get("Content-Type"))
+				}
+				return
 			}
 			got := decode(t, rec.Body.Bytes())
 			want := map[string]any{"kind": "Status", "apiVersion": "v1", "metadata": map[string]any{}, "status": "Failure",
