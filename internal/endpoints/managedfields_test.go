@@ -42,6 +42,34 @@ func (c *client) getJSON(path string) map[string]any {
 	return m
 }
 
+// createRecordsManagerAt creates body at path and checks manager's fields are
+// recorded at apiVersion want.
+func createRecordsManagerAt(t *testing.T, c *client, path, body, manager, want string) {
+	t.Helper()
+	r := c.do("POST", path, jsonCT, jsonCT, []byte(body))
+	if r.code != 201 {
+		t.Fatalf("create: %d %s", r.code, r.body)
+	}
+	var obj map[string]any
+	if err := json.Unmarshal(r.body, &obj); err != nil {
+		t.Fatal(err)
+	}
+	if got := versionOf(obj, manager); got != want {
+		t.Errorf("%s recorded at %q, want %q (managedFields %v)", manager, got, want, managedFields(obj))
+	}
+}
+
+// versionOf is the apiVersion of manager's managedFields entry in obj.
+func versionOf(obj map[string]any, manager string) string {
+	for _, e := range managedFields(obj) {
+		if e["manager"] == manager {
+			s, _ := e["apiVersion"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
 func managedFields(obj map[string]any) []map[string]any {
 	meta, _ := obj["metadata"].(map[string]any)
 	list, _ := meta["managedFields"].([]any)
@@ -174,15 +202,6 @@ func TestManagedFieldsLifecycle(t *testing.T) {
 func TestManagedFieldsInRequestVersion(t *testing.T) {
 	c := newClient(t)
 	const v1, v2 = "/apis/autoscaling/v1/namespaces/t/horizontalpodautoscalers", "/apis/autoscaling/v2/namespaces/t/horizontalpodautoscalers"
-	versionOf := func(obj map[string]any, manager string) string {
-		for _, e := range managedFields(obj) {
-			if e["manager"] == manager {
-				s, _ := e["apiVersion"].(string)
-				return s
-			}
-		}
-		return ""
-	}
 	hpa := func(version, name, spec string) string {
 		return fmt.Sprintf(`{"apiVersion":"autoscaling/%s","kind":"HorizontalPodAutoscaler","metadata":{"name":%q},"spec":{"scaleTargetRef":{"apiVersion":"apps/v1","kind":"Deployment","name":"d"},%s}}`, version, name, spec)
 	}
@@ -192,19 +211,7 @@ func TestManagedFieldsInRequestVersion(t *testing.T) {
 		{"create at v1", v1 + "?fieldManager=creator", hpa("v1", "a", `"maxReplicas":3`), "autoscaling/v1"},
 		{"create at v2", v2 + "?fieldManager=creator", hpa("v2", "b", `"maxReplicas":3`), "autoscaling/v2"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := c.do("POST", tc.path, jsonCT, jsonCT, []byte(tc.body))
-			if r.code != 201 {
-				t.Fatalf("create: %d %s", r.code, r.body)
-			}
-			var obj map[string]any
-			if err := json.Unmarshal(r.body, &obj); err != nil {
-				t.Fatal(err)
-			}
-			if got := versionOf(obj, "creator"); got != tc.want {
-				t.Errorf("creator recorded at %q, want %q", got, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { createRecordsManagerAt(t, c, tc.path, tc.body, "creator", tc.want) })
 	}
 
 	yamlHPA := func(version, spec string) string {
@@ -234,15 +241,6 @@ func TestManagedFieldsInRequestVersion(t *testing.T) {
 func TestManagedFieldsAcrossEventGroups(t *testing.T) {
 	c := newClient(t)
 	const core, events = "/api/v1/namespaces/t/events", "/apis/events.k8s.io/v1/namespaces/t/events"
-	versionOf := func(obj map[string]any, manager string) string {
-		for _, e := range managedFields(obj) {
-			if e["manager"] == manager {
-				s, _ := e["apiVersion"].(string)
-				return s
-			}
-		}
-		return ""
-	}
 	for _, tc := range []struct {
 		name, path, body, want string
 	}{
@@ -253,19 +251,7 @@ func TestManagedFieldsAcrossEventGroups(t *testing.T) {
 			`{"apiVersion":"v1","kind":"Event","metadata":{"name":"b"},"involvedObject":{"kind":"Pod","name":"p","namespace":"t"},"reason":"R","message":"m","type":"Normal"}`,
 			"v1"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			r := c.do("POST", tc.path, jsonCT, jsonCT, []byte(tc.body))
-			if r.code != 201 {
-				t.Fatalf("create: %d %s", r.code, r.body)
-			}
-			var obj map[string]any
-			if err := json.Unmarshal(r.body, &obj); err != nil {
-				t.Fatal(err)
-			}
-			if got := versionOf(obj, "creator"); got != tc.want {
-				t.Errorf("creator recorded at %q, want %q (managedFields %v)", got, tc.want, managedFields(obj))
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { createRecordsManagerAt(t, c, tc.path, tc.body, "creator", tc.want) })
 	}
 
 	r := c.do("PATCH", events+"/b?fieldManager=patcher", "application/merge-patch+json", jsonCT, []byte(`{"series":{"count":2,"lastObservedTime":"2026-01-02T03:04:06.000000Z"}}`))
