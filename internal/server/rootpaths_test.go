@@ -64,15 +64,19 @@ func TestRootPaths(t *testing.T) {
 			client   *http.Client
 			path     string
 			wantCode int
+			wantBody string // the start of the body, when set
 		}{
-			{"anonymous", in.AnonymousClient(t), "/", http.StatusForbidden},
-			{"unknown path", in.HTTPClient(t), "/nope", http.StatusNotFound},
-			{"below index.html", in.HTTPClient(t), "/index.html/x", http.StatusNotFound},
+			{"anonymous", in.AnonymousClient(t), "/", http.StatusForbidden, ""},
+			{"unknown path", in.HTTPClient(t), "/nope", http.StatusNotFound, ""},
+			{"below index.html", in.HTTPClient(t), "/index.html/x", http.StatusNotFound, ""},
+			// Nothing serves the group: upstream's last handler, in plain text.
+			{"resource of an unknown group", in.HTTPClient(t), "/apis/nope.example.com/v1/namespaces/default/things", http.StatusNotFound, "404 page not found\n"},
+			{"unknown resource of a served group", in.HTTPClient(t), "/apis/apps/v1/things", http.StatusNotFound, `{"kind":"Status"`},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				if code, _, body := get(tc.client, tc.path); code != tc.wantCode {
-					t.Errorf("GET %s: %d %.200q, want %d", tc.path, code, body, tc.wantCode)
+				if code, _, body := get(tc.client, tc.path); code != tc.wantCode || !strings.HasPrefix(string(body), tc.wantBody) {
+					t.Errorf("GET %s: %d %.200q, want %d %q", tc.path, code, body, tc.wantCode, tc.wantBody)
 				}
 			})
 		}
@@ -94,6 +98,9 @@ func TestRootPaths(t *testing.T) {
 		for {
 			got := paths("/")
 			if slices.Contains(got, "/apis/example.com") && slices.Contains(got, "/apis/example.com/v1") {
+				if code, _, body := get(in.HTTPClient(t), "/apis/example.com/v1/namespaces/default/widgets"); code != http.StatusOK {
+					t.Errorf("listing the custom resources: %d %.200q", code, body)
+				}
 				return
 			}
 			if time.Now().After(deadline) {
