@@ -143,9 +143,6 @@ func prepareServiceForUpdate(obj, old runtime.Object) {
 			spec.IPFamilyPolicy = oldSpec.IPFamilyPolicy
 		}
 	}
-	sameIPs := func() bool {
-		return spec.ClusterIP == oldSpec.ClusterIP && slices.Equal(spec.ClusterIPs, oldSpec.ClusterIPs)
-	}
 	if len(oldSpec.ClusterIPs) > 0 && len(spec.ClusterIPs) == 0 && spec.ClusterIP == oldSpec.ClusterIP {
 		spec.ClusterIPs = oldSpec.ClusterIPs
 	}
@@ -159,7 +156,7 @@ func prepareServiceForUpdate(obj, old runtime.Object) {
 	}
 
 	if needsClusterIP(oldSvc) && !needsClusterIP(svc) {
-		if sameIPs() {
+		if spec.ClusterIP == oldSpec.ClusterIP && slices.Equal(spec.ClusterIPs, oldSpec.ClusterIPs) {
 			spec.ClusterIP, spec.ClusterIPs = "", nil
 		}
 		if slices.Equal(spec.IPFamilies, oldSpec.IPFamilies) {
