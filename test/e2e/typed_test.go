@@ -139,15 +139,15 @@ func TestTypedClient(t *testing.T) {
 			}, apierrors.IsBadRequest, "does not match the namespace"},
 			{"precondition uid on delete", func() error {
 				return cms.Delete(c, "errs", metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: ptrTo(types.UID("wrong"))}})
-			}, apierrors.IsConflict, "Precondition failed: UID in precondition"},
+			}, apierrors.IsConflict, "the UID in the precondition (wrong) does not match the UID in record"},
 			{"precondition uid on dry-run delete", func() error {
 				return cms.Delete(c, "errs", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll},
 					Preconditions: &metav1.Preconditions{UID: ptrTo(types.UID("wrong"))}})
-			}, apierrors.IsConflict, "Precondition failed: UID in precondition"},
+			}, apierrors.IsConflict, "the UID in the precondition (wrong) does not match the UID in record"},
 			{"precondition resourceVersion on dry-run delete", func() error {
 				return cms.Delete(c, "errs", metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll},
 					Preconditions: &metav1.Preconditions{ResourceVersion: ptrTo("1")}})
-			}, apierrors.IsConflict, "Precondition failed: ResourceVersion in precondition: 1"},
+			}, apierrors.IsConflict, "the ResourceVersion in the precondition (1) does not match the ResourceVersion in record"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
