@@ -239,12 +239,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		// GET of an updatable subresource reads the parent, as upstream's.
 		if sub.Update == nil || !slices.Contains(sub.Verbs, info.Verb) {
-			a.WriteError(w, r, methodNotAllowed(r))
+			a.WriteError(w, r, methodNotAllowed())
 			return
 		}
 	}
 	if !e.res.AllowsVerb(info.Verb) && info.Subresource == "" {
-		a.WriteError(w, r, methodNotAllowed(r))
+		a.WriteError(w, r, methodNotAllowed())
 		return
 	}
 	if len(info.Parts) > 3 {
@@ -274,37 +274,37 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.watch(w, r, ns, info.Name)
 	case "create":
 		if info.Name != "" {
-			a.WriteError(w, r, methodNotAllowed(r))
+			a.WriteError(w, r, methodNotAllowed())
 			return
 		}
 		e.create(w, r, ns)
 	case "update":
 		if info.Name == "" {
-			a.WriteError(w, r, methodNotAllowed(r))
+			a.WriteError(w, r, methodNotAllowed())
 			return
 		}
 		e.update(w, r, ns, info.Name, info.Subresource)
 	case "patch":
 		if info.Name == "" {
-			a.WriteError(w, r, methodNotAllowed(r))
+			a.WriteError(w, r, methodNotAllowed())
 			return
 		}
 		e.patch(w, r, ns, info.Name, info.Subresource)
 	case "delete":
 		if info.Subresource != "" {
-			a.WriteError(w, r, methodNotAllowed(r))
+			a.WriteError(w, r, methodNotAllowed())
 			return
 		}
 		e.delete(w, r, ns, info.Name)
 	case "deletecollection":
 		e.deleteCollection(w, r, ns)
 	default:
-		a.WriteError(w, r, methodNotAllowed(r))
+		a.WriteError(w, r, methodNotAllowed())
 	}
 }
 
 // methodNotAllowed is upstream router's answer to a method a path does not take.
-func methodNotAllowed(*http.Request) error {
+func methodNotAllowed() error {
 	err := statusError(http.StatusMethodNotAllowed, metav1.StatusReasonMethodNotAllowed, "the server does not allow this method on the requested resource")
 	err.ErrStatus.Details = &metav1.StatusDetails{}
 	return err

@@ -25,7 +25,7 @@ func (e *endpoint) connect(w http.ResponseWriter, r *http.Request, info *request
 		return
 	}
 	if !slices.Contains(sub.ConnectMethods, r.Method) {
-		a.WriteError(w, r, methodNotAllowed(r))
+		a.WriteError(w, r, methodNotAllowed())
 		return
 	}
 	ns := info.Namespace

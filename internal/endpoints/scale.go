@@ -98,7 +98,7 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 		}
 		e.api.writeObject(w, http.StatusOK, out, e.scaleOf(result))
 	default:
-		e.api.WriteError(w, r, methodNotAllowed(r))
+		e.api.WriteError(w, r, methodNotAllowed())
 	}
 }
 
