@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/endpoints/discovery"
 	"github.com/kapi-dev/kapi/internal/registry"
@@ -35,8 +36,10 @@ func (s *Server) installDiscovery(mux *http.ServeMux, resources []*registry.Reso
 	disc := discovery.New(resources, func(*http.Request) string { return addr }, discovery.WithSubresources(subs...))
 	route := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info, ok := request.InfoFrom(r.Context()); ok && info.IsResourceRequest {
-			if info.APIGroup != "" && !disc.HasGroup(info.APIGroup) {
-				// Nothing serves the group: upstream's last handler answers, in plain text.
+			gvr := schema.GroupVersionResource{Group: info.APIGroup, Version: info.APIVersion, Resource: info.Resource}
+			if info.APIGroup != "" && s.api.Store(gvr) == nil && !disc.HasGroup(info.APIGroup) {
+				// Nothing serves the group: upstream's last handler answers, in plain
+				// text. (A custom resource is served before discovery lists its group.)
 				http.NotFound(w, r)
 				return
 			}
