@@ -433,15 +433,19 @@ func TestDeleteDryRunPatchScale(t *testing.T) {
 	patches := []struct {
 		name, ct, body string
 		code           int
-		wantData       string
+		want           string // in the body of a success, the message of a failure
 	}{
 		{"merge", "application/merge-patch+json", `{"data":{"m":"1"}}`, 200, `"m":"1"`},
 		{"strategic", "application/strategic-merge-patch+json", `{"data":{"s":"1"}}`, 200, `"s":"1"`},
 		{"json patch", "application/json-patch+json", `[{"op":"add","path":"/data/j","value":"1"}]`, 200, `"j":"1"`},
 		{"json patch test fails", "application/json-patch+json", `[{"op":"test","path":"/data/k","value":"nope"}]`, 422, ""},
-		{"broken json patch", "application/json-patch+json", `[{"op":"add","path":`, 400, ""},
+		{"broken json patch", "application/json-patch+json", `[{"op":"add","path":`, 400, "invalid JSON patch"},
 		{"json patch not a list", "application/json-patch+json", `{"op":"add"}`, 400, ""},
-		{"broken merge patch", "application/merge-patch+json", `{"data":`, 400, ""},
+		{"broken merge patch", "application/merge-patch+json", `{"data":`, 400, "invalid JSON patch"},
+		// Upstream takes YAML for apply patches only.
+		{"yaml merge patch", "application/merge-patch+json", "data:\n  y: \"1\"\n", 400, "invalid JSON patch"},
+		{"yaml strategic patch", "application/strategic-merge-patch+json", "data: {y: \"1\"}", 400, "invalid JSON patch"},
+		{"empty merge patch", "application/merge-patch+json", "", 400, "invalid JSON patch"},
 		{"patch makes object invalid", "application/merge-patch+json", `{"data":{"a b":"x"}}`, 422, ""},
 		{"unsupported patch type", "text/plain", `{}`, 415, ""},
 	}
@@ -451,11 +455,13 @@ func TestDeleteDryRunPatchScale(t *testing.T) {
 			if r.code != tc.code {
 				t.Fatalf("code %d, want %d: %s", r.code, tc.code, r.body)
 			}
-			if tc.code == 200 && !bytes.Contains(r.body, []byte(tc.wantData)) {
-				t.Fatalf("body %s lacks %s", r.body, tc.wantData)
+			if tc.code == 200 && !bytes.Contains(r.body, []byte(tc.want)) {
+				t.Fatalf("body %s lacks %s", r.body, tc.want)
 			}
 			if tc.code != 200 {
-				r.status(t)
+				if st := r.status(t); tc.want != "" && st.Message != tc.want {
+					t.Fatalf("message %q, want %q", st.Message, tc.want)
+				}
 			}
 		})
 	}

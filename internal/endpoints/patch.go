@@ -3,6 +3,7 @@ package endpoints
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 
@@ -15,7 +16,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/mergepatch"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
 	"k8s.io/apimachinery/pkg/util/validation/field"
-	"sigs.k8s.io/yaml"
 )
 
 // maxJSONPatchOperations bounds a JSON patch, as upstream does.
@@ -68,11 +68,12 @@ func (e *endpoint) patch(w http.ResponseWriter, r *http.Request, ns, name, subre
 		e.api.WriteError(w, r, err)
 		return
 	}
-	patchJSON, err := yaml.YAMLToJSON(body)
-	if err != nil {
-		e.api.WriteError(w, r, apierrors.NewBadRequest(err.Error()))
+	// Only apply patches may be YAML; the others must be JSON as sent.
+	if !json.Valid(body) {
+		e.api.WriteError(w, r, apierrors.NewBadRequest("invalid JSON patch"))
 		return
 	}
+	patchJSON := body
 	mode, err := fieldValidation(r)
 	if err != nil {
 		e.api.WriteError(w, r, err)
