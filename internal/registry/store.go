@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -103,8 +104,14 @@ func (s *Store) ListShared(ctx context.Context, ns string, opts *metav1.ListOpti
 }
 
 func (s *Store) listError(err error, opts *metav1.ListOptions) error {
-	if storage.HasCode(err, storage.CodeExpired) && opts.Continue != "" {
-		return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+	var serr *storage.Error
+	if errors.As(err, &serr) && serr.Code == storage.CodeExpired && opts.Continue != "" {
+		if serr.Continue == "" {
+			return apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.")
+		}
+		st := apierrors.NewResourceExpired("The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+		st.ErrStatus.ListMeta.Continue = serr.Continue
+		return st
 	}
 	return s.toAPIError(err, "")
 }

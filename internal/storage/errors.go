@@ -32,6 +32,8 @@ type Error struct {
 	Message string
 	// ResourceVersion is the current revision, for CodeConflict and CodeExpired.
 	ResourceVersion int64
+	// Continue, on a CodeExpired paginated list, resumes it at the latest revision.
+	Continue string
 }
 
 func (e *Error) Error() string {

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"path"
 	"reflect"
 	"strconv"
 	"strings"
@@ -37,21 +38,38 @@ func EncodeContinue(rel string, rev int64) (string, error) {
 }
 
 // DecodeContinue parses a continue token into the key relative to the prefix and the
-// snapshot revision.
+// snapshot revision; a negative revision (a token handed out with a 410 after
+// compaction) continues at the latest one. Its errors are kube-apiserver's words.
 func DecodeContinue(token string) (rel string, rev int64, err error) {
-	invalid := storage.NewError(storage.CodeInvalidObj, "", "continue key is not valid: %s", token)
+	invalid := func(format string, args ...any) error {
+		return storage.NewError(storage.CodeInvalidObj, "", "invalid continue token: continue key is not valid"+format, args...)
+	}
 	data, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil {
-		return "", 0, invalid
+		return "", 0, invalid(": %v", err)
 	}
 	var c continueToken
-	if err := json.Unmarshal(data, &c); err != nil || c.APIVersion != "meta.k8s.io/v1" || c.ResourceVersion <= 0 {
-		return "", 0, invalid
+	if err := json.Unmarshal(data, &c); err != nil {
+		return "", 0, invalid(": %v", err)
 	}
-	if strings.Contains(c.StartKey, "..") || strings.HasPrefix(c.StartKey, "/") {
-		return "", 0, invalid
+	if c.APIVersion != "meta.k8s.io/v1" {
+		return "", 0, invalid(": server does not recognize this encoded version %v", c.APIVersion)
 	}
-	return c.StartKey, c.ResourceVersion, nil
+	if c.ResourceVersion == 0 {
+		return "", 0, invalid(": incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+	}
+	if c.StartKey == "" {
+		return "", 0, invalid(": encoded start key empty (version meta.k8s.io/v1)")
+	}
+	// The key may not climb out of the listed prefix.
+	key := c.StartKey
+	if !strings.HasPrefix(key, "/") {
+		key = "/" + key
+	}
+	if path.Clean(key) != key {
+		return "", 0, invalid(": %v", c.StartKey)
+	}
+	return key[1:], c.ResourceVersion, nil
 }
 
 // pageSize is how many keys one etcd range read fetches while filtering a selector list.
@@ -79,7 +97,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		if err != nil {
 			return err
 		}
-		startKey, withRev = key+rel, rev
+		startKey, withRev = key+rel, max(rev, 0)
 	case opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact:
 		if withRev, err = parseRV(opts.ResourceVersion); err != nil {
 			return err
@@ -91,6 +109,7 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		}
 	}
 
+	firstKey := startKey
 	rangeEnd := clientv3.GetPrefixRangeEnd(key)
 	if !opts.Recursive {
 		rangeEnd = ""
@@ -117,7 +136,12 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		resp, err := s.get(ctx, startKey, getOpts...)
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrCompacted) {
-				return &storage.Error{Code: storage.CodeExpired, Key: key, Message: "resource version expired"}
+				expired := &storage.Error{Code: storage.CodeExpired, Key: key, Message: "The resourceVersion for the provided list is too old."}
+				if pred.Continue != "" {
+					// The client may go on from the same key at the latest revision.
+					expired.Continue, _ = EncodeContinue(strings.TrimPrefix(firstKey, key), -1)
+				}
+				return expired
 			}
 			if errors.Is(err, rpctypes.ErrFutureRev) {
 				return storage.NewError(storage.CodeTooLargeResourceVersion, key, "Too large resource version: %d", withRev)

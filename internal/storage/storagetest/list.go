@@ -1,6 +1,8 @@
 package storagetest
 
 import (
+	"encoding/base64"
+	"errors"
 	"reflect"
 	"testing"
 
@@ -152,9 +154,32 @@ func testListPagination(t *testing.T, s storage.Interface, _ *clientv3.Client) {
 			del(t, s, "ns", "p2a-"+sanitize(tc.name))
 		})
 	}
-	t.Run("invalid continue", func(t *testing.T) {
-		err := s.GetList(ctxFor(t), Prefix, storage.ListOptions{Recursive: true, Predicate: predicate("", "", 2, "not-a-token")}, &corev1.PodList{})
-		wantCode(t, err, storage.CodeInvalidObj)
+	token := func(json string) string { return base64.RawURLEncoding.EncodeToString([]byte(json)) }
+	invalid := []struct {
+		name, token, message string
+	}{
+		{"not base64", "%%%", "invalid continue token: continue key is not valid: illegal base64 data at input byte 0"},
+		{"not JSON", token("{"), "invalid continue token: continue key is not valid: unexpected end of JSON input"},
+		{"other version", token(`{"v":"meta.k8s.io/v2","rv":5,"start":"ns/p1"}`), "invalid continue token: continue key is not valid: server does not recognize this encoded version meta.k8s.io/v2"},
+		{"no resourceVersion", token(`{"v":"meta.k8s.io/v1","start":"ns/p1"}`), "invalid continue token: continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"},
+		{"no start key", token(`{"v":"meta.k8s.io/v1","rv":5}`), "invalid continue token: continue key is not valid: encoded start key empty (version meta.k8s.io/v1)"},
+		{"key out of the prefix", token(`{"v":"meta.k8s.io/v1","rv":5,"start":"../secrets/a"}`), "invalid continue token: continue key is not valid: ../secrets/a"},
+	}
+	for _, tc := range invalid {
+		t.Run("invalid continue "+tc.name, func(t *testing.T) {
+			err := s.GetList(ctxFor(t), Prefix, storage.ListOptions{Recursive: true, Predicate: predicate("", "", 2, tc.token)}, &corev1.PodList{})
+			wantCode(t, err, storage.CodeInvalidObj)
+			if err.Error() != tc.message {
+				t.Fatalf("message %q, want %q", err.Error(), tc.message)
+			}
+		})
+	}
+	t.Run("continue at the latest revision", func(t *testing.T) {
+		// A negative resourceVersion is what a 410 hands out: go on from the key, now.
+		l := list(t, s, Prefix, storage.ListOptions{Recursive: true, Predicate: predicate("", "", 2, token(`{"v":"meta.k8s.io/v1","rv":-1,"start":"ns/p3\u0000"}`))})
+		if got, want := names(l), []string{"ns/p4", "ns/p5"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("got %v, want %v", got, want)
+		}
 	})
 }
 
@@ -219,12 +244,26 @@ func testListResourceVersion(t *testing.T, s storage.Interface, c *clientv3.Clie
 			}
 		})
 	}
-	t.Run("exact compacted", func(t *testing.T) {
+	t.Run("compacted", func(t *testing.T) {
+		page := list(t, s, Prefix, storage.ListOptions{Recursive: true, Predicate: predicate("", "", 1, "")})
 		cur := update(t, s, "ns", "b", func(p *corev1.Pod) { p.Spec.NodeName = "x" })
 		if _, err := c.Compact(ctxFor(t), rvOf(t, cur)); err != nil {
 			t.Fatalf("compact: %v", err)
 		}
 		err := s.GetList(ctxFor(t), Prefix, storage.ListOptions{Recursive: true, ResourceVersion: v1.ResourceVersion, ResourceVersionMatch: metav1.ResourceVersionMatchExact, Predicate: predicate("", "", 0, "")}, &corev1.PodList{})
 		wantCode(t, err, storage.CodeExpired)
+
+		// The next page of a compacted snapshot is expired too, with a token that
+		// continues from the same key at the latest revision.
+		err = s.GetList(ctxFor(t), Prefix, storage.ListOptions{Recursive: true, Predicate: predicate("", "", 1, page.Continue)}, &corev1.PodList{})
+		wantCode(t, err, storage.CodeExpired)
+		var serr *storage.Error
+		if !errors.As(err, &serr) || serr.Continue == "" {
+			t.Fatalf("expired continue %v carries no continue token", err)
+		}
+		rest := list(t, s, Prefix, storage.ListOptions{Recursive: true, Predicate: predicate("", "", 1, serr.Continue)})
+		if got := names(rest); !reflect.DeepEqual(got, []string{"ns/b"}) || rest.Items[0].Spec.NodeName != "x" || rvOf(t, rest) < rvOf(t, cur) {
+			t.Fatalf("continued list %v at %s: want ns/b as updated at %s", got, rest.ResourceVersion, cur.ResourceVersion)
+		}
 	})
 }
