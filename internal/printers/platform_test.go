@@ -10,6 +10,7 @@ import (
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
 	resourcev1 "k8s.io/api/resource/v1"
 	storagemigrationv1 "k8s.io/api/storagemigration/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -29,6 +30,27 @@ func TestPlatformCells(t *testing.T) {
 		columns []string
 		want    []any
 	}{
+		{
+			name: "crd served versions sorted, storage marked", table: CustomResourceDefinition(),
+			obj: &apiextensionsv1.CustomResourceDefinition{ObjectMeta: meta, Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+				Group: "example.com", Scope: apiextensionsv1.NamespaceScoped,
+				Names:    apiextensionsv1.CustomResourceDefinitionNames{Kind: "Widget", ShortNames: []string{"wd", "wdg"}},
+				Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v2", Served: true}, {Name: "v1", Served: true, Storage: true}, {Name: "v0"}}},
+				Status: apiextensionsv1.CustomResourceDefinitionStatus{Conditions: []apiextensionsv1.CustomResourceDefinitionCondition{
+					{Type: apiextensionsv1.NamesAccepted, Status: apiextensionsv1.ConditionTrue}, {Type: apiextensionsv1.Established, Status: apiextensionsv1.ConditionTrue}}}},
+			columns: []string{"Name", "Scope", "Versions", "Created At", "Group", "Kind", "ShortNames", "Established"},
+			want:    []any{"x", "Namespaced", "v1(storage),v2", "2026-01-01T22:04:05Z", "example.com", "Widget", "wd,wdg", true},
+		},
+		{
+			name: "crd not established", table: CustomResourceDefinition(),
+			obj: &apiextensionsv1.CustomResourceDefinition{ObjectMeta: meta, Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+				Group: "example.com", Scope: apiextensionsv1.ClusterScoped, Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: "Gizmo"},
+				Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1", Served: true, Storage: true}}},
+				Status: apiextensionsv1.CustomResourceDefinitionStatus{Conditions: []apiextensionsv1.CustomResourceDefinitionCondition{
+					{Type: apiextensionsv1.Established, Status: apiextensionsv1.ConditionFalse}}}},
+			columns: []string{"Name", "Scope", "Versions", "Created At", "Group", "Kind", "ShortNames", "Established"},
+			want:    []any{"x", "Cluster", "v1(storage)", "2026-01-01T22:04:05Z", "example.com", "Gizmo", "", false},
+		},
 		{
 			name: "csr approved and issued", table: csrTable(clk),
 			obj: &certificatesv1.CertificateSigningRequest{ObjectMeta: meta,

@@ -31,7 +31,7 @@ func apiExtensions() []*registry.Resource {
 		Status: true, StatusTakesMetadata: true,
 		Validate: v.ValidateCustomResourceDefinition, ValidateUpdate: v.ValidateCustomResourceDefinitionUpdate,
 		ValidateStatusUpdate: v.ValidateCustomResourceDefinitionStatus,
-		Table:                printers.Default(),
+		Table:                printers.CustomResourceDefinition(),
 	}
 	crd.PrepareForCreate = func(obj runtime.Object) {
 		c := obj.(*apiextensionsv1.CustomResourceDefinition)
