@@ -67,6 +67,9 @@ func (s *Service) v3Value(name string, buildStatic func() (map[string]*container
 		}
 		if len(crds) == 0 {
 			doc, err := builder3.BuildOpenAPISpecFromRoutes([]common.RouteContainer{c}, s.v3Config())
+			if err == nil {
+				scopeMetaGVKs(doc, c.root)
+			}
 			return doc, generation, err
 		}
 		b := newCRDRouteBuilder(s)
@@ -90,6 +93,9 @@ func (s *Service) v3Value(name string, buildStatic func() (map[string]*container
 		}
 		cfg.GetDefinitions, cfg.Definitions = nil, defs
 		doc, err := builder3.BuildOpenAPISpecFromRoutes(mergeContainers(sortedContainers(static), b.containers), cfg)
+		if err == nil && c != nil {
+			scopeMetaGVKs(doc, c.root)
+		}
 		return doc, generation, err
 	}))
 }

@@ -106,7 +106,7 @@ func TestCRDOperations(t *testing.T) {
 		{"list across namespaces", "/apis/stable.example.com/v1/crontabs", "get", "listStableExampleComV1CronTabForAllNamespaces", "list", "list objects of kind CronTab"},
 		{"list", coll, "get", "listStableExampleComV1NamespacedCronTab", "list", "list objects of kind CronTab"},
 		{"create", coll, "post", "createStableExampleComV1NamespacedCronTab", "post", "create a CronTab"},
-		{"delete collection", coll, "delete", "deleteStableExampleComV1collectionNamespacedCronTab", "deletecollection", "delete collection of CronTab"},
+		{"delete collection", coll, "delete", "deleteStableExampleComV1CollectionNamespacedCronTab", "deletecollection", "delete collection of CronTab"},
 		{"read", item, "get", "readStableExampleComV1NamespacedCronTab", "get", "read the specified CronTab"},
 		{"replace", item, "put", "replaceStableExampleComV1NamespacedCronTab", "put", "replace the specified CronTab"},
 		{"patch", item, "patch", "patchStableExampleComV1NamespacedCronTab", "patch", "partially update the specified CronTab"},
@@ -114,7 +114,7 @@ func TestCRDOperations(t *testing.T) {
 		{"read status", item + "/status", "get", "readStableExampleComV1NamespacedCronTabStatus", "get", "read status of the specified CronTab"},
 		{"patch scale", item + "/scale", "patch", "patchStableExampleComV1NamespacedCronTabScale", "patch", "partially update scale of the specified CronTab"},
 		{"cluster scoped list", "/apis/example.com/v1alpha1/widgets", "get", "listExampleComV1alpha1Widget", "list", "list objects of kind Widget"},
-		{"cluster scoped delete collection", "/apis/example.com/v1alpha1/widgets", "delete", "deleteExampleComV1alpha1collectionWidget", "deletecollection", "delete collection of Widget"},
+		{"cluster scoped delete collection", "/apis/example.com/v1alpha1/widgets", "delete", "deleteExampleComV1alpha1CollectionWidget", "deletecollection", "delete collection of Widget"},
 		{"cluster scoped replace", "/apis/example.com/v1alpha1/widgets/{name}", "put", "replaceExampleComV1alpha1Widget", "put", "replace the specified Widget"},
 	}
 	for _, tc := range tests {

@@ -82,14 +82,12 @@ func (b *routeBuilder) crdRoutes(crd *apiextensionsv1.CustomResourceDefinition, 
 	}
 	out = append(out,
 		op(http.MethodGet, collection, "list", e.scope+kind, "list", "list objects of kind "+kind, p.list, nil, list, http.StatusOK),
-		op(http.MethodPost, collection, "create", e.scope+kind, "post", "create"+crdArticle(kind)+kind, p.create, obj, obj,
+		op(http.MethodPost, collection, "create", e.scope+kind, "post", "create"+article(kind)+kind, p.create, obj, obj,
 			http.StatusOK, http.StatusCreated, http.StatusAccepted),
-		// Upstream names the operation "deletecollection<Kind>" and then splits off
-		// the shortest verb, "delete", leaving a lower-case "collection".
-		op(http.MethodDelete, collection, "delete", "collection"+e.scope+kind, "deletecollection", "delete collection of "+kind, p.list, nil, status, http.StatusOK),
+		op(http.MethodDelete, collection, "delete", "Collection"+e.scope+kind, "deletecollection", "delete collection of "+kind, p.list, nil, status, http.StatusOK),
 		op(http.MethodGet, item, "read", e.scope+kind, "get", "read the specified "+kind, getParams, nil, obj, http.StatusOK),
 		op(http.MethodPut, item, "replace", e.scope+kind, "put", "replace the specified "+kind, p.update, obj, obj, http.StatusOK, http.StatusCreated),
-		op(http.MethodDelete, item, "delete", e.scope+kind, "delete", "delete"+crdArticle(kind)+kind, p.del, &metav1.DeleteOptions{}, status,
+		op(http.MethodDelete, item, "delete", e.scope+kind, "delete", "delete"+article(kind)+kind, p.del, &metav1.DeleteOptions{}, status,
 			http.StatusOK, http.StatusAccepted),
 		op(http.MethodPatch, item, "patch", e.scope+kind, "patch", "partially update the specified "+kind, p.patch, &metav1.Patch{}, obj, http.StatusOK),
 	)
@@ -114,28 +112,4 @@ func crdSubresourceRoutes(op func(method, path, verb, name, action, description 
 		op(http.MethodPut, path, "replace", name, "put", "replace"+of, p.update, model, model, http.StatusOK, http.StatusCreated),
 		op(http.MethodPatch, path, "patch", name, "patch", "partially update"+of, p.patch, &metav1.Patch{}, model, http.StatusOK),
 	}
-}
-
-// crdArticle is upstream's article before a kind: none for plural-looking kinds
-// (but "Class" is singular), "an" before a vowel, "a" otherwise.
-func crdArticle(kind string) string {
-	switch {
-	case kind == "":
-		return " "
-	case len(kind) > 1 && kind[len(kind)-1] == 's' && kind[len(kind)-2] != 's':
-		return " "
-	case containsRune("AEIOUaeiou", kind[0]):
-		return " an "
-	default:
-		return " a "
-	}
-}
-
-func containsRune(set string, c byte) bool {
-	for i := 0; i < len(set); i++ {
-		if set[i] == c {
-			return true
-		}
-	}
-	return false
 }

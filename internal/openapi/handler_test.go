@@ -337,3 +337,41 @@ func TestConcurrentFirstRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestV3ScopedMetaKinds: DeleteOptions and WatchEvent, registered in every group,
+// list only core v1 and the document's own group version in a built-in group
+// version's v3 document, as kube-apiserver v1.37 publishes them; other kinds are
+// left as they are.
+func TestV3ScopedMetaKinds(t *testing.T) {
+	s := New(testResources(), testScheme())
+	gvks := func(doc document, def string) []string {
+		t.Helper()
+		list, _ := doc.lookup("components", "schemas", def, extGVK).([]any)
+		var out []string
+		for _, item := range list {
+			m := item.(map[string]any)
+			out = append(out, m["group"].(string)+"/"+m["version"].(string)+"/"+m["kind"].(string))
+		}
+		return out
+	}
+	apps := decode(t, serve(t, s.HandlerV3(), http.MethodGet, "/openapi/v3/apis/apps/v1", nil))
+	core := decode(t, serve(t, s.HandlerV3(), http.MethodGet, "/openapi/v3/api/v1", nil))
+	tests := []struct {
+		name string
+		doc  document
+		def  string
+		want []string
+	}{
+		{"apps DeleteOptions", apps, "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", []string{"/v1/DeleteOptions", "apps/v1/DeleteOptions"}},
+		{"apps WatchEvent", apps, "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent", []string{"/v1/WatchEvent", "apps/v1/WatchEvent"}},
+		{"core DeleteOptions", core, "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions", []string{"/v1/DeleteOptions"}},
+		{"apps Scale untouched", apps, "io.k8s.api.autoscaling.v1.Scale", []string{"autoscaling/v1/Scale"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := gvks(tc.doc, tc.def); strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("%s lists %v, want %v", tc.def, got, tc.want)
+			}
+		})
+	}
+}

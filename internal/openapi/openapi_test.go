@@ -40,7 +40,7 @@ func pods() *registry.Resource {
 }
 
 func namespaces() *registry.Resource {
-	return &registry.Resource{GroupVersion: coreV1, Name: "namespaces", Kind: "Namespace", Status: true,
+	return &registry.Resource{GroupVersion: coreV1, Name: "namespaces", Kind: "Namespace", Status: true, ReturnDeletedObject: true,
 		Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}}
 }
 
@@ -178,6 +178,8 @@ func TestV2OperationDetails(t *testing.T) {
 			want: "#/definitions/io.k8s.api.core.v1.NamespaceList"},
 		{name: "delete returns the object when configured", keys: []string{"paths", "/api/v1/namespaces/{namespace}/pods/{name}", "delete", "responses", "200", "schema", "$ref"},
 			want: "#/definitions/io.k8s.api.core.v1.Pod"},
+		{name: "namespace delete documents a Status", keys: []string{"paths", "/api/v1/namespaces/{name}", "delete", "responses", "200", "schema", "$ref"},
+			want: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Status"},
 		{name: "delete returns Status otherwise", keys: []string{"paths", "/apis/apps/v1/namespaces/{namespace}/deployments/{name}", "delete", "responses", "202", "schema", "$ref"},
 			want: "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Status"},
 		{name: "watch returns WatchEvent", keys: []string{"paths", "/api/v1/watch/pods", "get", "responses", "200", "schema", "$ref"},
@@ -369,6 +371,7 @@ func TestNames(t *testing.T) {
 		{"dotted group", schema.GroupVersion{Group: "rbac.authorization.k8s.io", Version: "v1"}, "RbacAuthorizationV1", "rbacAuthorization_v1", "Event", " an "},
 		{"beta version", schema.GroupVersion{Group: "flowcontrol.apiserver.k8s.io", Version: "v1beta3"}, "FlowcontrolApiserverV1beta3", "flowcontrolApiserver_v1beta3", "Endpoints", " "},
 		{"plain group", schema.GroupVersion{Group: "apps", Version: "v1"}, "AppsV1", "apps_v1", "Deployment", " a "},
+		{"kind ending in ss", schema.GroupVersion{Group: "networking.k8s.io", Version: "v1"}, "NetworkingV1", "networking_v1", "IngressClass", " an "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -397,5 +400,22 @@ func TestStaticDocNames(t *testing.T) {
 	}
 	if got := staticDocNames(resources); !maps.Equal(got, built) {
 		t.Errorf("staticDocNames = %v, want the built containers %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(built)))
+	}
+}
+
+// TestListDescription: a list operation says "or watch" only when the resource
+// serves watch (componentstatuses does not).
+func TestListDescription(t *testing.T) {
+	cs := &registry.Resource{GroupVersion: coreV1, Name: "componentstatuses", Kind: "ComponentStatus", Verbs: []string{"get", "list"}}
+	doc := decode(t, serve(t, New([]*registry.Resource{cs, pods()}, testScheme()).HandlerV2(), http.MethodGet, "/openapi/v2", nil))
+	tests := []struct{ path, want string }{
+		{"/api/v1/componentstatuses", "list objects of kind ComponentStatus"},
+		{"/api/v1/namespaces/{namespace}/pods", "list or watch objects of kind Pod"},
+		{"/api/v1/pods", "list or watch objects of kind Pod"},
+	}
+	for _, tc := range tests {
+		if got := doc.lookup("paths", tc.path, "get", "description"); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.path, got, tc.want)
+		}
 	}
 }

@@ -189,12 +189,15 @@ func camel(s string, upperFirst bool) string {
 }
 
 // article is what upstream puts before a kind in descriptions: none for plural
-// looking kinds ("create Endpoints"), "an" before a vowel, "a" otherwise.
+// looking kinds ("create Endpoints", but "Class" and "Ingress" are singular), "an"
+// before a vowel, "a" otherwise.
 func article(kind string) string {
 	switch {
-	case len(kind) > 1 && strings.HasSuffix(kind, "s"):
+	case kind == "":
 		return " "
-	case kind != "" && strings.ContainsRune("AEIOUaeiou", rune(kind[0])):
+	case len(kind) > 1 && kind[len(kind)-1] == 's' && kind[len(kind)-2] != 's':
+		return " "
+	case strings.ContainsRune("AEIOUaeiou", rune(kind[0])):
 		return " an "
 	default:
 		return " a "
@@ -253,6 +256,15 @@ func (e *endpoint) op(method, path, id, action, description string, params []*pa
 	return r
 }
 
+// listDescription describes a list operation, which watches only when the
+// resource serves watch.
+func listDescription(watch bool, kind string) string {
+	if watch {
+		return "list or watch objects of kind " + kind
+	}
+	return "list objects of kind " + kind
+}
+
 // responses lists the status codes of an operation; all of them carry model.
 func responses(model any, codes ...int) []common.StatusCodeResponse {
 	out := make([]common.StatusCodeResponse, 0, len(codes))
@@ -303,7 +315,7 @@ func (b *routeBuilder) resourceRoutes(res *registry.Resource) ([]*route, error) 
 	var out []*route
 	if has("list") {
 		r := main.op(http.MethodGet, collection, main.id("list", main.kindName()), "list",
-			"list or watch objects of kind "+kind, p.list, nil)
+			listDescription(has("watch"), kind), p.list, nil)
 		r.produces = append(append([]string{}, mediaTypes...), watchMediaTypes...)
 		r.responses = responses(list, http.StatusOK)
 		out = append(out, r)
@@ -341,7 +353,9 @@ func (b *routeBuilder) resourceRoutes(res *registry.Resource) ([]*route, error) 
 	}
 	if has("delete") {
 		var deleted any = status
-		if res.ReturnDeletedObject {
+		// Upstream's Namespace storage is not its generic store, whose
+		// ReturnDeletedObject the OpenAPI builder reads, so it documents a Status.
+		if res.ReturnDeletedObject && !(res.GroupVersion.Group == "" && res.Name == "namespaces") {
 			deleted = obj
 		}
 		r := main.op(http.MethodDelete, item, main.id("delete", main.kindName()), "delete",
@@ -368,7 +382,7 @@ func (b *routeBuilder) resourceRoutes(res *registry.Resource) ([]*route, error) 
 		all := &endpoint{res: res, infix: infix, tag: tag, gvk: gvk}
 		if has("list") {
 			r := all.op(http.MethodGet, root+"/"+res.Name, all.id("list", kind+"ForAllNamespaces"), "list",
-				"list or watch objects of kind "+kind, p.list, nil)
+				listDescription(has("watch"), kind), p.list, nil)
 			r.produces = append(append([]string{}, mediaTypes...), watchMediaTypes...)
 			r.responses = responses(list, http.StatusOK)
 			out = append(out, r)
