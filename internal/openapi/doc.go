@@ -24,9 +24,13 @@
 // rebuilt, lazily; a CRD that serves a resource also passed to Update describes it,
 // and a CRD whose definition name would replace a built-in one is left out.
 //
+// Every subresource is described from its registration (subresources.go): connect
+// operations per HTTP method with their options' query parameters, pods/log as a
+// read with options, creating subresources with their own kind, updating ones with
+// their parent's. In a built-in group version's v3 document, DeleteOptions and
+// WatchEvent list only that group version and core v1, as upstream's since v1.37.
+//
 // Differences from kube-apiserver: CBOR media types are not advertised because kapi
-// does not serve CBOR; the /logs, /openid and /.well-known paths and subresources
-// other than status and scale (log, exec, binding, eviction, finalize, proxy, ...)
-// are not described; an unknown /openapi/v3/<name> is a 404 rather than an empty
+// does not serve CBOR; an unknown /openapi/v3/<name> is a 404 rather than an empty
 // 200; /openapi/v2 is not gzipped here (a server-wide compression filter does that).
 package openapi

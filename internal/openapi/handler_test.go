@@ -71,7 +71,7 @@ func TestV3Handler(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	want := []string{"api", "api/v1", "apis", "apis/apps", "apis/apps/v1", "version"}
+	want := []string{".well-known/openid-configuration", "api", "api/v1", "apis", "apis/apps", "apis/apps/v1", "openid/v1/jwks", "version"}
 	if strings.Join(names, ",") != strings.Join(want, ",") {
 		t.Fatalf("documents %v, want %v", names, want)
 	}

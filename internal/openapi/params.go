@@ -27,6 +27,9 @@ type swaggerDocer interface {
 func optionParams(opts swaggerDocer, skip ...string) []*param {
 	docs := opts.SwaggerDoc()
 	t := reflect.TypeOf(opts)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	var out []*param
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)

@@ -83,6 +83,25 @@ func buildContainers(resources []*registry.Resource, scheme *runtime.Scheme) ([]
 		responses:   []common.StatusCodeResponse{&response{http.StatusOK, "OK", &version.Info{}}},
 	})
 
+	b.add("/.well-known/openid-configuration", &route{
+		method:      http.MethodGet,
+		path:        "/.well-known/openid-configuration/",
+		id:          "getServiceAccountIssuerOpenIDConfiguration",
+		tags:        []string{"WellKnown"},
+		description: "get service account issuer OpenID configuration, also known as the 'OIDC discovery doc'",
+		produces:    []string{"application/json"},
+		responses:   []common.StatusCodeResponse{&response{http.StatusOK, "OK", ""}},
+	})
+	b.add("/openid/v1/jwks", &route{
+		method:      http.MethodGet,
+		path:        "/openid/v1/jwks/",
+		id:          "getServiceAccountIssuerOpenIDKeyset",
+		tags:        []string{"openid"},
+		description: "get service account issuer OpenID JSON Web Key Set (contains public token verification keys)",
+		produces:    []string{"application/jwk-set+json"},
+		responses:   []common.StatusCodeResponse{&response{http.StatusOK, "OK", ""}},
+	})
+
 	roots := make([]string, 0, len(b.containers))
 	for root := range b.containers {
 		roots = append(roots, root)
@@ -99,7 +118,8 @@ func buildContainers(resources []*registry.Resource, scheme *runtime.Scheme) ([]
 // building them): each group version's, each group's, and the discovery and
 // version documents.
 func staticDocNames(resources []*registry.Resource) map[string]bool {
-	names := map[string]bool{"api": true, "apis": true, "version": true}
+	names := map[string]bool{"api": true, "apis": true, "version": true,
+		".well-known/openid-configuration": true, "openid/v1/jwks": true}
 	for _, r := range resources {
 		names[docName(r.GroupVersion)] = true
 		if r.GroupVersion.Group != "" {
@@ -408,7 +428,11 @@ func (b *routeBuilder) resourceRoutes(res *registry.Resource) ([]*route, error) 
 		sub.nameParam = pathParam("name", "name of the Scale")
 		out = append(out, b.subresourceRoutes(&sub, item+"/scale", &autoscalingv1.Scale{})...)
 	}
-	return out, nil
+	others, err := b.otherSubresourceRoutes(main, item, obj)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, others...), nil
 }
 
 // subresourceRoutes returns get, replace and patch of a status or scale subresource.

@@ -59,8 +59,8 @@ type Service struct {
 // Option configures a Service.
 type Option func(*Service)
 
-// WithVersion sets info.version of the documents (kube-apiserver puts its version
-// there, "v1.37.2"); the default is "unversioned".
+// WithVersion sets info.version of the documents (kube-apiserver puts its
+// emulated version there, "1.37"); the default is "unversioned".
 func WithVersion(v string) Option {
 	return func(s *Service) { s.version = v }
 }

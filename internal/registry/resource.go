@@ -210,6 +210,13 @@ type Subresource struct {
 	// ConnectMethods.
 	Connect        ConnectFunc
 	ConnectMethods []string
+	// OptionsKind is the query options type of a connect subresource that reads its
+	// parent's kind (pods/log: PodLogOptions); the other connect subresources' Kind
+	// is their options type. OpenAPI describes the query parameters from it.
+	OptionsKind schema.GroupVersionKind
+	// Subpaths is true when a connect subresource also serves the paths below it
+	// (the proxies: pods/proxy/{path}).
+	Subpaths bool
 }
 
 // ConnectRequest is one request to a connect subresource.

@@ -329,7 +329,8 @@ func (s *Server) buildHandler() error {
 		s.stores[res.GroupVersionResource()] = store
 	}
 
-	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.GitVersion))
+	// As upstream, info.version is the emulated version: major.minor.
+	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.Major+"."+Version.Minor))
 	// Built once, on the first apply or ApplyConfiguration mutation, and shared by
 	// the endpoints and the MutatingAdmissionPolicy plugin.
 	types := sync.OnceValues(func() (managedfields.TypeConverter, error) {

@@ -26,11 +26,11 @@ func podConnectSubresources(deps Deps) []registry.Subresource {
 		{Name: "exec", Kind: gv.WithKind("PodExecOptions"), Verbs: []string{"create", "get"},
 			ConnectMethods: upgradeMethods, Connect: c.exec},
 		{Name: "log", Kind: gv.WithKind("Pod"), Verbs: []string{"get"},
-			ConnectMethods: []string{"GET"}, Connect: c.log},
+			ConnectMethods: []string{"GET"}, Connect: c.log, OptionsKind: gv.WithKind("PodLogOptions")},
 		{Name: "portforward", Kind: gv.WithKind("PodPortForwardOptions"), Verbs: []string{"create", "get"},
 			ConnectMethods: upgradeMethods, Connect: c.portForward},
 		{Name: "proxy", Kind: gv.WithKind("PodProxyOptions"), Verbs: proxyVerbs,
-			ConnectMethods: proxyMethods, Connect: c.podProxy},
+			ConnectMethods: proxyMethods, Connect: c.podProxy, Subpaths: true},
 	}
 }
 

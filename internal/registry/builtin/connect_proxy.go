@@ -23,14 +23,14 @@ import (
 func nodeProxySubresource(deps Deps) registry.Subresource {
 	c := newConnector(deps)
 	return registry.Subresource{Name: "proxy", Kind: corev1.SchemeGroupVersion.WithKind("NodeProxyOptions"),
-		Verbs: proxyVerbs, ConnectMethods: proxyMethods, Connect: c.nodeProxy}
+		Verbs: proxyVerbs, ConnectMethods: proxyMethods, Connect: c.nodeProxy, Subpaths: true}
 }
 
 // serviceProxySubresource is services/proxy: a ready endpoint of the service.
 func serviceProxySubresource(deps Deps) registry.Subresource {
 	c := newConnector(deps)
 	return registry.Subresource{Name: "proxy", Kind: corev1.SchemeGroupVersion.WithKind("ServiceProxyOptions"),
-		Verbs: proxyVerbs, ConnectMethods: proxyMethods, Connect: c.serviceProxy}
+		Verbs: proxyVerbs, ConnectMethods: proxyMethods, Connect: c.serviceProxy, Subpaths: true}
 }
 
 func (c *connector) nodeProxy(ctx context.Context, req registry.ConnectRequest) (http.Handler, error) {
