@@ -13,7 +13,7 @@ import (
 // Response and request media types of the connect subresources.
 var (
 	connectMediaTypes = []string{"*/*"}
-	logMediaTypes     = []string{"application/json", "application/yaml", "application/vnd.kubernetes.protobuf", "text/plain"}
+	logMediaTypes     = []string{"text/plain", "application/json", "application/yaml", "application/vnd.kubernetes.protobuf"}
 )
 
 // otherSubresourceRoutes describes a resource's subresources besides status and
