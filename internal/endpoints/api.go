@@ -144,6 +144,7 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 	eps := map[schema.GroupVersionResource]*endpoint{}
 	for _, st := range stores {
 		e := &endpoint{api: a, res: st.Resource(), store: st, types: scheme, fieldManagers: a.fieldManagers}
+		st.SetManagedFields(e.managedFieldsStep)
 		if obj, err := scheme.New(e.res.GroupVersionKind()); err == nil {
 			e.warning = deprecationWarning(obj, e.res.GroupVersionKind())
 		}

@@ -199,6 +199,16 @@ func (e *endpoint) trackManagedFields(manager, subresource string) (registry.Adm
 	}, nil
 }
 
+// managedFieldsStep is trackManagedFields for the server's own writes through the
+// store (registry.Store.ManagedBy): without a field manager they record none.
+func (e *endpoint) managedFieldsStep(manager, subresource string) registry.AdmitFunc {
+	step, err := e.trackManagedFields(manager, subresource)
+	if err != nil {
+		return nil
+	}
+	return step
+}
+
 // chain runs steps in order, skipping nil ones.
 func chain(steps ...registry.AdmitFunc) registry.AdmitFunc {
 	return func(ctx context.Context, obj, old runtime.Object) error {

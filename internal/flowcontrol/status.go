@@ -40,6 +40,10 @@ func needsCondition(fs *flowcontrolv1.FlowSchema, want flowcontrolv1.FlowSchemaC
 
 // syncStatus writes the Dangling condition of every FlowSchema whose condition is
 // not what its reference says. Failures are retried at the next change.
+// statusManager owns the Dangling conditions, as upstream's configuration consumer
+// (which applies them; kapi records an update).
+const statusManager = "api-priority-and-fairness-config-consumer-v1"
+
 func (c *Controller) syncStatus(ctx context.Context) {
 	if c.cfg.FlowSchemas == nil {
 		return
@@ -69,7 +73,7 @@ func (c *Controller) syncStatus(ctx context.Context) {
 			}
 			setCondition(fs, u.want)
 			return fs, nil
-		}, nil, nil, false, false)
+		}, c.cfg.FlowSchemas.ManagedBy(statusManager, "status"), nil, false, false)
 		if err != nil && !apierrors.IsNotFound(err) && ctx.Err() == nil {
 			slog.Warn("flowcontrol: updating FlowSchema status", "name", u.name, "err", err)
 		}

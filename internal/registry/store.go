@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -43,6 +44,8 @@ type Store struct {
 	now     func() time.Time
 	// deleteWorkers is how many objects DeleteCollection deletes at once.
 	deleteWorkers int
+	// managedFields makes ManagedBy's steps; the API serving the store sets it.
+	managedFields atomic.Pointer[func(manager, subresource string) AdmitFunc]
 }
 
 // NewStore returns the Store of res over st, with keys under prefix ("/registry").
@@ -54,6 +57,27 @@ func NewStore(res *Resource, st storage.Interface, prefix string, newFunc, newLi
 // once (--delete-collection-workers); less than 1 means one after the other.
 // Call it before serving.
 func (s *Store) SetDeleteCollectionWorkers(n int) { s.deleteWorkers = n }
+
+// ServerManager is the field manager of the server's own writes, as upstream's
+// loopback clients name it.
+const ServerManager = "kube-apiserver"
+
+// SetManagedFields installs what makes ManagedBy's steps: the field manager of the
+// API that serves the store.
+func (s *Store) SetManagedFields(f func(manager, subresource string) AdmitFunc) {
+	s.managedFields.Store(&f)
+}
+
+// ManagedBy returns a mutating step for Create and Update that records in
+// metadata.managedFields that manager wrote the object through subresource (an
+// Update operation, as the server's own clients make upstream), or nil before an
+// API serves the store.
+func (s *Store) ManagedBy(manager, subresource string) AdmitFunc {
+	if f := s.managedFields.Load(); f != nil {
+		return (*f)(manager, subresource)
+	}
+	return nil
+}
 
 // Resource returns the description the store serves.
 func (s *Store) Resource() *Resource { return s.res }

@@ -47,7 +47,7 @@ func TestOpenAPISubresources(t *testing.T) {
 	}
 	type document struct {
 		Info  struct{ Version string } `json:"info"`
-		Paths map[string]openAPIPath  `json:"paths"`
+		Paths map[string]openAPIPath   `json:"paths"`
 	}
 	var core, certificates document
 	getDoc(t, "api/v1", &core)

@@ -269,12 +269,13 @@ func (s *Server) buildHandler() error {
 	if err != nil {
 		return err
 	}
+	serviceIPs := ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange)
 	resources := builtin.Resources(builtin.Deps{
 		Kubelet:          kubelet,
 		Authorizer:       authorizer,
 		RBAC:             s.rbacRules(),
 		TokenReviewer:    tokenReviewer(authenticator),
-		ServiceIPs:       ipalloc.New(ipStore, ipPrefix, cfg.ServiceClusterIPRange),
+		ServiceIPs:       serviceIPs,
 		ServiceNodePorts: s.newNodePortAllocator(scheme, codec, enc),
 		Stores:           func(gvr schema.GroupVersionResource) *registry.Store { return s.stores[gvr] },
 		EtcdHealth: func(ctx context.Context) error {
@@ -351,6 +352,9 @@ func (s *Server) buildHandler() error {
 		admission.HandOverQuotaRecount(admissionChain)
 	}
 	s.api = endpoints.New(scheme, stores, admissionChain, types)
+	if st := s.stores[networkingv1.SchemeGroupVersion.WithResource("ipaddresses")]; st != nil {
+		serviceIPs.RecordManagedFields(st)
+	}
 	s.api.SetMinRequestTimeout(cfg.watchMinTimeout())
 	s.api.SetMaxConnectionBytesPerSec(cfg.MaxConnectionBytesPerSec)
 	s.api.SetResponseCompression(cfg.APIResponseCompression)

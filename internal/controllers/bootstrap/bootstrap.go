@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -201,7 +202,7 @@ func ensure(ctx context.Context, st *registry.Store, obj runtime.Object) error {
 	if !apierrors.IsNotFound(err) {
 		return err
 	}
-	_, err = st.Create(ctx, acc.GetNamespace(), obj, nil, nil, false)
+	_, err = st.Create(ctx, acc.GetNamespace(), obj, st.ManagedBy(registry.ServerManager, ""), nil, false)
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}
@@ -228,13 +229,19 @@ func ensureEqual(ctx context.Context, st *registry.Store, obj runtime.Object, sa
 		}
 		fix(current)
 		return current, nil
-	}, nil, nil, false, false)
+	}, st.ManagedBy(registry.ServerManager, ""), nil, false, false)
 	return err
+}
+
+// newNamespace is a namespace as upstream's defaulting makes it before its field
+// manager runs: with its name label, which the server then owns.
+func newNamespace(name string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}
 }
 
 func (c *Controller) namespaces(ctx context.Context) error {
 	for _, name := range systemNamespaces {
-		if err := ensure(ctx, c.cfg.Stores(namespacesGVR), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}); err != nil {
+		if err := ensure(ctx, c.cfg.Stores(namespacesGVR), newNamespace(name)); err != nil {
 			return err
 		}
 	}
@@ -277,8 +284,9 @@ func (c *Controller) kubernetesService(ctx context.Context) error {
 		Spec: corev1.ServiceSpec{
 			Ports: []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP,
 				TargetPort: intstr.FromInt32(int32(c.cfg.SecurePort))}},
-			ClusterIP: ip, ClusterIPs: []string{ip}, Type: corev1.ServiceTypeClusterIP,
-			SessionAffinity: corev1.ServiceAffinityNone, IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol},
+			// The Service registry fills clusterIPs and ipFamilies, after the field
+			// manager, as upstream's.
+			ClusterIP: ip, Type: corev1.ServiceTypeClusterIP, SessionAffinity: corev1.ServiceAffinityNone,
 			IPFamilyPolicy: &single, InternalTrafficPolicy: &cluster,
 		},
 	})
@@ -300,6 +308,10 @@ func (c *Controller) priorityClasses(ctx context.Context) error {
 }
 
 // renewLease creates or renews this instance's identity lease in kube-system.
+// peerAddressAnnotation on an identity Lease is the address its instance's peers
+// reach it at.
+const peerAddressAnnotation = "kubernetes.io/peer-advertise-address"
+
 func (c *Controller) renewLease(ctx context.Context) error {
 	now := metav1.NewMicroTime(c.cfg.Now())
 	lease := &coordinationv1.Lease{
@@ -307,11 +319,23 @@ func (c *Controller) renewLease(ctx context.Context) error {
 			Labels: map[string]string{"apiserver.kubernetes.io/identity": "kube-apiserver", corev1.LabelHostname: c.cfg.Hostname}},
 		Spec: coordinationv1.LeaseSpec{HolderIdentity: &c.holder, LeaseDurationSeconds: &identityLeaseTime, RenewTime: &now},
 	}
+	// Upstream publishes where its peers reach this instance.
+	peer := ""
+	if c.cfg.AdvertiseAddress != nil {
+		peer = net.JoinHostPort(c.cfg.AdvertiseAddress.String(), strconv.Itoa(c.cfg.SecurePort))
+		lease.Annotations = map[string]string{peerAddressAnnotation: peer}
+	}
 	return ensureEqual(ctx, c.cfg.Stores(leasesGVR), lease,
 		func(runtime.Object) bool { return false },
 		func(cur runtime.Object) {
 			l := cur.(*coordinationv1.Lease)
 			l.Spec.HolderIdentity, l.Spec.LeaseDurationSeconds, l.Spec.RenewTime = &c.holder, &identityLeaseTime, &now
+			if peer != "" && l.Annotations[peerAddressAnnotation] != peer {
+				if l.Annotations == nil {
+					l.Annotations = map[string]string{}
+				}
+				l.Annotations[peerAddressAnnotation] = peer
+			}
 		})
 }
 

@@ -16,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/runtime/serializer/protobuf"
+
+	"github.com/kapi-dev/kapi/internal/registry"
 )
 
 // Upstream's lease endpoint reconciler defaults: each instance refreshes its key every
@@ -286,7 +288,7 @@ func (c *Controller) syncEndpoints(ctx context.Context, allowEmpty bool) error {
 				ep.Labels[discoveryv1.LabelSkipMirror] = "true"
 				ep.Subsets = subsets
 				return ep, nil
-			}, nil, nil, false, false)
+			}, epStore.ManagedBy(registry.ServerManager, ""), nil, false, false)
 			if err != nil {
 				return err
 			}

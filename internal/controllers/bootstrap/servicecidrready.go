@@ -15,6 +15,10 @@ import (
 // puts on the Ready condition.
 const serviceCIDRReadyMessage = "Kubernetes default Service CIDR is ready"
 
+// serviceCIDRManager owns the Ready condition, as upstream's controller (which
+// applies it; kapi records an update).
+const serviceCIDRManager = "kubernetes-service-cidr-controller"
+
 // markServiceCIDRReady sets Ready=True on the default ServiceCIDR when its CIDRs are
 // this server's range and no Ready condition is decided yet, as upstream's
 // controller does. A mismatch, or Ready=False set by someone else, is left alone.
@@ -52,6 +56,6 @@ func (c *Controller) markServiceCIDRReady(ctx context.Context) error {
 			})
 		}
 		return sc, nil
-	}, nil, nil, false, false)
+	}, st.ManagedBy(serviceCIDRManager, "status"), nil, false, false)
 	return err
 }

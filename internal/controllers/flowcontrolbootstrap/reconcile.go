@@ -21,6 +21,10 @@ import (
 	"github.com/kapi-dev/kapi/internal/request"
 )
 
+// FieldManager owns the bootstrap objects' specs, as upstream's configuration
+// producer.
+const FieldManager = "api-priority-and-fairness-config-producer-v1"
+
 // StoreFor returns the store serving a resource, or nil when it is not served.
 type StoreFor func(gvr schema.GroupVersionResource) *registry.Store
 
@@ -119,7 +123,7 @@ func ensure(ctx context.Context, st *registry.Store, want runtime.Object, mandat
 	for attempt := 0; attempt < 4; attempt++ {
 		cur, err := st.Get(ctx, "", name, &metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
-			_, err = st.Create(ctx, "", want.DeepCopyObject(), nil, nil, false)
+			_, err = st.Create(ctx, "", want.DeepCopyObject(), st.ManagedBy(FieldManager, ""), nil, false)
 			if apierrors.IsAlreadyExists(err) {
 				continue
 			}
@@ -140,7 +144,7 @@ func ensure(ctx context.Context, st *registry.Store, want runtime.Object, mandat
 				return nil, apierrors.NewConflict(st.Resource().GroupVersionResource().GroupResource(), name, errors.New("changed concurrently"))
 			}
 			return revised, nil
-		}, nil, nil, false, false)
+		}, st.ManagedBy(FieldManager, ""), nil, false, false)
 		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
 			return nil
 		}

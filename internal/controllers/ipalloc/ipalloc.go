@@ -11,12 +11,14 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"net"
+	"sync/atomic"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 
+	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/storage"
 )
 
@@ -39,7 +41,15 @@ type Allocator struct {
 	// staticBand is the lower part of the range kept for user-chosen addresses;
 	// random allocation prefers the rest, as upstream does.
 	staticBand int64
+	// fields, once set, is the IPAddress store whose field manager records the
+	// server's ownership of the addresses it creates.
+	fields atomic.Pointer[registry.Store]
 }
+
+// RecordManagedFields makes the IPAddresses reserved from now on record the
+// server's fields in metadata.managedFields, as upstream's allocator's writes
+// through its client do.
+func (a *Allocator) RecordManagedFields(ipAddresses *registry.Store) { a.fields.Store(ipAddresses) }
 
 // New returns an allocator for cidr whose IPAddress objects live in store.
 func New(store storage.Interface, prefix string, cidr *net.IPNet) *Allocator {
@@ -194,6 +204,13 @@ func (a *Allocator) reserve(ctx context.Context, ip net.IP, owner Owner) error {
 		Spec: networkingv1.IPAddressSpec{ParentRef: &networkingv1.ParentReference{
 			Group: "", Resource: "services", Namespace: owner.Namespace, Name: owner.Name,
 		}},
+	}
+	if st := a.fields.Load(); st != nil {
+		if step := st.ManagedBy(registry.ServerManager, ""); step != nil {
+			if err := step(ctx, obj, nil); err != nil {
+				return err
+			}
+		}
 	}
 	return a.store.Create(ctx, a.prefix+ip.String(), obj, &networkingv1.IPAddress{})
 }

@@ -7,6 +7,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kapi-dev/kapi/internal/registry"
 )
 
 // rolesToAggregate maps the roles that became aggregated to the role now holding
@@ -49,7 +51,7 @@ func (r reconciler) primeAggregatedRoles(ctx context.Context) error {
 		}
 		migrated := old.DeepCopy()
 		migrated.ObjectMeta = metav1.ObjectMeta{Name: newName, Labels: old.Labels, Annotations: old.Annotations}
-		if _, err := st.Create(ctx, "", migrated, nil, nil, false); err != nil && !apierrors.IsAlreadyExists(err) {
+		if _, err := st.Create(ctx, "", migrated, st.ManagedBy(registry.ServerManager, ""), nil, false); err != nil && !apierrors.IsAlreadyExists(err) {
 			return err
 		}
 	}
@@ -83,7 +85,7 @@ func (r reconciler) primeSplitBindings(ctx context.Context) error {
 	}
 	split := clusterBinding(target, src.Subjects...)
 	split.Labels, split.Annotations = src.Labels, src.Annotations
-	if _, err := st.Create(ctx, "", &split, nil, nil, false); err != nil && !apierrors.IsAlreadyExists(err) {
+	if _, err := st.Create(ctx, "", &split, st.ManagedBy(registry.ServerManager, ""), nil, false); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
 	return nil

@@ -248,7 +248,7 @@ func (r reconciler) create(ctx context.Context, st *registry.Store, want runtime
 			return err
 		}
 	}
-	_, err := st.Create(ctx, m.GetNamespace(), obj, nil, nil, false)
+	_, err := st.Create(ctx, m.GetNamespace(), obj, st.ManagedBy(registry.ServerManager, ""), nil, false)
 	if err == nil {
 		slog.Debug("rbac bootstrap policy: created", "resource", st.Resource().Name, "name", qualifiedName(m))
 	}
@@ -264,7 +264,9 @@ func (r reconciler) ensureNamespace(ctx context.Context, name string) error {
 	if !apierrors.IsNotFound(err) {
 		return err
 	}
-	_, err = st.Create(ctx, "", &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, nil, nil, false)
+	// Labelled as upstream's defaulting does before its field manager runs.
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelMetadataName: name}}}
+	_, err = st.Create(ctx, "", ns, st.ManagedBy(registry.ServerManager, ""), nil, false)
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}
@@ -283,7 +285,7 @@ func (r reconciler) update(ctx context.Context, st *registry.Store, m *metav1.Ob
 			return nil, err
 		}
 		return cur, nil
-	}, nil, nil, false, false)
+	}, st.ManagedBy(registry.ServerManager, ""), nil, false, false)
 	if err == nil {
 		slog.Debug("rbac bootstrap policy: updated", "resource", st.Resource().Name, "name", qualifiedName(m))
 	}
