@@ -296,6 +296,18 @@ func TestEncodings(t *testing.T) {
 			t.Fatalf("got %d %q", r.code, r.ct)
 		}
 	})
+	t.Run("yaml error status", func(t *testing.T) {
+		r := c.do("GET", cms+"/nope", "", yamlCT, nil)
+		if r.code != 404 || r.ct != yamlCT || !bytes.Contains(r.body, []byte("\nreason: NotFound\n")) {
+			t.Fatalf("got %d %q %s", r.code, r.ct, r.body)
+		}
+	})
+	t.Run("pretty error status", func(t *testing.T) {
+		r := c.do("GET", cms+"/nope?pretty=true", "", "", nil)
+		if r.code != 404 || r.ct != jsonCT || !bytes.Contains(r.body, []byte("\n  \"reason\": \"NotFound\",\n")) {
+			t.Fatalf("got %d %q %s", r.code, r.ct, r.body)
+		}
+	})
 }
 
 func TestListFeatures(t *testing.T) {

@@ -40,17 +40,21 @@ func errorStatus(err error) *metav1.Status {
 
 var statusGVK = schema.GroupVersionKind{Version: "v1", Kind: "Status"}
 
-// WriteError writes err as a metav1.Status in JSON, or protobuf when the client
-// accepts only that.
+// WriteError writes err as a metav1.Status in the negotiated media type.
 func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	st := errorStatus(err)
 	st.SetGroupVersionKind(statusGVK)
-	info := a.jsonInfo
-	if out, nerr := a.negotiateOutput(r, false); nerr == nil && out.info.MediaType == runtime.ContentTypeProtobuf {
-		info = out.info
+	// As upstream, in the media type the client accepts (JSON when none is), pretty
+	// for command-line tools.
+	info, ser := a.jsonInfo, a.jsonInfo.Serializer
+	if out, nerr := a.negotiateOutput(r, false); nerr == nil {
+		info, ser = out.info, out.info.Serializer
+		if out.pretty && info.PrettySerializer != nil {
+			ser = info.PrettySerializer
+		}
 	}
 	var buf bytes.Buffer
-	if encErr := info.Serializer.Encode(st, &buf); encErr != nil {
+	if encErr := ser.Encode(st, &buf); encErr != nil {
 		utilruntime.HandleError(encErr)
 	}
 	if st.Code == http.StatusTooManyRequests || st.Code == http.StatusServiceUnavailable || st.Code == http.StatusGatewayTimeout {
