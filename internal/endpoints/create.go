@@ -79,6 +79,9 @@ func (e *endpoint) decode(info runtime.SerializerInfo, body []byte, mode string)
 		}
 	}
 	e.types.Default(obj)
+	if e.res.Internalize != nil {
+		e.res.Internalize(obj)
+	}
 	out, err := e.toStorage(obj)
 	return out, warnings, err
 }

@@ -35,6 +35,11 @@ type Resource struct {
 	// EncodeAs, when set, is the kind values are written to etcd as, when upstream
 	// stores a version other than StorageKind (a beta version of a GA resource).
 	EncodeAs schema.GroupVersionKind
+	// Internalize, when set, does to every decoded request body (in the served
+	// version, after defaulting) what upstream's conversion to its internal type
+	// does before field tracking and admission see it: a Secret's stringData is
+	// merged into data.
+	Internalize func(obj runtime.Object)
 	// OnDecode, when set, is called on every object read from etcd, to restore what
 	// the storage encoding cannot carry.
 	OnDecode func(obj runtime.Object)

@@ -68,6 +68,9 @@ func core(deps Deps) []*registry.Resource {
 	secret.SelectableFields = func(obj runtime.Object) fields.Set {
 		return fields.Set{"type": string(obj.(*corev1.Secret).Type)}
 	}
+	secret.Internalize = func(obj runtime.Object) { mergeStringData(obj.(*corev1.Secret)) }
+	// An apply's result still holds the stringData it applied (its manager owns
+	// f:stringData, as upstream's), and the server's own writes are not decoded.
 	secret.PrepareForCreate = func(obj runtime.Object) { mergeStringData(obj.(*corev1.Secret)) }
 	secret.PrepareForUpdate = func(obj, _ runtime.Object) { mergeStringData(obj.(*corev1.Secret)) }
 

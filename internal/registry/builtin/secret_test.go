@@ -2,6 +2,7 @@ package builtin_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,7 +13,8 @@ import (
 )
 
 // TestSecretStringData checks that stringData is merged into data on every write and
-// never stored, as upstream's conversion does.
+// never stored, as upstream's conversion does, before the writer's fields are
+// recorded: it owns f:data, not f:stringData.
 func TestSecretStringData(t *testing.T) {
 	in := servertest.Start(t)
 	secrets := kubernetes.NewForConfigOrDie(in.Config).CoreV1().Secrets("default")
@@ -58,6 +60,11 @@ func TestSecretStringData(t *testing.T) {
 				}
 			}
 			check(got)
+			for _, m := range got.ManagedFields {
+				if fields := string(m.FieldsV1.Raw); strings.Contains(fields, `"f:stringData"`) || !strings.Contains(fields, `"f:data"`) {
+					t.Errorf("manager %s owns %s, want data and no stringData", m.Manager, fields)
+				}
+			}
 			if tc.wantStored {
 				stored, err := secrets.Get(ctx, got.Name, metav1.GetOptions{})
 				if err != nil {
