@@ -32,6 +32,12 @@ func apps() []*registry.Resource {
 	ds := appsKind("DaemonSet", "daemonsets", "daemonset", "daemonsets", "ds")
 	ds.Categories, ds.Status, ds.TrackGeneration = []string{"all"}, true, true
 	ds.StatusTakesMetadata = true
+	// Upstream's conversion always writes the annotation, so the writer of a body
+	// owns it even when it left it out (0 until the strategy sets it).
+	ds.Internalize = func(obj runtime.Object) {
+		d := obj.(*appsv1.DaemonSet)
+		setTemplateGeneration(d, templateGeneration(d))
+	}
 	ds.PrepareForCreate = func(obj runtime.Object) {
 		d := obj.(*appsv1.DaemonSet)
 		setTemplateGeneration(d, max(templateGeneration(d), 1))
@@ -84,6 +90,8 @@ func apps() []*registry.Resource {
 	sts.StatusTakesMetadata = true
 	sts.PrepareForCreate = func(obj runtime.Object) { typeClaimTemplates(obj.(*appsv1.StatefulSet)) }
 	sts.PrepareForUpdate = func(obj, _ runtime.Object) { typeClaimTemplates(obj.(*appsv1.StatefulSet)) }
+	// As upstream's conversion, before the writer's fields are recorded.
+	sts.Internalize = func(obj runtime.Object) { typeClaimTemplates(obj.(*appsv1.StatefulSet)) }
 	sts.OnDecode = func(obj runtime.Object) {
 		if s, ok := obj.(*appsv1.StatefulSet); ok {
 			typeClaimTemplates(s)

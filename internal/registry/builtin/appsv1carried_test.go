@@ -2,6 +2,7 @@ package builtin_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -30,6 +31,11 @@ func TestDaemonSetTemplateGeneration(t *testing.T) {
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "agent:1"}}}}}}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Upstream's conversion writes the annotation before the creator's fields are
+	// recorded, so the creator owns it.
+	if mf := ds.ManagedFields; len(mf) != 1 || !strings.Contains(string(mf[0].FieldsV1.Raw), `"f:deprecated.daemonset.template.generation"`) {
+		t.Errorf("creator's managed fields %v lack the template generation annotation", mf)
 	}
 	steps := []struct {
 		name, subresource, patch string
