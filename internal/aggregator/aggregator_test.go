@@ -402,6 +402,23 @@ func testAvailability(t *testing.T, s *aggregatedServer) {
 	if cond.Message != `service/api in "wardle" is not present` {
 		t.Errorf("message %q", cond.Message)
 	}
+	// What upstream's AggregatedAPIDown alert reads.
+	gauge := func() string {
+		t.Helper()
+		body, err := s.kube.CoreV1().RESTClient().Get().AbsPath("/metrics").DoRaw(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			if v, ok := strings.CutPrefix(line, `aggregator_unavailable_apiservice{name="`+name+`"} `); ok {
+				return v
+			}
+		}
+		return "absent"
+	}
+	if g := gauge(); g != "1" {
+		t.Errorf("aggregator_unavailable_apiservice = %s while unavailable, want 1", g)
+	}
 	resp := s.waitProxied(t, http.StatusServiceUnavailable)
 	if strings.TrimSpace(resp.body) != "service unavailable" {
 		t.Errorf("503 body %q", resp.body)
@@ -410,6 +427,9 @@ func testAvailability(t *testing.T, s *aggregatedServer) {
 	s.createService(t)
 	s.waitAvailable(t, name, apiregistrationv1.ConditionTrue, "Passed")
 	s.waitProxied(t, http.StatusOK)
+	if g := gauge(); g != "0" {
+		t.Errorf("aggregator_unavailable_apiservice = %s while available, want 0", g)
+	}
 
 	s.fake.srv.Close()
 	cond = s.waitAvailable(t, name, apiregistrationv1.ConditionFalse, "FailedDiscoveryCheck")

@@ -39,6 +39,7 @@ var apiServiceResource = schema.GroupResource{Group: apiregistrationv1.GroupName
 func (a *Aggregator) check(ctx context.Context, name string) error {
 	obj, err := a.cfg.APIServices.Get(ctx, "", name, &metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
+		a.reportAvailability(name, nil)
 		return nil
 	}
 	if err != nil {
@@ -51,6 +52,8 @@ func (a *Aggregator) check(ctx context.Context, name string) error {
 	gv := schema.GroupVersion{Group: svc.Spec.Group, Version: svc.Spec.Version}
 	cond, f, checkErr := a.evaluate(ctx, svc)
 	a.setFetched(gv, f)
+	available := cond.Status == apiregistrationv1.ConditionTrue
+	a.reportAvailability(name, &available)
 	if err := a.setAvailable(ctx, name, cond); err != nil {
 		return err
 	}
@@ -59,6 +62,12 @@ func (a *Aggregator) check(ctx context.Context, name string) error {
 		slog.Debug("APIService check failed", "apiservice", name, "err", checkErr)
 	}
 	return nil
+}
+
+func (a *Aggregator) reportAvailability(name string, available *bool) {
+	if a.cfg.Availability != nil {
+		a.cfg.Availability(name, available)
+	}
 }
 
 // evaluate runs the checks in upstream's order: the Service, its port, its

@@ -35,6 +35,9 @@ type Config struct {
 	PublishDiscovery func([]discovery.Remote)
 	// Stop, when closed, ends upgraded streams (server shutdown).
 	Stop <-chan struct{}
+	// Availability, when set, is told each remote APIService's availability after
+	// every check, and that a deleted one is gone (nil).
+	Availability func(name string, available *bool)
 }
 
 // Headers are the front-proxy header names, the first of each --requestheader-*

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/kapi-dev/kapi/internal/request"
 )
@@ -60,6 +61,9 @@ func withAuthenticatedGroup(u *request.User) *request.User {
 // name, O the groups.
 type X509 struct {
 	Roots func() *x509.CertPool
+	// Remaining, when set, is told how long each verified client certificate has
+	// left (apiserver_client_certificate_expiration_seconds).
+	Remaining func(time.Duration)
 }
 
 // AuthenticateRequest implements Authenticator.
@@ -80,6 +84,9 @@ func (a X509) AuthenticateRequest(r *http.Request) (*request.User, bool, error) 
 		return nil, false, ErrInvalidCredentials
 	}
 	leaf := certs[0]
+	if a.Remaining != nil {
+		a.Remaining(time.Until(leaf.NotAfter))
+	}
 	if leaf.Subject.CommonName == "" {
 		// No user name: no opinion, the next authenticator decides.
 		return nil, false, nil

@@ -25,16 +25,19 @@ type accessEntry struct {
 	// handler panicked or a timeout answered.
 	mu   sync.Mutex
 	user string
+	// excluded is the time the SLI latency leaves out (queues, webhooks).
+	excluded request.ExcludedLatency
 }
 
-// WithAccessLog notes when a request arrived (the start of its metrics latency) and,
+// WithAccessLog notes when a request arrived (the start of its metrics latency), lets
+// inner layers note the time the SLI latency excludes (request.AddExcludedLatency) and,
 // when logger is enabled at AccessLogLevel, logs one line per finished request:
 // method, path, user, code, latency, audit ID, user agent and source address. It never
 // logs headers, query strings or bodies, which may hold credentials.
 func WithAccessLog(next http.Handler, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		e := &accessEntry{start: time.Now()}
-		ctx := context.WithValue(r.Context(), accessEntryKey{}, e)
+		ctx := request.WithExcludedLatency(context.WithValue(r.Context(), accessEntryKey{}, e), &e.excluded)
 		r = r.WithContext(ctx)
 		if logger == nil || !logger.Enabled(ctx, AccessLogLevel) {
 			next.ServeHTTP(w, r)

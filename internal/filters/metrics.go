@@ -20,8 +20,10 @@ import (
 // that clients cannot grow the metrics without bound.
 type ServedResource func(info *request.Info) bool
 
-// WithRequestMetrics records apiserver_request_total, apiserver_request_duration_seconds
-// and apiserver_response_sizes for every request to a served resource (and the health
+// WithRequestMetrics records apiserver_request_total, apiserver_request_duration_seconds,
+// apiserver_request_sli_duration_seconds (not for long-running requests; less the
+// waits inner layers report with request.AddExcludedLatency) and
+// apiserver_response_sizes for every request to a served resource (and the health
 // and discovery paths upstream instruments), counts in-flight and long-running
 // requests, and gives watches a context in which their events are counted. It sits
 // after authorization, where upstream's route instrumentation sees requests; the
@@ -47,7 +49,7 @@ func WithRequestMetrics(next http.Handler, m *metrics.Metrics, served ServedReso
 			if labels.Verb == "WATCH" {
 				r = r.WithContext(m.WithWatchRecorder(ctx, info.APIGroup, info.APIVersion, info.Resource))
 			}
-			serveRecorded(next, w, r, m, labels, start)
+			serveRecorded(next, w, r, m, labels, start, false)
 			return
 		}
 		defer m.StartInflight(isMutating(info))()
@@ -56,14 +58,20 @@ func WithRequestMetrics(next http.Handler, m *metrics.Metrics, served ServedReso
 			next.ServeHTTP(w, r)
 			return
 		}
-		serveRecorded(next, w, r, m, labels, start)
+		serveRecorded(next, w, r, m, labels, start, true)
 	})
 }
 
-func serveRecorded(next http.Handler, w http.ResponseWriter, r *http.Request, m *metrics.Metrics, labels metrics.RequestLabels, start time.Time) {
+// serveRecorded serves r and records its metrics; sli adds its SLI latency (upstream
+// records none for long-running requests).
+func serveRecorded(next http.Handler, w http.ResponseWriter, r *http.Request, m *metrics.Metrics, labels metrics.RequestLabels, start time.Time, sli bool) {
 	rec, wrapped := recordResponse(w)
 	next.ServeHTTP(wrapped, r)
-	m.ObserveRequest(labels, rec.Status(), int(rec.written), time.Since(start))
+	elapsed := time.Since(start)
+	m.ObserveRequest(labels, rec.Status(), int(rec.written), elapsed)
+	if sli {
+		m.ObserveSLI(labels, max(elapsed-request.ExcludedLatencyFrom(r.Context()), 0))
+	}
 }
 
 // isMutating is false for the read-only verbs upstream's max-in-flight limit counts

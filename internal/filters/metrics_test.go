@@ -374,3 +374,35 @@ func BenchmarkRequestMetricsOverhead(b *testing.B) {
 		})
 	}
 }
+
+// TestSLILatencyExcludesWaits: apiserver_request_sli_duration_seconds leaves out the
+// time inner layers report as queue or webhook waits; apiserver_request_duration_seconds
+// keeps it.
+func TestSLILatencyExcludesWaits(t *testing.T) {
+	m := metrics.New()
+	h := WithAccessLog(WithRequestMetrics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		time.Sleep(100 * time.Millisecond) // a webhook, say
+		request.AddExcludedLatency(r.Context(), time.Since(start))
+		w.WriteHeader(http.StatusOK)
+	}), m, servedForTest), nil)
+	h.ServeHTTP(httptest.NewRecorder(), newTestRequest("GET", "/api/v1/namespaces/ns/configmaps/a", ""))
+	sum := func(name string) float64 {
+		t.Helper()
+		mfs, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+				return mf.GetMetric()[0].GetHistogram().GetSampleSum()
+			}
+		}
+		t.Fatalf("%s: no single series", name)
+		return 0
+	}
+	full, sli := sum("apiserver_request_duration_seconds"), sum("apiserver_request_sli_duration_seconds")
+	if full < 0.1 || sli > full-0.09 || sli < 0 {
+		t.Fatalf("duration %.3fs, SLI %.3fs: want the SLI to leave out the 0.1s wait", full, sli)
+	}
+}

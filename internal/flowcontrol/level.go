@@ -7,6 +7,8 @@ import (
 	"time"
 
 	flowcontrolv1 "k8s.io/api/flowcontrol/v1"
+
+	"github.com/kapi-dev/kapi/internal/request"
 )
 
 // Reasons a request is rejected, as upstream's rejected_requests_total labels them.
@@ -145,6 +147,7 @@ func (l *level) acquire(ctx context.Context, schema string, hash uint64, waitLim
 	select {
 	case <-w.ready:
 		l.metrics.inQueue(l.name, schema, -1)
+		request.AddExcludedLatency(ctx, time.Since(start))
 		return l.dispatched(schema, w.queue, start, true), ""
 	case <-timer.C:
 		reason = reasonTimeout
@@ -156,6 +159,7 @@ func (l *level) acquire(ctx context.Context, schema string, hash uint64, waitLim
 		// Dispatched while giving up: take the seat after all.
 		l.mu.Unlock()
 		l.metrics.inQueue(l.name, schema, -1)
+		request.AddExcludedLatency(ctx, time.Since(start))
 		return l.dispatched(schema, w.queue, start, true), ""
 	}
 	l.removeLocked(w)

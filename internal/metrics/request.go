@@ -15,6 +15,9 @@ const Component = "apiserver"
 var latencyBuckets = []float64{0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3,
 	4, 5, 6, 8, 10, 15, 20, 30, 45, 60}
 
+// sliBuckets are upstream's buckets of the SLI latency, which its latency SLOs read.
+var sliBuckets = []float64{0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60}
+
 // RequestLabels are the labels of one request's metrics. Every value must come from a
 // bounded set: the caller maps unknown verbs, resources and paths away first.
 type RequestLabels struct {
@@ -31,6 +34,7 @@ type RequestLabels struct {
 type requestMetrics struct {
 	total       *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
+	sli         *prometheus.HistogramVec
 	sizes       *prometheus.HistogramVec
 	longRunning *prometheus.GaugeVec
 }
@@ -46,6 +50,11 @@ func newRequestMetrics() *requestMetrics {
 			Help:    "Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.",
 			Buckets: latencyBuckets,
 		}, []string{"verb", "dry_run", "group", "version", "resource", "subresource", "scope", "component"}),
+		sli: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "apiserver_request_sli_duration_seconds",
+			Help:    "Response latency distribution (not counting webhook duration and priority & fairness queue wait times) in seconds for each verb, group, version, resource, subresource, scope and component.",
+			Buckets: sliBuckets,
+		}, []string{"verb", "group", "version", "resource", "subresource", "scope", "component"}),
 		sizes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "apiserver_response_sizes",
 			Help:    "Response size distribution in bytes for each group, version, verb, resource, subresource, scope and component.",
@@ -59,7 +68,7 @@ func newRequestMetrics() *requestMetrics {
 }
 
 func (r *requestMetrics) register(reg prometheus.Registerer) {
-	reg.MustRegister(r.total, r.duration, r.sizes, r.longRunning)
+	reg.MustRegister(r.total, r.duration, r.sli, r.sizes, r.longRunning)
 }
 
 // ObserveRequest records a finished request: its count by code, its latency and, for
@@ -71,6 +80,12 @@ func (m *Metrics) ObserveRequest(l RequestLabels, code, size int, elapsed time.D
 	if l.Verb == "GET" || l.Verb == "LIST" {
 		r.sizes.WithLabelValues(l.Verb, l.Group, l.Version, l.Resource, l.Subresource, l.Scope, l.Component).Observe(float64(size))
 	}
+}
+
+// ObserveSLI records the latency of a finished request that is not long-running,
+// less the time it waited in queues and webhooks (apiserver_request_sli_duration_seconds).
+func (m *Metrics) ObserveSLI(l RequestLabels, latency time.Duration) {
+	m.requests.sli.WithLabelValues(l.Verb, l.Group, l.Version, l.Resource, l.Subresource, l.Scope, l.Component).Observe(latency.Seconds())
 }
 
 // StartLongRunning counts a watch or connect request as active until the returned

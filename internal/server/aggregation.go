@@ -111,6 +111,7 @@ func (s *Server) newAggregation(disc *discovery.Handler) *aggregation {
 		ProbeInterval:    s.cfg.APIServiceProbeInterval,
 		PublishDiscovery: disc.SetRemote,
 		Stop:             agg.stop,
+		Availability:     s.unavailableAPIServices(),
 	})
 	return agg
 }

@@ -31,7 +31,7 @@ func (s *Server) newAuthenticator() (authn.Authenticator, error) {
 	if rh != nil {
 		authenticators = append(authenticators, authn.AudienceAgnosticRequest(apiAudiences, rh))
 	}
-	authenticators = append(authenticators, authn.X509{Roots: s.clientCAPool})
+	authenticators = append(authenticators, authn.X509{Roots: s.clientCAPool, Remaining: s.certificateExpiration()})
 	if cfg.TokenAuthFile != "" {
 		tf, err := authn.NewTokenFile(cfg.TokenAuthFile)
 		if err != nil {

@@ -9,7 +9,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kapi-dev/kapi/internal/metrics"
@@ -24,8 +26,56 @@ import (
 func (s *Server) observability() *metrics.Metrics {
 	if s.metrics == nil {
 		s.metrics = metrics.New()
+		s.metrics.Registry().MustRegister(buildInfo())
 	}
 	return s.metrics
+}
+
+// buildInfo is kubernetes_build_info: 1, labelled with what /version reports, as
+// upstream's dashboards read the version from it.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kubernetes_build_info",
+		Help: "A metric with a constant '1' value labeled by major, minor, git version, git commit, git tree state, build date, Go version, and compiler from which Kubernetes was built, and platform on which it is running.",
+	}, []string{"major", "minor", "git_version", "git_commit", "git_tree_state", "build_date", "go_version", "compiler", "platform"})
+	v := Version
+	g.WithLabelValues(v.Major, v.Minor, v.GitVersion, v.GitCommit, v.GitTreeState, v.BuildDate, v.GoVersion, v.Compiler, v.Platform).Set(1)
+	return g
+}
+
+// certificateExpiration records apiserver_client_certificate_expiration_seconds, the
+// remaining lifetime of the client certificates requests authenticate with, in
+// upstream's buckets (its expiry alerts read them).
+func (s *Server) certificateExpiration() func(time.Duration) {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "apiserver_client_certificate_expiration_seconds",
+		Help: "Distribution of the remaining lifetime on the certificate used to authenticate a request.",
+		Buckets: []float64{0, 1800, 3600, 7200, 21600, 43200, 86400, 172800, 345600, 604800,
+			2592000, 7776000, 15552000, 31104000},
+	})
+	s.observability().Registry().MustRegister(h)
+	return func(d time.Duration) { h.Observe(d.Seconds()) }
+}
+
+// unavailableAPIServices records aggregator_unavailable_apiservice: 1 for each remote
+// APIService its last check found unavailable, 0 for the available ones, as
+// upstream's AggregatedAPIDown alert reads it.
+func (s *Server) unavailableAPIServices() func(string, *bool) {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "aggregator_unavailable_apiservice",
+		Help: "Gauge of APIServices which are marked as unavailable broken down by APIService name.",
+	}, []string{"name"})
+	s.observability().Registry().MustRegister(g)
+	return func(name string, available *bool) {
+		switch {
+		case available == nil:
+			g.DeleteLabelValues(name)
+		case *available:
+			g.WithLabelValues(name).Set(0)
+		default:
+			g.WithLabelValues(name).Set(1)
+		}
+	}
 }
 
 // Metrics returns the server's metrics, where other subsystems register collectors.

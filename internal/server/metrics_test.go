@@ -216,6 +216,29 @@ func TestMetricsRequestSeries(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SLI latency for requests that are not long-running", func(t *testing.T) {
+		if n, _ := find(after, "apiserver_request_sli_duration_seconds_count", map[string]string{"verb": "LIST", "resource": "configmaps", "scope": "namespace"}); n < 1 {
+			t.Error("no apiserver_request_sli_duration_seconds for LIST")
+		}
+		if _, ok := find(after, "apiserver_request_sli_duration_seconds_bucket", map[string]string{"verb": "POST", "resource": "configmaps", "le": "0.05"}); !ok {
+			t.Error("no SLI bucket le=0.05 for POST (upstream's SLI buckets start there)")
+		}
+		if _, ok := find(after, "apiserver_request_sli_duration_seconds_count", map[string]string{"verb": "WATCH"}); ok {
+			t.Error("SLI latency recorded for a WATCH")
+		}
+	})
+	t.Run("build info and client certificates", func(t *testing.T) {
+		if v, ok := find(after, "kubernetes_build_info", map[string]string{"git_version": server.Version.GitVersion, "major": "1"}); !ok || v != 1 {
+			t.Errorf("kubernetes_build_info = %v (found %v)", v, ok)
+		}
+		// The admin authenticates with a client certificate.
+		if n, _ := find(after, "apiserver_client_certificate_expiration_seconds_count", nil); n < 1 {
+			t.Error("no apiserver_client_certificate_expiration_seconds observation")
+		}
+		if n, _ := find(after, "apiserver_client_certificate_expiration_seconds_bucket", map[string]string{"le": "1800"}); n != 0 {
+			t.Errorf("%v certificates expire within 30 minutes", n)
+		}
+	})
 	t.Run("response sizes for reads only", func(t *testing.T) {
 		if _, ok := find(after, "apiserver_response_sizes_count", map[string]string{"verb": "LIST", "resource": "configmaps"}); !ok {
 			t.Error("no response size for LIST")

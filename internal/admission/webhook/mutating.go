@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -105,7 +106,9 @@ func (m *Mutating) call(ctx context.Context, inv *invocation, t *attempt, round,
 	h := inv.hook
 	defer func() { annotateMutation(ctx, h, round, index, changed) }()
 	failOpenKey := fmt.Sprintf("failed-open.mutation.webhook.admission.k8s.io/round_%d_index_%d", round, index)
+	start := time.Now()
 	resp, err := m.p.call(ctx, inv, t)
+	request.AddExcludedLatency(ctx, time.Since(start))
 	if err != nil {
 		return false, failed(ctx, h, err, failOpenKey)
 	}
