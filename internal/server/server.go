@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/version"
 	apiregistrationv1 "k8s.io/kube-aggregator/pkg/apis/apiregistration/v1"
+	"k8s.io/kube-openapi/pkg/validation/spec"
 
 	"github.com/kapi-dev/kapi/internal/admission"
 	"github.com/kapi-dev/kapi/internal/apiextensions"
@@ -51,6 +51,28 @@ import (
 	"github.com/kapi-dev/kapi/internal/writebatch"
 )
 
+// startTypeConverter builds the type converter of the built-in kinds from their
+// OpenAPI definitions (which depend on the scheme alone) in the background, and
+// returns what waits for it.
+func startTypeConverter() func() (managedfields.TypeConverter, error) {
+	var (
+		tc   managedfields.TypeConverter
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		var defs map[string]*spec.Schema
+		if defs, err = openapi.New(nil, apis.NewScheme()).Definitions(); err == nil {
+			tc, err = managedfields.NewTypeConverter(defs, false)
+		}
+	}()
+	return func() (managedfields.TypeConverter, error) {
+		<-done
+		return tc, err
+	}
+}
+
 // processStart is about when the process started, for /statusz.
 var processStart = time.Now()
 
@@ -62,7 +84,10 @@ var Version = version.Info{
 
 // Server is a configured kapi, ready to Run.
 type Server struct {
-	cfg Config
+	// typeConverter waits for the structured-merge-diff type converter of the
+	// built-in kinds (managed fields, apply, ApplyConfiguration mutations).
+	typeConverter func() (managedfields.TypeConverter, error)
+	cfg           Config
 	// leases are the etcd leases of values that expire (Events).
 	leases *etcd3.Leases
 	// admission is the admission chain; its plugins' background work runs in Run.
@@ -133,6 +158,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, err
 	}
+	// The server's own first writes (bootstrap, before /readyz) record managed
+	// fields: the type converter they need is built while etcd starts.
+	s.typeConverter = startTypeConverter()
 	// The certificates need no etcd: they are made or loaded while etcd starts.
 	certsDone := make(chan error, 1)
 	go func() {
@@ -334,13 +362,7 @@ func (s *Server) buildHandler() error {
 	oapi := openapi.New(resources, scheme, openapi.WithVersion(Version.Major+"."+Version.Minor))
 	// Built once, on the first apply or ApplyConfiguration mutation, and shared by
 	// the endpoints and the MutatingAdmissionPolicy plugin.
-	types := sync.OnceValues(func() (managedfields.TypeConverter, error) {
-		defs, err := oapi.Definitions()
-		if err != nil {
-			return nil, err
-		}
-		return managedfields.NewTypeConverter(defs, false)
-	})
+	types := s.typeConverter
 	admissionChain, err := s.newAdmissionChain(authorizer, scheme, resources, types)
 	if err != nil {
 		return err
