@@ -64,6 +64,26 @@ func WithRequestMetrics(next http.Handler, m *metrics.Metrics, served ServedReso
 
 // serveRecorded serves r and records its metrics; sli adds its SLI latency (upstream
 // records none for long-running requests).
+// Terminated is told of each request the server answers in self-defense before (or
+// instead of) its handler: code is 504 for a timeout, 429 for a flow-control
+// rejection. Nil records nothing.
+type Terminated func(r *http.Request, code int)
+
+// RecordTerminations counts terminated requests to served resources (and the paths
+// upstream instruments) in apiserver_request_terminations_total, with the labels of
+// apiserver_request_total, as upstream's alert on terminated requests compares them.
+func RecordTerminations(m *metrics.Metrics, served ServedResource) Terminated {
+	return func(r *http.Request, code int) {
+		info, _ := request.InfoFrom(r.Context())
+		if info == nil {
+			info = &request.Info{Path: r.URL.Path, Verb: strings.ToLower(r.Method)}
+		}
+		if labels, ok := requestLabels(r, info, served); ok {
+			m.ObserveTermination(labels, code)
+		}
+	}
+}
+
 func serveRecorded(next http.Handler, w http.ResponseWriter, r *http.Request, m *metrics.Metrics, labels metrics.RequestLabels, start time.Time, sli bool) {
 	rec, wrapped := recordResponse(w)
 	next.ServeHTTP(wrapped, r)

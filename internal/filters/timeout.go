@@ -67,8 +67,9 @@ func WithRequestDeadline(next http.Handler, max time.Duration, writeError ErrorW
 // WithTimeout answers 504 Timeout when a request that is not long-running is still
 // running as its context ends (the deadline WithRequestDeadline set, or the client
 // went away). The handler goes on in its own goroutine until it notices its context;
-// whatever it writes after the 504 is discarded.
-func WithTimeout(next http.Handler) http.Handler {
+// whatever it writes after the 504 is discarded. terminated (may be nil) counts the
+// 504s.
+func WithTimeout(next http.Handler, terminated Terminated) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		info, _ := request.InfoFrom(r.Context())
 		if IsLongRunning(info) {
@@ -98,6 +99,9 @@ func WithTimeout(next http.Handler) http.Handler {
 		case <-r.Context().Done():
 			go logLateHandler(r.Method, r.URL.Path, result)
 			tw.timeout()
+			if terminated != nil {
+				terminated(r, http.StatusGatewayTimeout)
+			}
 		}
 	})
 }

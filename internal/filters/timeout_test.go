@@ -13,6 +13,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kapi-dev/kapi/internal/metrics"
 )
 
 func TestParseRequestTimeout(t *testing.T) {
@@ -71,7 +73,7 @@ func FuzzParseRequestTimeout(f *testing.F) {
 // timeoutChain is the server's order: request info, access log (the start time),
 // deadline, timeout, then the handler.
 func timeoutChain(max time.Duration, h http.Handler) http.Handler {
-	h = WithTimeout(h)
+	h = WithTimeout(h, nil)
 	h = WithRequestDeadline(h, max, writeError)
 	h = WithAccessLog(h, nil)
 	h = WithRequestInfo(h)
@@ -271,5 +273,26 @@ func wantTimeoutStatus(t *testing.T, body []byte) {
 	}
 	if !strings.HasSuffix(string(body), "\n") {
 		t.Errorf("body %q does not end as upstream's encoder does", body)
+	}
+}
+
+// TestTimeoutCountsTermination: a 504 the timeout filter answers counts in
+// apiserver_request_terminations_total, labelled like apiserver_request_total.
+func TestTimeoutCountsTermination(t *testing.T) {
+	m := metrics.New()
+	h := WithTimeout(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+	}), RecordTerminations(m, servedForTest))
+	h = WithRequestDeadline(h, 50*time.Millisecond, writeError)
+	h = WithAccessLog(h, nil)
+	h = WithRequestInfo(h)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/namespaces/ns/configmaps", nil))
+	if rec.Code != http.StatusGatewayTimeout {
+		t.Fatalf("code %d, want 504", rec.Code)
+	}
+	labels := map[string]string{"verb": "LIST", "resource": "configmaps", "scope": "namespace", "code": "504", "component": "apiserver"}
+	if v, ok := gather(t, m.Registry(), "apiserver_request_terminations_total", labels); !ok || v != 1 {
+		t.Fatalf("apiserver_request_terminations_total%v = %v (found %v)", labels, v, ok)
 	}
 }

@@ -27,7 +27,8 @@ const (
 // others when their priority level has a seat, rejecting with 429 and Retry-After
 // when the level's queue is full or the wait too long. Long-running requests other
 // than watches pass unlimited; a watch holds its seat until it starts streaming.
-func WithPriorityAndFairness(next http.Handler, c *Controller) http.Handler {
+// terminated (may be nil) counts the rejections.
+func WithPriorityAndFairness(next http.Handler, c *Controller, terminated filters.Terminated) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		info, ok := request.InfoFrom(ctx)
@@ -45,6 +46,9 @@ func WithPriorityAndFairness(next http.Handler, c *Controller) http.Handler {
 		setHeaders(w, cls)
 		if release == nil {
 			tooManyRequests(w, c.RetryAfter(cls.PriorityLevel))
+			if terminated != nil {
+				terminated(r, http.StatusTooManyRequests)
+			}
 			return
 		}
 		defer release()

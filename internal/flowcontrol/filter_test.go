@@ -50,13 +50,14 @@ func TestMaxInFlightLimit(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			started, release := make(chan struct{}, 1), make(chan struct{})
 			occupy := true
+			var terminated []int
 			h := WithMaxInFlightLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				if occupy {
 					occupy = false
 					started <- struct{}{}
 					<-release
 				}
-			}), 1, 1)
+			}), 1, 1, func(_ *http.Request, code int) { terminated = append(terminated, code) })
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
@@ -69,6 +70,10 @@ func TestMaxInFlightLimit(t *testing.T) {
 			<-done
 			if rec.Code != tt.wantCode {
 				t.Fatalf("got %d, want %d", rec.Code, tt.wantCode)
+			}
+			// Rejections count as terminations (apiserver_request_terminations_total).
+			if wantTerminated := tt.wantCode == http.StatusTooManyRequests; wantTerminated != (len(terminated) == 1 && terminated[0] == tt.wantCode) {
+				t.Errorf("terminations %v for a %d", terminated, rec.Code)
 			}
 			if tt.wantCode == http.StatusTooManyRequests {
 				if ra := rec.Header().Get("Retry-After"); ra != "1" {
@@ -97,7 +102,7 @@ func TestWatchReleasesSeatWhenStreaming(t *testing.T) {
 			close(streaming)
 			<-endWatch
 		}
-	}), c)
+	}), c, nil)
 	watchInfo := &request.Info{IsResourceRequest: true, Verb: "watch", Resource: "pods"}
 	getInfo := &request.Info{IsResourceRequest: true, Verb: "get", Resource: "pods", Namespace: "x", Name: "p"}
 	done := make(chan struct{})
@@ -130,7 +135,7 @@ func TestRejectedWithRetryAfter(t *testing.T) {
 	c := New(Config{ServerConcurrencyLimit: 1})
 	user := &request.User{Name: "odd"}
 	started, release := make(chan struct{}, 1), make(chan struct{})
-	h := WithPriorityAndFairness(blockingHandler(started, release), c)
+	h := WithPriorityAndFairness(blockingHandler(started, release), c, nil)
 	info := &request.Info{IsResourceRequest: true, Verb: "list", Resource: "pods"}
 	done := make(chan struct{})
 	go func() {

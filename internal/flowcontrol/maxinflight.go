@@ -12,7 +12,8 @@ import (
 // at most maxReadOnly non-mutating and maxMutating mutating requests at once (0 or
 // less: no limit), the rest rejected at once with 429 and Retry-After: 1.
 // Long-running requests are not counted and system:masters is never limited.
-func WithMaxInFlightLimit(next http.Handler, maxReadOnly, maxMutating int) http.Handler {
+// terminated (may be nil) counts the rejections.
+func WithMaxInFlightLimit(next http.Handler, maxReadOnly, maxMutating int, terminated filters.Terminated) http.Handler {
 	if maxReadOnly <= 0 && maxMutating <= 0 {
 		return next
 	}
@@ -52,6 +53,9 @@ func WithMaxInFlightLimit(next http.Handler, maxReadOnly, maxMutating int) http.
 				return
 			}
 			tooManyRequests(w, 1)
+			if terminated != nil {
+				terminated(r, http.StatusTooManyRequests)
+			}
 		}
 	})
 }

@@ -35,6 +35,7 @@ type requestMetrics struct {
 	total       *prometheus.CounterVec
 	duration    *prometheus.HistogramVec
 	sli         *prometheus.HistogramVec
+	terminated  *prometheus.CounterVec
 	sizes       *prometheus.HistogramVec
 	longRunning *prometheus.GaugeVec
 }
@@ -55,6 +56,10 @@ func newRequestMetrics() *requestMetrics {
 			Help:    "Response latency distribution (not counting webhook duration and priority & fairness queue wait times) in seconds for each verb, group, version, resource, subresource, scope and component.",
 			Buckets: sliBuckets,
 		}, []string{"verb", "group", "version", "resource", "subresource", "scope", "component"}),
+		terminated: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "apiserver_request_terminations_total",
+			Help: "Number of requests which apiserver terminated in self-defense.",
+		}, []string{"verb", "group", "version", "resource", "subresource", "scope", "component", "code"}),
 		sizes: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "apiserver_response_sizes",
 			Help:    "Response size distribution in bytes for each group, version, verb, resource, subresource, scope and component.",
@@ -68,7 +73,7 @@ func newRequestMetrics() *requestMetrics {
 }
 
 func (r *requestMetrics) register(reg prometheus.Registerer) {
-	reg.MustRegister(r.total, r.duration, r.sli, r.sizes, r.longRunning)
+	reg.MustRegister(r.total, r.duration, r.sli, r.terminated, r.sizes, r.longRunning)
 }
 
 // ObserveRequest records a finished request: its count by code, its latency and, for
@@ -86,6 +91,12 @@ func (m *Metrics) ObserveRequest(l RequestLabels, code, size int, elapsed time.D
 // less the time it waited in queues and webhooks (apiserver_request_sli_duration_seconds).
 func (m *Metrics) ObserveSLI(l RequestLabels, latency time.Duration) {
 	m.requests.sli.WithLabelValues(l.Verb, l.Group, l.Version, l.Resource, l.Subresource, l.Scope, l.Component).Observe(latency.Seconds())
+}
+
+// ObserveTermination counts a request the server answered itself before its
+// handler could (a timeout, a flow-control rejection).
+func (m *Metrics) ObserveTermination(l RequestLabels, code int) {
+	m.requests.terminated.WithLabelValues(l.Verb, l.Group, l.Version, l.Resource, l.Subresource, l.Scope, l.Component, codeLabel(code)).Inc()
 }
 
 // StartLongRunning counts a watch or connect request as active until the returned

@@ -62,7 +62,7 @@ func (o *FlowControlOptions) completeFlowControl() error {
 func (s *Server) withFlowControl(h http.Handler) http.Handler {
 	readOnly, mutating := s.cfg.inflightLimits()
 	if s.cfg.PriorityAndFairnessDisabled {
-		return flowcontrol.WithMaxInFlightLimit(h, readOnly, mutating)
+		return flowcontrol.WithMaxInFlightLimit(h, readOnly, mutating, s.terminations())
 	}
 	s.flowControl = flowcontrol.New(flowcontrol.Config{
 		ServerConcurrencyLimit: readOnly + mutating,
@@ -71,7 +71,7 @@ func (s *Server) withFlowControl(h http.Handler) http.Handler {
 		Metrics:                flowcontrol.NewMetrics(s.observability().Registry()),
 		BorrowingInterval:      s.cfg.FlowControlBorrowingInterval,
 	})
-	return flowcontrol.WithPriorityAndFairness(h, s.flowControl)
+	return flowcontrol.WithPriorityAndFairness(h, s.flowControl, s.terminations())
 }
 
 // startFlowControl writes the bootstrap configuration and starts following it; the

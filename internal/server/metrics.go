@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kapi-dev/kapi/internal/filters"
 	"github.com/kapi-dev/kapi/internal/metrics"
 	"github.com/kapi-dev/kapi/internal/registry"
 	"github.com/kapi-dev/kapi/internal/request"
@@ -76,6 +77,12 @@ func (s *Server) unavailableAPIServices() func(string, *bool) {
 			g.WithLabelValues(name).Set(1)
 		}
 	}
+}
+
+// terminations counts the requests timed out or rejected by flow control
+// (apiserver_request_terminations_total).
+func (s *Server) terminations() filters.Terminated {
+	return filters.RecordTerminations(s.observability(), s.servedResource)
 }
 
 // Metrics returns the server's metrics, where other subsystems register collectors.

@@ -452,7 +452,7 @@ func (s *Server) buildHandler() error {
 		func(h http.Handler) http.Handler {
 			return filters.WithRequestDeadline(h, cfg.RequestTimeout, s.api.WriteError)
 		},
-		filters.WithTimeout,
+		func(h http.Handler) http.Handler { return filters.WithTimeout(h, s.terminations()) },
 		// Before authentication: a browser's preflight carries no credentials.
 		func(h http.Handler) http.Handler { return filters.WithCORS(h, cfg.corsOrigins) },
 		func(h http.Handler) http.Handler {
