@@ -172,10 +172,7 @@ func (e *endpoint) createSubresource(w http.ResponseWriter, r *http.Request, ns,
 		e.api.WriteError(w, r, err)
 		return
 	}
-	gvk := sub.Kind
-	if gvk.Version == "" {
-		gvk = e.res.GroupVersion.WithKind(sub.Kind.Kind)
-	}
+	gvk := e.res.SubresourceKind(sub)
 	into, err := e.types.New(gvk)
 	if err != nil {
 		e.api.WriteError(w, r, apierrors.NewInternalError(err))

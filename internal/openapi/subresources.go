@@ -3,9 +3,11 @@ package openapi
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/kube-openapi/pkg/common"
 
 	"github.com/kapi-dev/kapi/internal/registry"
 )
@@ -47,7 +49,7 @@ func (b *routeBuilder) otherSubresourceRoutes(main *endpoint, item string, obj a
 			}
 			out = append(out, routes...)
 		case sub.Create != nil:
-			gvk := subresourceKind(main.res, sub)
+			gvk := main.res.SubresourceKind(sub)
 			body, err := b.scheme.New(gvk)
 			if err != nil {
 				return nil, fmt.Errorf("openapi: subresource %s/%s: %w", main.res.Name, sub.Name, err)
@@ -71,7 +73,7 @@ func (b *routeBuilder) otherSubresourceRoutes(main *endpoint, item string, obj a
 // connectRoutes returns one connect operation per HTTP method of sub, and the same
 // under {path} when it serves subpaths.
 func (b *routeBuilder) connectRoutes(e *endpoint, sub *registry.Subresource, path string) ([]*route, error) {
-	gvk := subresourceKind(e.res, sub)
+	gvk := e.res.SubresourceKind(sub)
 	opts, err := b.optionParams(e.res, gvk)
 	if err != nil {
 		return nil, err
@@ -87,7 +89,7 @@ func (b *routeBuilder) connectRoutes(e *endpoint, sub *registry.Subresource, pat
 			r := e.op(method, v.path, e.id("connect", camel(strings.ToLower(method), true)+e.kindName()+v.suffix), "connect",
 				"connect "+method+" requests to "+sub.Name+" of "+e.res.Kind, opts, nil)
 			// Connections are not pretty printed.
-			r.params = r.params[1:]
+			r.params = slices.DeleteFunc(r.params, func(p common.Parameter) bool { return p.Name() == "pretty" })
 			if v.suffix != "" {
 				r.params = append(r.params, pathParam("path", "path to the resource"))
 			}
@@ -110,15 +112,6 @@ func (b *routeBuilder) optionParams(res *registry.Resource, gvk schema.GroupVers
 		return nil, fmt.Errorf("openapi: options %s of %s have no documentation", gvk, res.GroupVersionResource())
 	}
 	return optionParams(docer), nil
-}
-
-// subresourceKind is sub's kind, in its parent's group version when it names none.
-func subresourceKind(res *registry.Resource, sub *registry.Subresource) schema.GroupVersionKind {
-	gvk := sub.Kind
-	if gvk.Group == "" && gvk.Version == "" {
-		gvk.Group, gvk.Version = res.GroupVersion.Group, res.GroupVersion.Version
-	}
-	return gvk
 }
 
 // verbServed reports whether verbs include the verb an update-like operation's

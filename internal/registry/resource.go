@@ -199,7 +199,7 @@ type Scale struct {
 type Subresource struct {
 	Name string
 	// Kind is what the subresource reads and writes; in the parent's group version
-	// when Group and Version are empty.
+	// when Version is empty (see Resource.SubresourceKind).
 	Kind  schema.GroupVersionKind
 	Verbs []string
 	// Update, when set, serves PUT: it returns the object to store from the body
@@ -242,6 +242,15 @@ type ConnectRequest struct {
 // ConnectFunc returns the handler serving one connect request; an error is answered
 // as a Status before anything is written.
 type ConnectFunc func(ctx context.Context, req ConnectRequest) (http.Handler, error)
+
+// SubresourceKind is the kind sub reads and writes, in r's group version when sub
+// names no version.
+func (r *Resource) SubresourceKind(sub *Subresource) schema.GroupVersionKind {
+	if sub.Kind.Version == "" {
+		return r.GroupVersion.WithKind(sub.Kind.Kind)
+	}
+	return sub.Kind
+}
 
 // Subresource returns the extra subresource called name, or nil.
 func (r *Resource) Subresource(name string) *Subresource {

@@ -122,6 +122,9 @@ func TestOpenAPISubresources(t *testing.T) {
 					t.Errorf("parameters %v lack %s", names, want)
 				}
 			}
+			if tc.action == "connect" && slices.Contains(names, "pretty") {
+				t.Errorf("connect operation takes pretty: %v", names)
+			}
 			if _, ok := op.Responses["200"].Content[tc.responseType]; !ok {
 				t.Errorf("200 response media types %v lack %s", op.Responses["200"].Content, tc.responseType)
 			}
