@@ -1,11 +1,14 @@
 package endpoints
 
 import (
-	"compress/gzip"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+
+	// The same gzip format as the standard library's, written about twice as fast
+	// at the fastest level: compressing took a third of the CPU of a large LIST.
+	"github.com/klauspost/compress/gzip"
 )
 
 // SetResponseCompression turns on gzip for GET and LIST responses of more than
