@@ -77,7 +77,24 @@ func TestValidateCreate(t *testing.T) {
 		}},
 		{"service without ports", ValidateService, &corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: "ClusterIP", SessionAffinity: "None"}},
 			[]string{`spec.ports: Required value`}},
-		{"headless service needs no ports", ValidateService, &corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: "ClusterIP", SessionAffinity: "None", ClusterIP: "None"}}, nil},
+		{"headless service needs no ports", ValidateService, &corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{Type: "ClusterIP", SessionAffinity: "None", ClusterIP: "None", ClusterIPs: []string{"None"}}}, nil},
+		{"clusterIPs must start with clusterIP", ValidateService, serviceWithIPs("10.0.0.5", []string{"10.0.0.6"}, nil, ""),
+			[]string{"spec.clusterIPs: Invalid value: [\"10.0.0.6\"]: first value must match `clusterIP`"}},
+		{"clusterIPs without clusterIP", ValidateService, serviceWithIPs("", []string{"10.0.0.5", "fd00::5"}, nil, ""),
+			[]string{"spec.clusterIPs: Invalid value: [\"10.0.0.5\",\"fd00::5\"]: must be empty when `clusterIP` is not specified"}},
+		{"clusterIP without clusterIPs", ValidateService, serviceWithIPs("10.0.0.5", nil, nil, ""), []string{"spec.clusterIPs: Required value"}},
+		{"two addresses of one family", ValidateService, serviceWithIPs("10.0.0.5", []string{"10.0.0.5", "10.0.0.6"}, nil, "PreferDualStack"),
+			[]string{"spec.clusterIPs: Invalid value: [\"10.0.0.5\",\"10.0.0.6\"]: may specify no more than one IP for each IP family"}},
+		{"None and an address", ValidateService, serviceWithIPs("None", []string{"None", "10.0.0.6"}, nil, ""),
+			[]string{"spec.clusterIPs: Invalid value: [\"None\",\"10.0.0.6\"]: 'None' must be the first and only value"}},
+		{"address of the other family", ValidateService, serviceWithIPs("10.0.0.5", []string{"10.0.0.5"}, []corev1.IPFamily{"IPv6"}, ""),
+			[]string{"spec.clusterIPs[0]: Invalid value: \"10.0.0.5\": expected an IPv6 value as indicated by `ipFamilies[0]`"}},
+		{"unknown family and policy", ValidateService, serviceWithIPs("", nil, []corev1.IPFamily{"IPv5", "IPv5"}, "Bogus"), []string{
+			`spec.ipFamilies[0]: Unsupported value: "IPv5": supported values: "IPv4", "IPv6"`,
+			`spec.ipFamilies[1]: Unsupported value: "IPv5": supported values: "IPv4", "IPv6"`,
+			`spec.ipFamilies[1]: Duplicate value: "IPv5"`,
+			`spec.ipFamilyPolicy: Unsupported value: "Bogus": supported values: "PreferDualStack", "RequireDualStack", "SingleStack"`}},
+		{"dual-stack addresses", ValidateService, serviceWithIPs("fd00::5", []string{"fd00::5", "10.0.0.5"}, []corev1.IPFamily{"IPv6", "IPv4"}, "RequireDualStack"), nil},
 		{"event namespace mismatch", ValidateEvent, &corev1.Event{ObjectMeta: meta, InvolvedObject: corev1.ObjectReference{Namespace: "other"}},
 			[]string{`involvedObject.namespace: Invalid value: "other": does not match event.namespace`}},
 		{"pv needs one source", ValidatePersistentVolume, &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "pv"}, Spec: corev1.PersistentVolumeSpec{
@@ -93,4 +110,16 @@ func TestValidateCreate(t *testing.T) {
 			wantErrs(t, tt.fn(tt.obj), tt.want)
 		})
 	}
+}
+
+// serviceWithIPs is a valid ClusterIP Service but for its address fields.
+func serviceWithIPs(clusterIP string, clusterIPs []string, families []corev1.IPFamily, policy corev1.IPFamilyPolicy) *corev1.Service {
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns"}, Spec: corev1.ServiceSpec{
+		Type: "ClusterIP", SessionAffinity: "None", ClusterIP: clusterIP, ClusterIPs: clusterIPs, IPFamilies: families,
+		Ports: []corev1.ServicePort{{Port: 80, Protocol: "TCP", TargetPort: intstr.FromInt32(80)}},
+	}}
+	if policy != "" {
+		svc.Spec.IPFamilyPolicy = &policy
+	}
+	return svc
 }

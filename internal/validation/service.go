@@ -2,6 +2,7 @@ package validation
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,7 +38,8 @@ func isHeadless(s *corev1.Service) bool {
 // RelaxedServiceNameValidation went GA in v1.37.
 func ValidateService(obj runtime.Object) field.ErrorList {
 	return create(obj, func(s *corev1.Service) field.ErrorList {
-		return append(objectMeta(&s.ObjectMeta, true, NameIsDNSLabel), validateService(s)...)
+		allErrs := append(objectMeta(&s.ObjectMeta, true, NameIsDNSLabel), validateService(s)...)
+		return append(allErrs, clusterIPFields(s, nil)...)
 	})
 }
 
@@ -46,7 +48,8 @@ func ValidateServiceUpdate(obj, old runtime.Object) field.ErrorList {
 	return update(obj, old, func(s, old *corev1.Service) field.ErrorList {
 		allErrs := objectMetaUpdate(&s.ObjectMeta, &old.ObjectMeta)
 		allErrs = append(allErrs, clusterIPsUpdate(s, old)...)
-		return append(allErrs, validateService(s)...)
+		allErrs = append(allErrs, validateService(s)...)
+		return append(allErrs, clusterIPFields(s, old)...)
 	})
 }
 
@@ -101,6 +104,91 @@ func clusterIPsUpdate(s, old *corev1.Service) field.ErrorList {
 	return allErrs
 }
 
+var (
+	serviceIPFamilies       = []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol}
+	serviceIPFamilyPolicies = []corev1.IPFamilyPolicy{corev1.IPFamilyPolicyPreferDualStack, corev1.IPFamilyPolicyRequireDualStack, corev1.IPFamilyPolicySingleStack}
+)
+
+// clusterIPFields checks clusterIP, clusterIPs, ipFamilies and ipFamilyPolicy
+// together, as upstream does for every Service but an ExternalName (whose own
+// checks forbid them): clusterIPs starts with clusterIP, holds a valid address
+// per family (or only None), and agrees with ipFamilies. Addresses old already
+// had pass even where today's rules are stricter.
+func clusterIPFields(s, old *corev1.Service) field.ErrorList {
+	spec := &s.Spec
+	if spec.Type == corev1.ServiceTypeExternalName {
+		return nil
+	}
+	var allErrs field.ErrorList
+	specPath := field.NewPath("spec")
+	ipsPath, familiesPath := specPath.Child("clusterIPs"), specPath.Child("ipFamilies")
+	switch {
+	case spec.ClusterIP != "" && len(spec.ClusterIPs) == 0:
+		allErrs = append(allErrs, field.Required(ipsPath, ""))
+	case spec.ClusterIP != "" && spec.ClusterIPs[0] != spec.ClusterIP:
+		allErrs = append(allErrs, field.Invalid(ipsPath, spec.ClusterIPs, "first value must match `clusterIP`"))
+	case spec.ClusterIP == "" && len(spec.ClusterIPs) != 0:
+		allErrs = append(allErrs, field.Invalid(ipsPath, spec.ClusterIPs, "must be empty when `clusterIP` is not specified"))
+	}
+	seen := map[corev1.IPFamily]bool{}
+	for i, family := range spec.IPFamilies {
+		if !slices.Contains(serviceIPFamilies, family) {
+			allErrs = append(allErrs, field.NotSupported(familiesPath.Index(i), family, serviceIPFamilies))
+		}
+		if seen[family] {
+			allErrs = append(allErrs, field.Duplicate(familiesPath.Index(i), family))
+		}
+		seen[family] = true
+	}
+	if p := spec.IPFamilyPolicy; p != nil && !slices.Contains(serviceIPFamilyPolicies, *p) {
+		allErrs = append(allErrs, field.NotSupported(specPath.Child("ipFamilyPolicy"), *p, serviceIPFamilyPolicies))
+	}
+	var existing []string
+	if old != nil {
+		existing = old.Spec.ClusterIPs
+	}
+	badIPs := false
+	for i, ip := range spec.ClusterIPs {
+		if i == 0 && ip == corev1.ClusterIPNone {
+			if len(spec.ClusterIPs) > 1 {
+				badIPs = true
+				allErrs = append(allErrs, field.Invalid(ipsPath, spec.ClusterIPs, "'None' must be the first and only value"))
+			}
+			continue
+		}
+		errs := utilvalidation.IsValidIPForLegacyField(ipsPath.Index(i), ip, strictIP, existing)
+		badIPs = badIPs || len(errs) > 0
+		allErrs = append(allErrs, errs...)
+	}
+	if len(spec.ClusterIPs) > 2 {
+		allErrs = append(allErrs, field.Invalid(ipsPath, spec.ClusterIPs, "may only hold up to 2 values"))
+	}
+	// Family checks of addresses that are not valid would only add noise.
+	if badIPs {
+		return allErrs
+	}
+	if len(spec.ClusterIPs) == 2 && isIPv6(spec.ClusterIPs[0]) == isIPv6(spec.ClusterIPs[1]) {
+		allErrs = append(allErrs, field.Invalid(ipsPath, spec.ClusterIPs, "may specify no more than one IP for each IP family"))
+	}
+	if !isHeadless(s) {
+		for i, ip := range spec.ClusterIPs {
+			if i >= len(spec.IPFamilies) {
+				break
+			}
+			switch want := spec.IPFamilies[i]; {
+			case want == corev1.IPv4Protocol && isIPv6(ip):
+				allErrs = append(allErrs, field.Invalid(ipsPath.Index(i), ip, fmt.Sprintf("expected an IPv4 value as indicated by `ipFamilies[%d]`", i)))
+			case want == corev1.IPv6Protocol && !isIPv6(ip):
+				allErrs = append(allErrs, field.Invalid(ipsPath.Index(i), ip, fmt.Sprintf("expected an IPv6 value as indicated by `ipFamilies[%d]`", i)))
+			}
+		}
+	}
+	return allErrs
+}
+
+// isIPv6 reports whether ip, a valid address, is an IPv6 one.
+func isIPv6(ip string) bool { return strings.Contains(ip, ":") }
+
 func validateService(s *corev1.Service) field.ErrorList {
 	var allErrs field.ErrorList
 	specPath := field.NewPath("spec")
@@ -142,14 +230,6 @@ func validateService(s *corev1.Service) field.ErrorList {
 	allErrs = append(allErrs, enum(spec.SessionAffinity, sessionAffinities, specPath.Child("sessionAffinity"))...)
 	if spec.SessionAffinity == corev1.ServiceAffinityNone && spec.SessionAffinityConfig != nil {
 		allErrs = append(allErrs, field.Forbidden(specPath.Child("sessionAffinityConfig"), "must not be set when session affinity is None"))
-	}
-	if spec.Type != corev1.ServiceTypeExternalName {
-		for i, ip := range clusterIPs(s) {
-			if ip == corev1.ClusterIPNone && i == 0 {
-				continue
-			}
-			allErrs = append(allErrs, utilvalidation.IsValidIPForLegacyField(specPath.Child("clusterIPs").Index(i), ip, strictIP, nil)...)
-		}
 	}
 	for i, ip := range spec.ExternalIPs {
 		allErrs = append(allErrs, endpointIP(ip, specPath.Child("externalIPs").Index(i))...)

@@ -38,6 +38,9 @@ type Allocator struct {
 	// network and, for IPv4, broadcast addresses are excluded).
 	base *big.Int
 	size int64
+	// last is the range's last usable address; size may stop short of it, as
+	// random allocation uses at most the first 2^20 addresses of a large range.
+	last *big.Int
 	// staticBand is the lower part of the range kept for user-chosen addresses;
 	// random allocation prefers the rest, as upstream does.
 	staticBand int64
@@ -74,7 +77,14 @@ func New(store storage.Interface, prefix string, cidr *net.IPNet) *Allocator {
 	}
 	base := new(big.Int).SetBytes(normalize(cidr.IP))
 	base.Add(base, big.NewInt(1))
-	return &Allocator{store: store, prefix: prefix, cidr: cidr, base: base, size: size, staticBand: band}
+	// The last usable address: the broadcast address's predecessor for IPv4, the
+	// range's last one for IPv6.
+	last := new(big.Int).Add(base, total)
+	last.Sub(last, big.NewInt(2))
+	if bits == 32 {
+		last.Sub(last, big.NewInt(1))
+	}
+	return &Allocator{store: store, prefix: prefix, cidr: cidr, base: base, last: last, size: size, staticBand: band}
 }
 
 func normalize(ip net.IP) net.IP {
@@ -84,7 +94,8 @@ func normalize(ip net.IP) net.IP {
 	return ip.To16()
 }
 
-func (a *Allocator) family() string {
+// Family is the IP family of the range's addresses.
+func (a *Allocator) Family() string {
 	if a.cidr.IP.To4() != nil {
 		return "IPv4"
 	}
@@ -155,19 +166,32 @@ func (a *Allocator) Peek(ctx context.Context) (net.IP, error) {
 	return nil, fmt.Errorf("range is full")
 }
 
-// CheckSpecific reports what AllocateSpecific would, without taking ip (dry runs).
-func (a *Allocator) CheckSpecific(ctx context.Context, ip net.IP) error {
-	if !a.cidr.Contains(ip) {
-		return fmt.Errorf("the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, a.cidr)
-	}
-	taken, err := a.taken(ctx, ip)
-	if err != nil {
-		return err
-	}
-	if taken {
-		return ErrAllocated
+// CheckSpecific reports what a dry run of AllocateSpecific reports upstream: only
+// whether ip is one of the range's usable addresses (upstream's dry run does not
+// look whether it is taken).
+func (a *Allocator) CheckSpecific(ip net.IP) error {
+	if !a.usable(ip) {
+		return a.notInRange(ip)
 	}
 	return nil
+}
+
+// ErrMismatchedNetwork is upstream's answer for an address that is not a usable one
+// of any service CIDR it allocates from.
+var ErrMismatchedNetwork = errors.New("the provided network does not match the current range")
+
+// usable reports whether ip is in the range and neither its network address nor,
+// for IPv4, its broadcast address.
+func (a *Allocator) usable(ip net.IP) bool {
+	if !a.cidr.Contains(ip) {
+		return false
+	}
+	n := new(big.Int).SetBytes(normalize(ip))
+	return n.Cmp(a.base) >= 0 && n.Cmp(a.last) <= 0
+}
+
+func (a *Allocator) notInRange(ip net.IP) error {
+	return fmt.Errorf("the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, a.cidr)
 }
 
 func (a *Allocator) taken(ctx context.Context, ip net.IP) (bool, error) {
@@ -181,10 +205,11 @@ func (a *Allocator) taken(ctx context.Context, ip net.IP) (bool, error) {
 	return false, err
 }
 
-// AllocateSpecific reserves ip, failing when it is taken or out of range.
+// AllocateSpecific reserves ip, failing when it is taken or not a usable address of
+// the range (ErrMismatchedNetwork: kapi allocates from one range per family).
 func (a *Allocator) AllocateSpecific(ctx context.Context, ip net.IP, owner Owner) error {
-	if !a.cidr.Contains(ip) {
-		return fmt.Errorf("the provided IP (%s) is not in the valid range. The range of valid IPs is %s", ip, a.cidr)
+	if !a.usable(ip) {
+		return ErrMismatchedNetwork
 	}
 	err := a.reserve(ctx, ip, owner)
 	if storage.HasCode(err, storage.CodeKeyExists) {
@@ -199,7 +224,7 @@ func (a *Allocator) reserve(ctx context.Context, ip net.IP, owner Owner) error {
 			Name:              ip.String(),
 			UID:               uuid.NewUUID(),
 			CreationTimestamp: metav1.Now().Rfc3339Copy(),
-			Labels:            map[string]string{LabelIPFamily: a.family(), LabelManagedBy: ManagedBy},
+			Labels:            map[string]string{LabelIPFamily: a.Family(), LabelManagedBy: ManagedBy},
 		},
 		Spec: networkingv1.IPAddressSpec{ParentRef: &networkingv1.ParentReference{
 			Group: "", Resource: "services", Namespace: owner.Namespace, Name: owner.Name,

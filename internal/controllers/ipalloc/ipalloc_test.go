@@ -113,11 +113,39 @@ func TestSpecificAndRelease(t *testing.T) {
 			}
 		})
 	}
-	t.Run("out of range", func(t *testing.T) {
-		err := a.AllocateSpecific(ctx, net.ParseIP("192.168.0.1"), owner)
-		want := "the provided IP (192.168.0.1) is not in the valid range. The range of valid IPs is 10.0.0.0/24"
-		if err == nil || err.Error() != want {
-			t.Fatalf("err = %v, want %q", err, want)
+	// Upstream's words: a real allocation of an address outside the usable ones
+	// finds no range; a dry run checks the range only.
+	outside := []struct{ name, ip string }{
+		{"another network", "192.168.0.1"},
+		{"network address", "10.0.0.0"},
+		{"broadcast address", "10.0.0.255"},
+	}
+	for _, tc := range outside {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := a.AllocateSpecific(ctx, net.ParseIP(tc.ip), owner); !errors.Is(err, ErrMismatchedNetwork) {
+				t.Errorf("AllocateSpecific: err = %v, want %v", err, ErrMismatchedNetwork)
+			}
+			want := "the provided IP (" + tc.ip + ") is not in the valid range. The range of valid IPs is 10.0.0.0/24"
+			if err := a.CheckSpecific(net.ParseIP(tc.ip)); err == nil || err.Error() != want {
+				t.Errorf("CheckSpecific: err = %v, want %q", err, want)
+			}
+		})
+	}
+	t.Run("dry run of a taken address", func(t *testing.T) {
+		if err := a.CheckSpecific(net.ParseIP("10.0.0.10")); err != nil {
+			t.Errorf("CheckSpecific(taken) = %v, want nil as upstream's dry run", err)
+		}
+	})
+	t.Run("last addresses", func(t *testing.T) {
+		if err := a.AllocateSpecific(ctx, net.ParseIP("10.0.0.254"), owner); err != nil {
+			t.Errorf("10.0.0.254: %v", err)
+		}
+		v6, _ := newAllocator(t, "fd00::/64")
+		if err := v6.AllocateSpecific(ctx, net.ParseIP("fd00::ffff:ffff:ffff:ffff"), owner); err != nil {
+			t.Errorf("the last address of a large IPv6 range: %v", err)
+		}
+		if err := v6.AllocateSpecific(ctx, net.ParseIP("fd00::"), owner); !errors.Is(err, ErrMismatchedNetwork) {
+			t.Errorf("the IPv6 range's first address: %v, want %v", err, ErrMismatchedNetwork)
 		}
 	})
 }

@@ -141,7 +141,7 @@ func core(deps Deps) []*registry.Resource {
 		ips := serviceIPs{alloc: deps.ServiceIPs}
 		svc.BeginCreate, svc.BeginUpdate, svc.AfterDelete = ips.beginCreate, ips.beginUpdate, ips.afterDelete
 	}
-	svc.PrepareForCreate = func(obj runtime.Object) { dropExternalNameTrafficPolicy(obj.(*corev1.Service)) }
+	svc.PrepareForCreate = prepareServiceForCreate
 	svc.PrepareForUpdate = prepareServiceForUpdate
 	svc.Warnings = serviceWarnings
 	if deps.ServiceNodePorts != nil {

@@ -39,6 +39,8 @@ func (s serviceIPs) beginUpdate(ctx context.Context, obj, old runtime.Object, dr
 	switch had, needs := needsClusterIP(oldSvc), needsClusterIP(svc); {
 	case !had && needs:
 		return s.allocate(ctx, svc, dryRun)
+	case had && needs:
+		return func(bool) {}, s.initIPFamilies(svc, oldSvc)
 	case had && !needs && !dryRun:
 		return func(ok bool) {
 			if ok {
@@ -52,12 +54,8 @@ func (s serviceIPs) beginUpdate(ctx context.Context, obj, old runtime.Object, dr
 // allocate sets svc's IP family fields and takes its ClusterIP.
 func (s serviceIPs) allocate(ctx context.Context, svc *corev1.Service, dryRun bool) (func(bool), error) {
 	noop := func(bool) {}
-	if len(svc.Spec.IPFamilies) == 0 {
-		svc.Spec.IPFamilies = []corev1.IPFamily{corev1.IPv4Protocol}
-	}
-	if svc.Spec.IPFamilyPolicy == nil {
-		single := corev1.IPFamilyPolicySingleStack
-		svc.Spec.IPFamilyPolicy = &single
+	if err := s.initIPFamilies(svc, nil); err != nil {
+		return nil, err
 	}
 	if svc.Spec.ClusterIP == corev1.ClusterIPNone {
 		svc.Spec.ClusterIPs = []string{corev1.ClusterIPNone}
@@ -85,7 +83,7 @@ func (s serviceIPs) allocate(ctx context.Context, svc *corev1.Service, dryRun bo
 	svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
 	take := s.alloc.AllocateSpecific
 	if dryRun {
-		take = func(ctx context.Context, ip net.IP, _ ipalloc.Owner) error { return s.alloc.CheckSpecific(ctx, ip) }
+		take = func(_ context.Context, ip net.IP, _ ipalloc.Owner) error { return s.alloc.CheckSpecific(ip) }
 	}
 	if err := take(ctx, ip, owner); err != nil {
 		return nil, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), svc.Name, field.ErrorList{
@@ -114,6 +112,17 @@ func (s serviceIPs) afterDelete(ctx context.Context, obj runtime.Object) {
 			_ = s.alloc.Release(ctx, parsed)
 		}
 	}
+}
+
+// prepareServiceForCreate gives a Service that names only clusterIP (a client
+// older than dual-stack) the same clusterIPs, as upstream does before looking at
+// either; one that names only clusterIPs is refused by validation.
+func prepareServiceForCreate(obj runtime.Object) {
+	svc := obj.(*corev1.Service)
+	if svc.Spec.ClusterIP != "" && len(svc.Spec.ClusterIPs) == 0 {
+		svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
+	}
+	dropExternalNameTrafficPolicy(svc)
 }
 
 func needsClusterIP(svc *corev1.Service) bool { return svc.Spec.Type != corev1.ServiceTypeExternalName }

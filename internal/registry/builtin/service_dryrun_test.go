@@ -15,7 +15,8 @@ import (
 )
 
 // TestServiceDryRunClusterIP checks that a dry-run create shows the ClusterIP a real
-// create would get and takes none, and reports a taken address as a real create does.
+// create would get and takes none. As upstream's, it checks a requested address
+// against the range only, not whether it is taken.
 func TestServiceDryRunClusterIP(t *testing.T) {
 	in := servertest.Start(t)
 	cs := kubernetes.NewForConfigOrDie(in.Config)
@@ -34,8 +35,9 @@ func TestServiceDryRunClusterIP(t *testing.T) {
 	}{
 		{name: "free address shown", ip: ""},
 		{name: "requested free address", ip: "10.0.0.77"},
-		{name: "requested taken address", ip: "10.0.0.1", wantErr: "provided IP is already allocated"},
-		{name: "requested address out of range", ip: "10.9.0.1", wantErr: "not in the valid range"},
+		{name: "requested taken address", ip: "10.0.0.1"},
+		{name: "requested address out of range", ip: "10.9.0.1", wantErr: "the provided IP (10.9.0.1) is not in the valid range. The range of valid IPs is 10.0.0.0/24"},
+		{name: "network address", ip: "10.0.0.0", wantErr: "the provided IP (10.0.0.0) is not in the valid range"},
 	}
 	_, cidr, _ := net.ParseCIDR("10.0.0.0/24")
 	for _, tc := range tests {
