@@ -66,7 +66,8 @@ func (p NamespaceLifecycle) Admit(ctx context.Context, a *endpoints.Attributes) 
 			Status: metav1.StatusFailure, Code: http.StatusForbidden, Reason: metav1.StatusReasonForbidden,
 			Message: fmt.Sprintf("%s %q is forbidden: %s", a.Resource.Resource, a.Name, msg),
 			Details: &metav1.StatusDetails{Name: a.Name, Group: a.Resource.Group, Kind: a.Resource.Resource,
-				Causes: []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Message: msg, Field: "metadata.namespace"}}},
+				Causes: []metav1.StatusCause{{Type: corev1.NamespaceTerminatingCause, Field: "metadata.namespace",
+					Message: fmt.Sprintf("namespace %s is being terminated", a.Namespace)}}},
 		}}
 	}
 	return nil

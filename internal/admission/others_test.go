@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 )
@@ -175,5 +176,21 @@ func TestStorageNetworkNodePlugins(t *testing.T) {
 	t.Run("immortal namespace", func(t *testing.T) {
 		err := cs.CoreV1().Namespaces().Delete(ctx, "kube-system", metav1.DeleteOptions{})
 		wantStatus(t, err, http.StatusForbidden, `namespaces "kube-system" is forbidden: this namespace may not be deleted`)
+	})
+	t.Run("terminating namespace", func(t *testing.T) {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ending"}, Spec: corev1.NamespaceSpec{Finalizers: []corev1.FinalizerName{"example.com/hold"}}}
+		if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.CoreV1().Namespaces().Delete(ctx, "ending", metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := cs.CoreV1().ConfigMaps("ending").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "late"}}, metav1.CreateOptions{})
+		wantStatus(t, err, http.StatusForbidden, `configmaps "late" is forbidden: unable to create new content in namespace ending because it is being terminated`)
+		// Upstream's cause says it shorter than the message.
+		want := metav1.StatusCause{Type: corev1.NamespaceTerminatingCause, Message: "namespace ending is being terminated", Field: "metadata.namespace"}
+		if st := err.(*apierrors.StatusError).ErrStatus; st.Details == nil || len(st.Details.Causes) != 1 || st.Details.Causes[0] != want {
+			t.Errorf("details %+v, want the cause %+v", st.Details, want)
+		}
 	})
 }

@@ -222,6 +222,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.WriteError(w, r, NotFound())
 			return
 		}
+		if err := e.acceptCheck(r, info); err != nil {
+			a.WriteError(w, r, err)
+			return
+		}
 		e.serveScale(w, r, info)
 		return
 	default:
@@ -235,6 +239,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if sub.Create != nil && info.Verb == "create" {
+			if err := e.acceptCheck(r, info); err != nil {
+				a.WriteError(w, r, err)
+				return
+			}
 			e.createSubresource(w, r, info.Namespace, info.Name, sub)
 			return
 		}
@@ -258,6 +266,10 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if e.warning != "" {
 		addWarnings(w, []string{e.warning})
+	}
+	if err := e.acceptCheck(r, info); err != nil {
+		a.WriteError(w, r, err)
+		return
 	}
 	switch info.Verb {
 	case "get", "list":

@@ -144,6 +144,10 @@ func (e *endpoint) create(w http.ResponseWriter, r *http.Request, ns string) {
 			e.api.WriteError(w, r, err)
 			return
 		}
+		if result.GetObjectKind().GroupVersionKind().Empty() {
+			// A body may leave out its kind; the answer names it, as upstream's encoder does.
+			result.GetObjectKind().SetGroupVersionKind(e.res.GroupVersionKind())
+		}
 		e.api.writeObject(w, http.StatusCreated, out, withKind(result))
 		return
 	}

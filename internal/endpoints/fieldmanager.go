@@ -165,7 +165,7 @@ func managerName(r *http.Request) (string, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return "", apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: "UpdateOptions"}, "", errs)
+		return "", apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: writeOptionsKind(r)}, "", errs)
 	}
 	return name, nil
 }

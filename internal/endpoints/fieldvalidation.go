@@ -1,13 +1,15 @@
 package endpoints
 
 import (
-	"fmt"
 	"net/http"
 	"strconv"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer/json"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 )
 
 // The fieldValidation query parameter's values; Warn is the default, as upstream.
@@ -25,8 +27,21 @@ func fieldValidation(r *http.Request) (string, error) {
 	case fieldValidationIgnore, fieldValidationWarn, fieldValidationStrict:
 		return v, nil
 	}
-	return "", apierrors.NewBadRequest(fmt.Sprintf("fieldValidation: Unsupported value: %q: supported values: %q, %q, %q",
-		v, fieldValidationIgnore, fieldValidationStrict, fieldValidationWarn))
+	return "", apierrors.NewInvalid(schema.GroupKind{Group: metav1.GroupName, Kind: writeOptionsKind(r)}, "", field.ErrorList{
+		field.NotSupported(field.NewPath("fieldValidation"), v, []string{"", fieldValidationIgnore, fieldValidationStrict, fieldValidationWarn})})
+}
+
+// writeOptionsKind names the options a write request's query carries, which
+// upstream's refusals of bad options name: CreateOptions for a POST,
+// PatchOptions for a PATCH, UpdateOptions for a PUT.
+func writeOptionsKind(r *http.Request) string {
+	switch r.Method {
+	case http.MethodPost:
+		return "CreateOptions"
+	case http.MethodPatch:
+		return "PatchOptions"
+	}
+	return "UpdateOptions"
 }
 
 // strictSerializers decode JSON and YAML reporting unknown and duplicate fields.

@@ -22,9 +22,6 @@ func (a *API) listOptions(r *http.Request, watch bool) (*metav1.ListOptions, err
 	if err := a.decodeParams(r, &opts); err != nil {
 		return nil, badRequest(err)
 	}
-	if opts.Continue != "" && opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
-		return nil, apierrors.NewBadRequest("specifying resource version is not allowed when using continue")
-	}
 	internal := metainternalversion.ListOptions{
 		Watch: watch, ResourceVersion: opts.ResourceVersion, ResourceVersionMatch: opts.ResourceVersionMatch,
 		Continue: opts.Continue, Limit: opts.Limit, AllowWatchBookmarks: opts.AllowWatchBookmarks,

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/kapi-dev/kapi/internal/registry"
@@ -62,14 +63,28 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 			e.api.WriteError(w, r, apierrors.NewInternalError(err))
 			return
 		}
+		var sent *autoscalingv1.Scale
+		if info.Verb == "update" {
+			// As for any PUT, the body must name the object of the URL.
+			if sent, err = e.decodeScale(r, body); err == nil {
+				err = checkScaleName(sent, ns, name)
+			}
+			if err != nil {
+				e.api.WriteError(w, r, err)
+				return
+			}
+		}
 		mutate, validate := e.admitScaleFuncs(ns, name, dry, writeOptions(r, "UPDATE"))
 		result, _, err := e.store.Update(ctx, ns, name, "scale", func(_ context.Context, current runtime.Object) (runtime.Object, error) {
 			if current == nil {
 				return nil, apierrors.NewNotFound(e.res.GroupVersionResource().GroupResource(), name)
 			}
-			scale, err := e.newScale(r, info.Verb, body, current)
-			if err != nil {
-				return nil, err
+			scale := sent.DeepCopy() // a PUT's, afresh for each try
+			if sent == nil {
+				var err error
+				if scale, err = e.patchScale(r, body, current); err != nil {
+					return nil, err
+				}
 			}
 			if fm != nil {
 				if err := e.trackScaleFields(fm, current, scale, manager); err != nil {
@@ -82,7 +97,8 @@ func (e *endpoint) serveScale(w http.ResponseWriter, r *http.Request, info *requ
 				}
 			}
 			if scale.Spec.Replicas < 0 {
-				return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), name, nil)
+				return nil, apierrors.NewInvalid(scaleGVK.GroupKind(), name, field.ErrorList{
+					field.Invalid(field.NewPath("spec", "replicas"), scale.Spec.Replicas, "must be greater than or equal to 0")})
 			}
 			acc, _ := meta.Accessor(current)
 			if scale.ResourceVersion != "" && scale.ResourceVersion != acc.GetResourceVersion() {
@@ -127,26 +143,39 @@ func (e *endpoint) admitScaleFuncs(ns, name string, dry bool, opts runtime.Objec
 	return mutate, validate
 }
 
-// newScale decodes the requested Scale: the body of a PUT, or the patch applied to
-// the current Scale.
-func (e *endpoint) newScale(r *http.Request, verb string, body []byte, current runtime.Object) (*autoscalingv1.Scale, error) {
-	scale := &autoscalingv1.Scale{}
-	if verb == "update" {
-		info, err := e.api.negotiateInput(r)
-		if err != nil {
-			return nil, err
-		}
-		if _, _, err := info.Serializer.Decode(body, &scaleGVK, scale); err != nil {
-			return nil, apierrors.NewBadRequest(err.Error())
-		}
-		return scale, nil
-	}
-	pt := types.PatchType(mediaTypeOf(r.Header.Get("Content-Type")))
-	cur := e.scaleOf(current)
-	patched, err := patchJSON(e.api, pt, body, cur, &autoscalingv1.Scale{})
+// decodeScale decodes the Scale a PUT sends.
+func (e *endpoint) decodeScale(r *http.Request, body []byte) (*autoscalingv1.Scale, error) {
+	info, err := e.api.negotiateInput(r)
 	if err != nil {
 		return nil, err
 	}
+	scale := &autoscalingv1.Scale{}
+	if _, _, err := info.Serializer.Decode(body, &scaleGVK, scale); err != nil {
+		return nil, apierrors.NewBadRequest(err.Error())
+	}
+	return scale, nil
+}
+
+// checkScaleName refuses a Scale that names another object than the URL, with the
+// words of any other PUT.
+func checkScaleName(scale *autoscalingv1.Scale, ns, name string) error {
+	if scale.Name != name {
+		return apierrors.NewBadRequest(fmt.Sprintf("the name of the object (%s) does not match the name on the URL (%s)", scale.Name, name))
+	}
+	if scale.Namespace != "" && scale.Namespace != ns {
+		return apierrors.NewBadRequest("the namespace of the provided object does not match the namespace sent on the request")
+	}
+	return nil
+}
+
+// patchScale applies a PATCH's body to the current Scale.
+func (e *endpoint) patchScale(r *http.Request, body []byte, current runtime.Object) (*autoscalingv1.Scale, error) {
+	pt := types.PatchType(mediaTypeOf(r.Header.Get("Content-Type")))
+	patched, err := patchJSON(e.api, pt, body, e.scaleOf(current), &autoscalingv1.Scale{})
+	if err != nil {
+		return nil, err
+	}
+	scale := &autoscalingv1.Scale{}
 	if _, _, err := e.api.jsonInfo.Serializer.Decode(patched, &scaleGVK, scale); err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
 	}

@@ -190,7 +190,7 @@ func (s *Store) Create(ctx context.Context, ns string, obj runtime.Object, mutat
 	}
 	s.prepareCreate(acc, obj)
 	if errs := s.validateCreate(obj, acc); len(errs) > 0 {
-		return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), acc.GetName(), errs)
+		return nil, apierrors.NewInvalid(s.invalidKind(), acc.GetName(), errs)
 	}
 	s.warn(ctx, obj, nil)
 	if validate != nil {
@@ -317,7 +317,7 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 			}
 			s.prepareCreate(acc, obj)
 			if errs := s.validateCreate(obj, acc); len(errs) > 0 {
-				return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, errs)
+				return nil, apierrors.NewInvalid(s.invalidKind(), name, errs)
 			}
 			s.warn(ctx, obj, nil)
 			if validate != nil {
@@ -365,7 +365,7 @@ func (s *Store) Update(ctx context.Context, ns, name, subresource string, update
 		}
 		s.prepareUpdate(acc, oldAcc, obj, old, subresource)
 		if errs := s.validateUpdate(obj, old, acc, oldAcc, subresource); len(errs) > 0 {
-			return nil, apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, errs)
+			return nil, apierrors.NewInvalid(s.invalidKind(), name, errs)
 		}
 		if subresource == "" {
 			s.warn(ctx, obj, old)
@@ -429,11 +429,20 @@ func mustAccessor(obj runtime.Object) metav1.Object {
 	return acc
 }
 
+// invalidKind is the kind a 422 names: upstream validates its internal type, which
+// is the storage type's kind (events.k8s.io Events are core Events there).
+func (s *Store) invalidKind() schema.GroupKind {
+	if !s.res.StorageKind.Empty() {
+		return s.res.StorageKind.GroupKind()
+	}
+	return s.res.GroupVersionKind().GroupKind()
+}
+
 func (s *Store) checkResourceVersion(acc, oldAcc metav1.Object, name string) error {
 	rv := acc.GetResourceVersion()
 	if rv == "" {
 		if s.res.RequireResourceVersion {
-			return apierrors.NewInvalid(s.res.GroupVersionKind().GroupKind(), name, field.ErrorList{
+			return apierrors.NewInvalid(s.invalidKind(), name, field.ErrorList{
 				field.Invalid(field.NewPath("metadata", "resourceVersion"), rv, "must be specified for an update")})
 		}
 		return nil

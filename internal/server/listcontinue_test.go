@@ -40,6 +40,19 @@ func TestListContinue(t *testing.T) {
 		}
 	})
 
+	t.Run("good token beside a resourceVersion", func(t *testing.T) {
+		first, err := cms.List(ctx, metav1.ListOptions{Limit: 2})
+		if err != nil || first.Continue == "" {
+			t.Fatalf("first page: %v %+v", err, first)
+		}
+		_, err = cms.List(ctx, metav1.ListOptions{Limit: 2, Continue: first.Continue, ResourceVersion: first.ResourceVersion})
+		const want = "specifying resource version is not allowed when using continue"
+		var st apierrors.APIStatus
+		if !apierrors.IsBadRequest(err) || !errors.As(err, &st) || st.Status().Message != want {
+			t.Fatalf("got %v, want BadRequest %q", err, want)
+		}
+	})
+
 	t.Run("compacted snapshot", func(t *testing.T) {
 		opts := metav1.ListOptions{LabelSelector: "page=yes", Limit: 2}
 		first, err := cms.List(ctx, opts)

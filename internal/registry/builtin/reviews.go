@@ -2,6 +2,7 @@ package builtin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -63,6 +64,8 @@ func (r reviewer) selfSubjectReview(ctx context.Context, _ string, _ runtime.Obj
 		return nil, err
 	}
 	return &authenticationv1.SelfSubjectReview{
+		// Upstream's answer names its kind, where most writes leave that to the encoder.
+		TypeMeta:   metav1.TypeMeta{APIVersion: authenticationv1.SchemeGroupVersion.String(), Kind: "SelfSubjectReview"},
 		ObjectMeta: metav1.ObjectMeta{CreationTimestamp: metav1.NewTime(time.Now())},
 		Status:     authenticationv1.SelfSubjectReviewStatus{UserInfo: userInfo(u)},
 	}, nil
@@ -75,6 +78,8 @@ func userInfo(u *request.User) authenticationv1.UserInfo {
 	}
 	return info
 }
+
+var errInvalidBearerToken = errors.New("invalid bearer token")
 
 func (r reviewer) tokenReview(ctx context.Context, ns string, obj runtime.Object) (runtime.Object, error) {
 	tr := obj.(*authenticationv1.TokenReview)
@@ -93,6 +98,11 @@ func (r reviewer) tokenReview(ctx context.Context, ns string, obj runtime.Object
 	}
 	u, ok, err := r.deps.TokenReviewer(ctx, tr.Spec.Token, auds)
 	tr.Status.Authenticated = ok
+	if !ok && err == nil {
+		// Upstream reviews the token as a request's bearer token, whose
+		// authenticator names a token no one accepted so.
+		err = errInvalidBearerToken
+	}
 	if err != nil {
 		tr.Status.Error = err.Error()
 	}

@@ -97,6 +97,11 @@ func (s *Store) GetList(ctx context.Context, key string, opts storage.ListOption
 		if err != nil {
 			return err
 		}
+		// The token carries the snapshot; a resourceVersion beside it is refused,
+		// once the token is known to be a good one (upstream's order).
+		if opts.ResourceVersion != "" && opts.ResourceVersion != "0" {
+			return storage.NewError(storage.CodeInvalidObj, "", "specifying resource version is not allowed when using continue")
+		}
 		startKey, withRev = key+rel, max(rev, 0)
 	case opts.ResourceVersionMatch == metav1.ResourceVersionMatchExact:
 		if withRev, err = parseRV(opts.ResourceVersion); err != nil {
