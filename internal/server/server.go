@@ -377,6 +377,9 @@ func (s *Server) buildHandler() error {
 	if st := s.stores[networkingv1.SchemeGroupVersion.WithResource("ipaddresses")]; st != nil {
 		serviceIPs.RecordManagedFields(st)
 	}
+	if st := s.stores[networkingv1.SchemeGroupVersion.WithResource("servicecidrs")]; st != nil {
+		serviceIPs.UseServiceCIDRs(serviceCIDRRanges(st))
+	}
 	s.api.SetMinRequestTimeout(cfg.watchMinTimeout())
 	s.api.SetMaxConnectionBytesPerSec(cfg.MaxConnectionBytesPerSec)
 	s.api.SetResponseCompression(cfg.APIResponseCompression)

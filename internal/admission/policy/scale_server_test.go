@@ -56,15 +56,18 @@ func TestScaleAdmittedAsScale(t *testing.T) {
 		metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	scale := func(n int32) error {
+	scaleWith := func(n int32, opts metav1.UpdateOptions) error {
 		_, err := cs.AppsV1().Deployments("default").UpdateScale(ctx, "scaled",
-			&autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: "scaled"}, Spec: autoscalingv1.ScaleSpec{Replicas: n}}, metav1.UpdateOptions{})
+			&autoscalingv1.Scale{ObjectMeta: metav1.ObjectMeta{Name: "scaled"}, Spec: autoscalingv1.ScaleSpec{Replicas: n}}, opts)
 		return err
 	}
-	// The policy takes effect within a second or so.
+	scale := func(n int32) error { return scaleWith(n, metav1.UpdateOptions{}) }
+	// The policy takes effect within a second or so; until then the tries are dry
+	// runs, so that one let through does not scale the deployment (admission
+	// policies judge dry runs too).
 	var denied error
 	if err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 10*time.Second, true, func(context.Context) (bool, error) {
-		denied = scale(10)
+		denied = scaleWith(10, metav1.UpdateOptions{DryRun: []string{metav1.DryRunAll}})
 		return denied != nil, nil
 	}); err != nil {
 		t.Fatalf("scaling to 10 was never refused")

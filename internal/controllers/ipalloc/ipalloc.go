@@ -47,6 +47,9 @@ type Allocator struct {
 	// fields, once set, is the IPAddress store whose field manager records the
 	// server's ownership of the addresses it creates.
 	fields atomic.Pointer[registry.Store]
+	// serviceCIDRs, once set, lists the ServiceCIDR objects' ranges beside this
+	// one (servicecidrs.go).
+	serviceCIDRs atomic.Pointer[ListServiceCIDRs]
 }
 
 // RecordManagedFields makes the IPAddresses reserved from now on record the
@@ -122,8 +125,26 @@ type Owner struct {
 	Namespace, Name string
 }
 
-// Allocate takes a free address, preferring the dynamic band, and returns it.
+// Allocate takes a free address, preferring the dynamic band, and returns it;
+// when its range is full, from another ServiceCIDR's.
 func (a *Allocator) Allocate(ctx context.Context, owner Owner) (net.IP, error) {
+	ip, err := a.allocate(ctx, owner)
+	if !errors.Is(err, errFull) {
+		return ip, err
+	}
+	others, lerr := a.others(ctx)
+	if lerr != nil {
+		return nil, lerr
+	}
+	for _, o := range others {
+		if ip, err = o.allocate(ctx, owner); !errors.Is(err, errFull) {
+			return ip, err
+		}
+	}
+	return nil, errFull
+}
+
+func (a *Allocator) allocate(ctx context.Context, owner Owner) (net.IP, error) {
 	dynamic := a.size - a.staticBand
 	start := rand.Int64N(max(dynamic, 1))
 	for i := int64(0); i < a.size; i++ {
@@ -142,7 +163,7 @@ func (a *Allocator) Allocate(ctx context.Context, owner Owner) (net.IP, error) {
 			return nil, err
 		}
 	}
-	return nil, fmt.Errorf("range is full")
+	return nil, errFull
 }
 
 // Peek returns an address Allocate could take now without taking it, for dry runs.
@@ -163,14 +184,21 @@ func (a *Allocator) Peek(ctx context.Context) (net.IP, error) {
 			return ip, nil
 		}
 	}
-	return nil, fmt.Errorf("range is full")
+	return nil, errFull
 }
 
 // CheckSpecific reports what a dry run of AllocateSpecific reports upstream: only
 // whether ip is one of the range's usable addresses (upstream's dry run does not
 // look whether it is taken).
-func (a *Allocator) CheckSpecific(ip net.IP) error {
-	if !a.usable(ip) {
+func (a *Allocator) CheckSpecific(ctx context.Context, ip net.IP) error {
+	if a.usable(ip) {
+		return nil
+	}
+	other, err := a.holder(ctx, ip)
+	if err != nil {
+		return err
+	}
+	if other == nil {
 		return a.notInRange(ip)
 	}
 	return nil
@@ -206,10 +234,17 @@ func (a *Allocator) taken(ctx context.Context, ip net.IP) (bool, error) {
 }
 
 // AllocateSpecific reserves ip, failing when it is taken or not a usable address of
-// the range (ErrMismatchedNetwork: kapi allocates from one range per family).
+// the range or of another ServiceCIDR's (ErrMismatchedNetwork).
 func (a *Allocator) AllocateSpecific(ctx context.Context, ip net.IP, owner Owner) error {
 	if !a.usable(ip) {
-		return ErrMismatchedNetwork
+		other, err := a.holder(ctx, ip)
+		if err != nil {
+			return err
+		}
+		if other == nil {
+			return ErrMismatchedNetwork
+		}
+		return other.AllocateSpecific(ctx, ip, owner)
 	}
 	err := a.reserve(ctx, ip, owner)
 	if storage.HasCode(err, storage.CodeKeyExists) {

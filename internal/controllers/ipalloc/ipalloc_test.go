@@ -126,13 +126,13 @@ func TestSpecificAndRelease(t *testing.T) {
 				t.Errorf("AllocateSpecific: err = %v, want %v", err, ErrMismatchedNetwork)
 			}
 			want := "the provided IP (" + tc.ip + ") is not in the valid range. The range of valid IPs is 10.0.0.0/24"
-			if err := a.CheckSpecific(net.ParseIP(tc.ip)); err == nil || err.Error() != want {
+			if err := a.CheckSpecific(ctx, net.ParseIP(tc.ip)); err == nil || err.Error() != want {
 				t.Errorf("CheckSpecific: err = %v, want %q", err, want)
 			}
 		})
 	}
 	t.Run("dry run of a taken address", func(t *testing.T) {
-		if err := a.CheckSpecific(net.ParseIP("10.0.0.10")); err != nil {
+		if err := a.CheckSpecific(ctx, net.ParseIP("10.0.0.10")); err != nil {
 			t.Errorf("CheckSpecific(taken) = %v, want nil as upstream's dry run", err)
 		}
 	})
@@ -165,4 +165,48 @@ func TestDynamicAllocationAvoidsStaticBand(t *testing.T) {
 
 func storageListAll() storage.ListOptions {
 	return storage.ListOptions{Predicate: storage.Everything, Recursive: true}
+}
+
+// TestOtherServiceCIDRs checks allocation from ServiceCIDR ranges beside the
+// allocator's own: an address one of them holds, and any address once the own
+// range is full; ranges of the other family are not used.
+func TestOtherServiceCIDRs(t *testing.T) {
+	a, _ := newAllocator(t, "10.0.0.0/30") // two usable addresses
+	ctx := context.Background()
+	owner := Owner{Namespace: "default", Name: "web"}
+	parse := func(s string) *net.IPNet { _, n, _ := net.ParseCIDR(s); return n }
+	a.UseServiceCIDRs(func(context.Context) ([]*net.IPNet, error) {
+		return []*net.IPNet{parse("10.0.0.0/30"), parse("fd00::/120"), parse("10.1.0.0/29")}, nil
+	})
+	if err := a.AllocateSpecific(ctx, net.ParseIP("10.1.0.3"), owner); err != nil {
+		t.Fatalf("an address of another ServiceCIDR: %v", err)
+	}
+	if err := a.AllocateSpecific(ctx, net.ParseIP("10.1.0.3"), owner); !errors.Is(err, ErrAllocated) {
+		t.Fatalf("the same address again: %v, want %v", err, ErrAllocated)
+	}
+	for _, ip := range []string{"10.1.0.0", "10.1.0.7", "fd00::5", "10.2.0.1"} {
+		if err := a.AllocateSpecific(ctx, net.ParseIP(ip), owner); !errors.Is(err, ErrMismatchedNetwork) {
+			t.Errorf("%s: %v, want %v", ip, err, ErrMismatchedNetwork)
+		}
+	}
+	if err := a.CheckSpecific(ctx, net.ParseIP("10.1.0.4")); err != nil {
+		t.Errorf("dry run of another ServiceCIDR's address: %v", err)
+	}
+	seen := map[string]bool{}
+	for i := range 7 { // 2 of the own range, then 5 more of 10.1.0.0/29's 6 (one taken)
+		ip, err := a.Allocate(ctx, Owner{Namespace: "default", Name: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatalf("allocation %d: %v", i, err)
+		}
+		seen[ip.String()] = true
+		if i < 2 && !a.cidr.Contains(ip) {
+			t.Errorf("allocation %d took %s while the own range had room", i, ip)
+		}
+	}
+	if len(seen) != 7 || seen["10.1.0.3"] {
+		t.Errorf("allocated %v: want 7 distinct addresses, not the taken 10.1.0.3", seen)
+	}
+	if _, err := a.Allocate(ctx, owner); err == nil || err.Error() != "range is full" {
+		t.Errorf("with every range full: %v, want range is full", err)
+	}
 }

@@ -83,7 +83,7 @@ func (s serviceIPs) allocate(ctx context.Context, svc *corev1.Service, dryRun bo
 	svc.Spec.ClusterIPs = []string{svc.Spec.ClusterIP}
 	take := s.alloc.AllocateSpecific
 	if dryRun {
-		take = func(_ context.Context, ip net.IP, _ ipalloc.Owner) error { return s.alloc.CheckSpecific(ip) }
+		take = func(ctx context.Context, ip net.IP, _ ipalloc.Owner) error { return s.alloc.CheckSpecific(ctx, ip) }
 	}
 	if err := take(ctx, ip, owner); err != nil {
 		return nil, apierrors.NewInvalid(corev1.SchemeGroupVersion.WithKind("Service").GroupKind(), svc.Name, field.ErrorList{

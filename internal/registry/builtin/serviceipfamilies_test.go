@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -100,4 +101,37 @@ func TestServiceIPFamilies(t *testing.T) {
 			t.Errorf("families %v, want [IPv4]", got.Spec.IPFamilies)
 		}
 	})
+}
+
+// TestServiceFromAnotherServiceCIDR creates a ServiceCIDR beside the test server's
+// range and a Service asking for one of its addresses, as upstream allows; an
+// address of no ServiceCIDR is refused with upstream's words.
+func TestServiceFromAnotherServiceCIDR(t *testing.T) {
+	in := servertest.Start(t)
+	cs := kubernetes.NewForConfigOrDie(in.Config)
+	ctx := context.Background()
+	extra := &networkingv1.ServiceCIDR{ObjectMeta: metav1.ObjectMeta{Name: "extra"}, Spec: networkingv1.ServiceCIDRSpec{CIDRs: []string{"10.200.0.0/24"}}}
+	if _, err := cs.NetworkingV1().ServiceCIDRs().Create(ctx, extra, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := func(name, ip string) *corev1.Service {
+		return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.ServiceSpec{ClusterIP: ip, Ports: []corev1.ServicePort{{Port: 80}}}}
+	}
+	got, err := cs.CoreV1().Services("default").Create(ctx, svc("extra", "10.200.0.10"), metav1.CreateOptions{})
+	if err != nil || got.Spec.ClusterIP != "10.200.0.10" {
+		t.Fatalf("Service in the other ServiceCIDR: %v %+v", err, got)
+	}
+	if _, err := cs.NetworkingV1().IPAddresses().Get(ctx, "10.200.0.10", metav1.GetOptions{}); err != nil {
+		t.Errorf("its IPAddress: %v", err)
+	}
+	for _, ip := range []string{"10.200.0.0", "10.201.0.1"} {
+		_, err := cs.CoreV1().Services("default").Create(ctx, svc("outside", ip), metav1.CreateOptions{})
+		want := "failed to allocate IP " + ip + ": the provided network does not match the current range"
+		if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want 422 %q", ip, err, want)
+		}
+	}
+	if err := cs.CoreV1().Services("default").Delete(ctx, "extra", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
 }
