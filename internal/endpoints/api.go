@@ -267,6 +267,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if e.warning != "" {
 		addWarnings(w, []string{e.warning})
 	}
+	// A method the path does not serve is refused before the Accept header is
+	// looked at, as upstream's router does.
+	if (info.Verb == "create" && info.Name != "") || ((info.Verb == "update" || info.Verb == "patch") && info.Name == "") ||
+		(info.Verb == "delete" && info.Subresource != "") {
+		a.WriteError(w, r, methodNotAllowed())
+		return
+	}
 	if err := e.acceptCheck(r, info); err != nil {
 		a.WriteError(w, r, err)
 		return

@@ -140,6 +140,8 @@ func TestErrorStatuses(t *testing.T) {
 			message: "406: Not Acceptable\n\nAvailable representations: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/json;stream=watch, application/vnd.kubernetes.protobuf;stream=watch"},
 		{name: "accept xml", method: "GET", path: cms + "/exists", accept: "application/xml", code: 406, reason: metav1.StatusReasonNotAcceptable,
 			message: "406: Not Acceptable\n\nAvailable representations: application/json, application/yaml, application/vnd.kubernetes.protobuf", details: &metav1.StatusDetails{}},
+		{name: "post to named path accepting xml", method: "POST", path: cms + "/exists", ct: jsonCT, accept: "application/xml", body: []byte(cm("exists", "")),
+			code: 405, reason: metav1.StatusReasonMethodNotAllowed},
 		{name: "accept a wildcard subtype", method: "GET", path: cms + "/exists", accept: "application/*", code: 406, reason: metav1.StatusReasonNotAcceptable},
 		{name: "accept one of several", method: "GET", path: cms + "/nope", accept: "application/xml, application/json;q=0.5", code: 404, reason: metav1.StatusReasonNotFound},
 		{name: "fieldManager too long", method: "POST", path: cms + "?fieldManager=" + strings.Repeat("m", 129), ct: jsonCT, body: []byte(cm("fm", "")), code: 422, reason: metav1.StatusReasonInvalid,
