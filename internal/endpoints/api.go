@@ -65,6 +65,9 @@ type API struct {
 	// strict holds decoders that report unknown fields, by media type.
 	strict   map[string]runtime.Serializer
 	jsonInfo runtime.SerializerInfo
+	// supported are the media types objects are served in; collectionProduces
+	// adds the watch stream types (what upstream's router lists for each route).
+	supported, collectionProduces []string
 	// endpoints maps each served resource to its endpoint; resources registered at
 	// run time (custom resources) replace the map, so readers never lock.
 	endpoints atomic.Pointer[map[schema.GroupVersionResource]*endpoint]
@@ -140,7 +143,9 @@ func New(scheme *runtime.Scheme, stores []*registry.Store, admission Admission, 
 		if info.MediaType == runtime.ContentTypeJSON {
 			a.jsonInfo = info
 		}
+		a.supported = append(a.supported, info.MediaType)
 	}
+	a.collectionProduces = slices.Concat(a.supported, watchMediaTypes)
 	eps := map[schema.GroupVersionResource]*endpoint{}
 	for _, st := range stores {
 		e := &endpoint{api: a, res: st.Resource(), store: st, types: scheme, fieldManagers: a.fieldManagers}
@@ -293,28 +298,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "watch":
 		e.watch(w, r, ns, info.Name)
 	case "create":
-		if info.Name != "" {
-			a.WriteError(w, r, methodNotAllowed())
-			return
-		}
 		e.create(w, r, ns)
 	case "update":
-		if info.Name == "" {
-			a.WriteError(w, r, methodNotAllowed())
-			return
-		}
 		e.update(w, r, ns, info.Name, info.Subresource)
 	case "patch":
-		if info.Name == "" {
-			a.WriteError(w, r, methodNotAllowed())
-			return
-		}
 		e.patch(w, r, ns, info.Name, info.Subresource)
 	case "delete":
-		if info.Subresource != "" {
-			a.WriteError(w, r, methodNotAllowed())
-			return
-		}
 		e.delete(w, r, ns, info.Name)
 	case "deletecollection":
 		e.deleteCollection(w, r, ns)

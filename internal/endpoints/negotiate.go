@@ -72,7 +72,7 @@ func (a *API) negotiate(r *http.Request, allowTransform, textOnly bool) (output,
 		}
 	}
 	return output{info: a.jsonInfo}, statusError(http.StatusNotAcceptable, metav1.StatusReasonNotAcceptable,
-		fmt.Sprintf("only the following media types are accepted: %s", strings.Join(a.mediaTypes(), ", ")))
+		fmt.Sprintf("only the following media types are accepted: %s", strings.Join(a.supported, ", ")))
 }
 
 func (a *API) serializerFor(typ, sub string) (runtime.SerializerInfo, bool) {
@@ -86,14 +86,6 @@ func (a *API) serializerFor(typ, sub string) (runtime.SerializerInfo, bool) {
 		}
 	}
 	return runtime.SerializerInfo{}, false
-}
-
-func (a *API) mediaTypes() []string {
-	var out []string
-	for _, info := range a.codecs.SupportedMediaTypes() {
-		out = append(out, info.MediaType)
-	}
-	return out
 }
 
 // negotiateInput finds the serializer for the request body's Content-Type.
@@ -111,7 +103,7 @@ func (a *API) negotiateInput(r *http.Request) (runtime.SerializerInfo, error) {
 		}
 	}
 	return runtime.SerializerInfo{}, statusError(http.StatusUnsupportedMediaType, metav1.StatusReasonUnsupportedMediaType,
-		"the body of the request was in an unknown format - accepted media types include: "+strings.Join(a.mediaTypes(), ", "))
+		"the body of the request was in an unknown format - accepted media types include: "+strings.Join(a.supported, ", "))
 }
 
 // isPretty follows upstream: ?pretty=true, or a browser or command-line user agent.

@@ -34,10 +34,9 @@ func (e *endpoint) acceptCheck(r *http.Request, info *request.Info) error {
 			return nil
 		}
 	}
-	produces := e.api.mediaTypes()
+	produces := e.api.supported
 	if info.Subresource == "" && info.Name == "" && (info.Verb == "list" || info.Verb == "watch") {
-		// The collection's GET route also streams watches.
-		produces = append(produces, watchJSONMediaType, watchProtobufMediaType)
+		produces = e.api.collectionProduces
 	}
 	if restfulAccepts(accept, produces) {
 		return nil
@@ -48,15 +47,15 @@ func (e *endpoint) acceptCheck(r *http.Request, info *request.Info) error {
 	return st
 }
 
-// The watch stream media types the collection route lists.
-const (
-	watchJSONMediaType     = "application/json;stream=watch"
-	watchProtobufMediaType = "application/vnd.kubernetes.protobuf;stream=watch"
-)
+// watchMediaTypes are the stream types a collection's route lists besides the
+// supported ones: its GET also serves watches.
+var watchMediaTypes = []string{"application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"}
 
 // restfulAccepts is go-restful's test of an Accept header against a route's types.
 func restfulAccepts(accept string, produces []string) bool {
-	for _, part := range strings.Split(accept, ",") {
+	for more := true; more; {
+		var part string
+		part, accept, more = strings.Cut(accept, ",")
 		mediaType, _, _ := strings.Cut(part, ";")
 		mediaType = strings.TrimSpace(mediaType)
 		if mediaType == "*/*" || slices.Contains(produces, mediaType) {

@@ -62,8 +62,6 @@ func WithRequestMetrics(next http.Handler, m *metrics.Metrics, served ServedReso
 	})
 }
 
-// serveRecorded serves r and records its metrics; sli adds its SLI latency (upstream
-// records none for long-running requests).
 // Terminated is told of each request the server answers in self-defense before (or
 // instead of) its handler: code is 504 for a timeout, 429 for a flow-control
 // rejection. Nil records nothing.
@@ -84,6 +82,15 @@ func RecordTerminations(m *metrics.Metrics, served ServedResource) Terminated {
 	}
 }
 
+// Record tells t of a terminated request; a nil t records nothing.
+func (t Terminated) Record(r *http.Request, code int) {
+	if t != nil {
+		t(r, code)
+	}
+}
+
+// serveRecorded serves r and records its metrics; sli adds its SLI latency (upstream
+// records none for long-running requests).
 func serveRecorded(next http.Handler, w http.ResponseWriter, r *http.Request, m *metrics.Metrics, labels metrics.RequestLabels, start time.Time, sli bool) {
 	rec, wrapped := recordResponse(w)
 	next.ServeHTTP(wrapped, r)

@@ -99,9 +99,7 @@ func WithTimeout(next http.Handler, terminated Terminated) http.Handler {
 		case <-r.Context().Done():
 			go logLateHandler(r.Method, r.URL.Path, result)
 			tw.timeout()
-			if terminated != nil {
-				terminated(r, http.StatusGatewayTimeout)
-			}
+			terminated.Record(r, http.StatusGatewayTimeout)
 		}
 	})
 }

@@ -46,9 +46,7 @@ func WithPriorityAndFairness(next http.Handler, c *Controller, terminated filter
 		setHeaders(w, cls)
 		if release == nil {
 			tooManyRequests(w, c.RetryAfter(cls.PriorityLevel))
-			if terminated != nil {
-				terminated(r, http.StatusTooManyRequests)
-			}
+			terminated.Record(r, http.StatusTooManyRequests)
 			return
 		}
 		defer release()

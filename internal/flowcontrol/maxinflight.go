@@ -53,9 +53,7 @@ func WithMaxInFlightLimit(next http.Handler, maxReadOnly, maxMutating int, termi
 				return
 			}
 			tooManyRequests(w, 1)
-			if terminated != nil {
-				terminated(r, http.StatusTooManyRequests)
-			}
+			terminated.Record(r, http.StatusTooManyRequests)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	netutils "k8s.io/utils/net"
 )
 
 var (
@@ -167,7 +168,7 @@ func clusterIPFields(s, old *corev1.Service) field.ErrorList {
 	if badIPs {
 		return allErrs
 	}
-	if len(spec.ClusterIPs) == 2 && isIPv6(spec.ClusterIPs[0]) == isIPv6(spec.ClusterIPs[1]) {
+	if len(spec.ClusterIPs) == 2 && netutils.IsIPv6String(spec.ClusterIPs[0]) == netutils.IsIPv6String(spec.ClusterIPs[1]) {
 		allErrs = append(allErrs, field.Invalid(ipsPath, spec.ClusterIPs, "may specify no more than one IP for each IP family"))
 	}
 	if !isHeadless(s) {
@@ -176,18 +177,15 @@ func clusterIPFields(s, old *corev1.Service) field.ErrorList {
 				break
 			}
 			switch want := spec.IPFamilies[i]; {
-			case want == corev1.IPv4Protocol && isIPv6(ip):
+			case want == corev1.IPv4Protocol && netutils.IsIPv6String(ip):
 				allErrs = append(allErrs, field.Invalid(ipsPath.Index(i), ip, fmt.Sprintf("expected an IPv4 value as indicated by `ipFamilies[%d]`", i)))
-			case want == corev1.IPv6Protocol && !isIPv6(ip):
+			case want == corev1.IPv6Protocol && !netutils.IsIPv6String(ip):
 				allErrs = append(allErrs, field.Invalid(ipsPath.Index(i), ip, fmt.Sprintf("expected an IPv6 value as indicated by `ipFamilies[%d]`", i)))
 			}
 		}
 	}
 	return allErrs
 }
-
-// isIPv6 reports whether ip, a valid address, is an IPv6 one.
-func isIPv6(ip string) bool { return strings.Contains(ip, ":") }
 
 func validateService(s *corev1.Service) field.ErrorList {
 	var allErrs field.ErrorList

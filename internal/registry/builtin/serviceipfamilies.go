@@ -3,11 +3,11 @@ package builtin
 import (
 	"fmt"
 	"slices"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	netutils "k8s.io/utils/net"
 	"k8s.io/utils/ptr"
 )
 
@@ -131,7 +131,7 @@ func unchangedPreferDualStack(svc, old *corev1.Service) bool {
 }
 
 func familyOf(ip string) corev1.IPFamily {
-	if strings.Contains(ip, ":") {
+	if netutils.IsIPv6String(ip) {
 		return corev1.IPv6Protocol
 	}
 	return corev1.IPv4Protocol
