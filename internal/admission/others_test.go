@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -185,7 +186,14 @@ func TestStorageNetworkNodePlugins(t *testing.T) {
 		if err := cs.CoreV1().Namespaces().Delete(ctx, "ending", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		_, err := cs.CoreV1().ConfigMaps("ending").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "late"}}, metav1.CreateOptions{})
+		// Admission reads namespaces from the watch cache, which sees the deletion a
+		// moment later; dry runs (admitted all the same) wait for it without
+		// creating anything.
+		var err error
+		for deadline := time.Now().Add(10 * time.Second); err == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			_, err = cs.CoreV1().ConfigMaps("ending").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "late"}},
+				metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		}
 		wantStatus(t, err, http.StatusForbidden, `configmaps "late" is forbidden: unable to create new content in namespace ending because it is being terminated`)
 		// Upstream's cause says it shorter than the message.
 		want := metav1.StatusCause{Type: corev1.NamespaceTerminatingCause, Message: "namespace ending is being terminated", Field: "metadata.namespace"}
